@@ -1,0 +1,42 @@
+package layout
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSegmentIsSafe(t *testing.T) {
+	for _, in := range []string{"", ".", "..", "../../etc/passwd", "a/b", `a\b`, "w3wp\x00", "naïve", strings.Repeat("x", 500), "C:evil"} {
+		s := Segment(in)
+		if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\:\x00") || len(s) > MaxSegment {
+			t.Errorf("Segment(%q) = %q is unsafe", in, s)
+		}
+	}
+	if Segment("contoso_staging") != "contoso_staging" {
+		t.Error("safe segment altered")
+	}
+}
+
+func TestKeysFollowDesignLayout(t *testing.T) {
+	day := time.Date(2026, 11, 26, 23, 59, 0, 0, time.FixedZone("x", -5*3600)) // 27th in UTC
+	got := DumpKey(day, "inc1", "contoso", "inst", "W3WP", 4120)
+	if want := "dumps/2026-11-27/inc1/contoso/inst/w3wp-4120.dmp"; got != want {
+		t.Fatalf("DumpKey = %q, want %q", got, want)
+	}
+	if got := DumpReportKey("inc1", "contoso", "inst", "w3wp", 4120); got != "reports/inc1/dumps/contoso/inst/w3wp-4120.json" {
+		t.Fatal(got)
+	}
+	if got := ReportKey("inc1", "html"); got != "reports/inc1/index.html" {
+		t.Fatal(got)
+	}
+	if got := JobKey("inc1", "contoso"); got != "incidents/inc1/jobs/contoso.json" || !strings.HasPrefix(got, JobPrefix("inc1")) {
+		t.Fatal(got)
+	}
+	if got := ManifestKey("../x"); strings.Contains(got, "..") && !strings.Contains(got, "_..") {
+		t.Fatalf("traversal in %q", got)
+	}
+	if SiteLockKey("Contoso") != SiteLockKey("contoso") {
+		t.Fatal("site lock key must ignore case")
+	}
+}
