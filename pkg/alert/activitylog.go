@@ -1,0 +1,64 @@
+package alert
+
+// parseActivityLog parses a legacy activity-log alert
+// (schemaId Microsoft.Insights/activityLogs): administrative, policy,
+// autoscale, security, resource health and service health events. The
+// payload names no rule and no severity; the event's level stands in for
+// severity, and eventDataId (unique per event) is the alert id.
+func parseActivityLog(data []byte) (*Alert, error) {
+	const src = SourceAzureActivityLog
+	var p struct {
+		Data *struct {
+			Status  flexString `json:"status"`
+			Context *struct {
+				ActivityLog *struct {
+					EventDataID    flexString `json:"eventDataId"`
+					EventTimestamp flexString `json:"eventTimestamp"`
+					Level          flexString `json:"level"`
+					ResourceID     flexString `json:"resourceId"`
+					Description    flexString `json:"description"`
+					OperationName  flexString `json:"operationName"`
+					EventSource    flexString `json:"eventSource"`
+					Status         flexString `json:"status"`
+					Properties     flexMap    `json:"properties"`
+				} `json:"activityLog"`
+			} `json:"context"`
+			Properties flexMap `json:"properties"`
+		} `json:"data"`
+	}
+	if err := decode(src, data, &p); err != nil {
+		return nil, err
+	}
+	if p.Data == nil {
+		return nil, &FieldError{Source: src, Field: "data", Msg: "required"}
+	}
+	if p.Data.Context == nil || p.Data.Context.ActivityLog == nil {
+		return nil, &FieldError{Source: src, Field: "data.context.activityLog", Msg: "required"}
+	}
+	l := p.Data.Context.ActivityLog
+	status, err := normStatus(src, "data.status", string(p.Data.Status))
+	if err != nil {
+		return nil, err
+	}
+	if l.EventDataID == "" {
+		return nil, &FieldError{Source: src, Field: "data.context.activityLog.eventDataId", Msg: "required"}
+	}
+	fired, err := firedTime(src, "data.context.activityLog.eventTimestamp", string(l.EventTimestamp))
+	if err != nil {
+		return nil, err
+	}
+	labels := map[string]string{}
+	for k, v := range p.Data.Properties {
+		labels[k] = v
+	}
+	for k, v := range map[string]flexString{"operationName": l.OperationName, "eventSource": l.EventSource} {
+		if v != "" {
+			labels[k] = string(v)
+		}
+	}
+	return &Alert{
+		Source: src, Status: status, Severity: string(l.Level), AlertID: string(l.EventDataID),
+		FiredAt: fired.raw, FiredTime: fired.t, ResourceIDs: nonNil([]string{string(l.ResourceID)}),
+		Description: string(l.Description), Labels: labels,
+	}, nil
+}

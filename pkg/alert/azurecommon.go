@@ -1,0 +1,127 @@
+package alert
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// commonPayload is the Azure Monitor common alert schema.
+type commonPayload struct {
+	SchemaID string `json:"schemaId"`
+	Data     *struct {
+		Essentials *struct {
+			AlertID           flexString  `json:"alertId"`
+			AlertRule         flexString  `json:"alertRule"`
+			Severity          flexString  `json:"severity"`
+			SignalType        flexString  `json:"signalType"`
+			MonitorCondition  flexString  `json:"monitorCondition"`
+			MonitoringService flexString  `json:"monitoringService"`
+			AlertTargetIDs    flexStrings `json:"alertTargetIDs"`
+			FiredDateTime     flexString  `json:"firedDateTime"`
+			ResolvedDateTime  flexString  `json:"resolvedDateTime"`
+			Description       flexString  `json:"description"`
+		} `json:"essentials"`
+		AlertContext     json.RawMessage `json:"alertContext"`
+		CustomProperties flexMap         `json:"customProperties"`
+	} `json:"data"`
+}
+
+// commonContext holds the parts of alertContext variants dumpflow uses:
+// condition dimensions (metric, log V2), log V1's top-level Dimensions, and
+// the rule's custom properties. Other members are ignored.
+type commonContext struct {
+	Properties flexMap `json:"properties"`
+	Condition  *struct {
+		AllOf []struct {
+			Dimensions []dimension `json:"dimensions"`
+		} `json:"allOf"`
+	} `json:"condition"`
+	// Dimensions is log alerts V1's PascalCase "Dimensions"; JSON keys
+	// match case-insensitively.
+	Dimensions []dimension `json:"dimensions"`
+}
+
+type dimension struct {
+	Name  flexString `json:"name"`
+	Value flexString `json:"value"`
+}
+
+// parseAzureCommon parses the common alert schema (every monitoring
+// service: the alertContext variant only adds dimensions and properties).
+func parseAzureCommon(data []byte) (*Alert, error) {
+	const src = SourceAzureCommon
+	var p commonPayload
+	if err := decode(src, data, &p); err != nil {
+		return nil, err
+	}
+	if p.Data == nil {
+		return nil, &FieldError{Source: src, Field: "data", Msg: "required"}
+	}
+	e := p.Data.Essentials
+	if e == nil {
+		return nil, &FieldError{Source: src, Field: "data.essentials", Msg: "required"}
+	}
+	if e.AlertID == "" {
+		return nil, &FieldError{Source: src, Field: "data.essentials.alertId", Msg: "required"}
+	}
+	status, err := normStatus(src, "data.essentials.monitorCondition", string(e.MonitorCondition))
+	if err != nil {
+		return nil, err
+	}
+	fired, err := firedTime(src, "data.essentials.firedDateTime", string(e.FiredDateTime))
+	if err != nil {
+		return nil, err
+	}
+	a := &Alert{
+		Source: src, Status: status, Rule: string(e.AlertRule), Severity: string(e.Severity),
+		AlertID: string(e.AlertID), FiredAt: fired.raw, FiredTime: fired.t,
+		ResolvedAt: string(e.ResolvedDateTime), ResourceIDs: nonNil(e.AlertTargetIDs),
+		Description: string(e.Description),
+	}
+	labels := map[string]string{}
+	if e.SignalType != "" {
+		labels["signalType"] = string(e.SignalType)
+	}
+	if e.MonitoringService != "" {
+		labels["monitoringService"] = string(e.MonitoringService)
+	}
+	// The alertContext varies by monitoring service; a variant we cannot
+	// read costs only its dimensions, never the alert.
+	var c commonContext
+	if json.Unmarshal(p.Data.AlertContext, &c) == nil {
+		for k, v := range c.Properties {
+			labels[k] = v
+		}
+		if c.Condition != nil {
+			for _, crit := range c.Condition.AllOf {
+				a.Dimensions = appendDims(a.Dimensions, crit.Dimensions)
+			}
+		}
+		a.Dimensions = appendDims(a.Dimensions, c.Dimensions)
+	}
+	for k, v := range p.Data.CustomProperties {
+		labels[k] = v
+	}
+	a.Labels = labels
+	return a, nil
+}
+
+func appendDims(out []Dimension, in []dimension) []Dimension {
+	for _, d := range in {
+		if d.Name == "" {
+			continue
+		}
+		out = append(out, Dimension{Name: string(d.Name), Value: string(d.Value)})
+	}
+	return out
+}
+
+func nonNil(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if strings.TrimSpace(id) != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,105 @@
+package alert
+
+import "encoding/json"
+
+// legacyContext is the context of the legacy metric alert (V2) and of
+// Alerts (Classic) webhooks.
+type legacyContext struct {
+	Timestamp     flexString `json:"timestamp"`
+	ID            flexString `json:"id"`
+	Name          flexString `json:"name"`
+	Description   flexString `json:"description"`
+	ConditionType flexString `json:"conditionType"`
+	Severity      flexString `json:"severity"`
+	ResourceID    flexString `json:"resourceId"`
+	// Condition is read for dimensions only (metric V2); classic
+	// conditions have none.
+	Condition json.RawMessage `json:"condition"`
+}
+
+func (c *legacyContext) alert(src, field, status string) (*Alert, error) {
+	fired, err := firedTime(src, field+".timestamp", string(c.Timestamp))
+	if err != nil {
+		return nil, err
+	}
+	a := &Alert{
+		Source: src, Status: status, Rule: string(c.Name), Severity: string(c.Severity),
+		AlertID: string(c.ID), FiredAt: fired.raw, FiredTime: fired.t,
+		ResourceIDs: nonNil([]string{string(c.ResourceID)}), Description: string(c.Description),
+	}
+	var cond struct {
+		AllOf []struct {
+			Dimensions []dimension `json:"dimensions"`
+		} `json:"allOf"`
+	}
+	if json.Unmarshal(c.Condition, &cond) == nil {
+		for _, crit := range cond.AllOf {
+			a.Dimensions = appendDims(a.Dimensions, crit.Dimensions)
+		}
+	}
+	if c.ID == "" {
+		return nil, &FieldError{Source: src, Field: field + ".id", Msg: "required"}
+	}
+	return a, nil
+}
+
+// parseMetricLegacy parses the non-common metric alert schema
+// (schemaId AzureMonitorMetricAlert). Its context.id is the rule id: the
+// payload has no per-instance alert id.
+func parseMetricLegacy(data []byte) (*Alert, error) {
+	const src = SourceAzureMetricLegacy
+	var p struct {
+		Data *struct {
+			Status     flexString     `json:"status"`
+			Context    *legacyContext `json:"context"`
+			Properties flexMap        `json:"properties"`
+		} `json:"data"`
+	}
+	if err := decode(src, data, &p); err != nil {
+		return nil, err
+	}
+	if p.Data == nil {
+		return nil, &FieldError{Source: src, Field: "data", Msg: "required"}
+	}
+	if p.Data.Context == nil {
+		return nil, &FieldError{Source: src, Field: "data.context", Msg: "required"}
+	}
+	status, err := normStatus(src, "data.status", string(p.Data.Status))
+	if err != nil {
+		return nil, err
+	}
+	a, err := p.Data.Context.alert(src, "data.context", status)
+	if err != nil {
+		return nil, err
+	}
+	a.Labels = map[string]string(p.Data.Properties)
+	return a, nil
+}
+
+// parseClassic parses an Alerts (Classic) metric or event webhook (no
+// schemaId; top-level status and context). Classic alerts have no severity.
+func parseClassic(data []byte) (*Alert, error) {
+	const src = SourceAzureClassic
+	var p struct {
+		Status     flexString     `json:"status"`
+		Context    *legacyContext `json:"context"`
+		Properties flexMap        `json:"properties"`
+	}
+	if err := decode(src, data, &p); err != nil {
+		return nil, err
+	}
+	if p.Context == nil {
+		return nil, &FieldError{Source: src, Field: "context", Msg: "required"}
+	}
+	status, err := normStatus(src, "status", string(p.Status))
+	if err != nil {
+		return nil, err
+	}
+	a, err := p.Context.alert(src, "context", status)
+	if err != nil {
+		return nil, err
+	}
+	a.Severity = "" // classic alerts carry none; never invent one
+	a.Labels = map[string]string(p.Properties)
+	return a, nil
+}
