@@ -1,0 +1,60 @@
+# dumpflow — the habits of the project. `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+PKGS  ?= ./...
+FUZZTIME ?= 30s
+
+.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+build: ## build the three binaries into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+test: ## the test command of the README and CI: race detector, every package
+	$(GO) test -race $(PKGS)
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+fmt: ## fail if any file needs gofmt
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+check: vet fmt test ## vet + gofmt + race tests
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+bench: ## benchmarks: go test -bench, then the test/bench programs
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) run ./test/bench/worker stream
+	$(GO) run ./test/bench/worker fanout
+
+demo: ## run the whole pipeline locally (the README's first command)
+	$(GO) run ./test/demo
+
+e2e: ## end-to-end tests of the three binaries as processes
+	$(GO) test -race -count=1 ./test/e2e/...
+
+chaos: ## the full chaos run (1,000 targets with faults and SIGKILLs)
+	$(GO) run ./test/chaos --targets 1000
+
+images: ## container images (needs a Docker engine)
+	docker build -f deploy/docker/Dockerfile --build-arg VERSION=$$(git describe --always --dirty) -t dumpflow:dev .
+
+azurite: ## install the pinned Azurite used by the blob tests
+	bash .ci/azurite.sh install
+
+report-screenshot: ## render a sample incident report and screenshot it in headless Chromium
+	$(GO) run ./cmd/analyzer render-sample --out /tmp/dumpflow-report
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+	  --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) --window-size=1280,1600 \
+	  --screenshot=/tmp/dumpflow-report/screenshot.png file:///tmp/dumpflow-report/index.html
+	@echo "screenshot: /tmp/dumpflow-report/screenshot.png"
+
+clean: ## remove build output and the local data directory
+	rm -rf bin dumpflow-data
