@@ -1,0 +1,209 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/messages"
+)
+
+// ErrInterrupted means the engine stopped (Stop or a cancelled context)
+// before every target of a job was done. The job must not be reported as
+// complete; redelivery finishes it (targets already stored are not dumped
+// again).
+var ErrInterrupted = errors.New("worker: job interrupted by shutdown")
+
+// Publisher sends result messages (DumpCaptured, JobCompleted) to the
+// analysis queue. Publish must be idempotent per envelope id (queues drop
+// duplicates by message id).
+type Publisher interface {
+	Publish(ctx context.Context, env messages.Envelope) error
+}
+
+// Progress reports one target's streaming progress to an observer.
+type Progress struct {
+	Site     string
+	Instance string
+	PID      int
+	Process  string
+	// Bytes streamed so far in the current attempt; Total is -1 when
+	// unknown.
+	Bytes, Total int64
+	Attempt      int
+	// Done is set on the last report of a target, with Outcome and Reason.
+	Done    bool
+	Outcome string
+	Reason  string
+}
+
+// Engine captures the targets of CaptureJobs. It is safe for concurrent use:
+// jobs run in parallel share the global dump limit and the site locks.
+type Engine struct {
+	kudu   Kudu
+	bucket blob.Bucket
+	pub    Publisher
+	cfg    Config
+	m      *Metrics
+	// OnProgress, when set before the first Capture, receives progress
+	// reports from the goroutines that stream dumps (it must be safe for
+	// concurrent use and fast).
+	OnProgress func(Progress)
+
+	global *semaphore.Weighted
+	locks  *siteLocks
+	budget *killBudget
+
+	stopCtx  context.Context
+	stopNow  context.CancelFunc
+	stopOnce sync.Once
+}
+
+// New returns an engine that reads from k and stores into b. pub may be nil
+// (results are then only returned by Capture); m may be nil.
+func New(k Kudu, b blob.Bucket, pub Publisher, m *Metrics, cfg Config) (*Engine, error) {
+	if k == nil || b == nil {
+		return nil, errors.New("worker: New needs a Kudu client and a blob bucket")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	e := &Engine{kudu: k, bucket: b, pub: pub, cfg: cfg, m: m,
+		global: semaphore.NewWeighted(int64(cfg.Concurrency))}
+	e.locks = newSiteLocks(b, cfg, func() { m.LeaseLost.Inc() })
+	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond, now: cfg.Now}
+	e.stopCtx, e.stopNow = context.WithCancel(context.Background())
+	return e, nil
+}
+
+// Stop makes the engine stop taking work: targets not yet streaming are not
+// started (their jobs end with ErrInterrupted), while dumps in flight go on
+// until they finish or their context is cancelled. Safe to call more than
+// once.
+func (e *Engine) Stop() { e.stopOnce.Do(e.stopNow) }
+
+func (e *Engine) stopping() bool { return e.stopCtx.Err() != nil }
+
+// JobResult is the outcome of one job.
+type JobResult struct {
+	// Completed is the JobCompleted report (also published).
+	Completed messages.JobCompleted
+	// Dumps are the dumps stored or found stored, in target order.
+	Dumps []messages.DumpCaptured
+}
+
+// Capture runs one job: discover, select, dump (and collect-kill), then
+// publish one DumpCaptured per stored dump (as each is stored) and one
+// JobCompleted. It returns ErrInterrupted (wrapped) when shutdown or ctx
+// stopped it before every target was done, an error when results could not
+// be published (the job should be retried), and a permanent error (see
+// queue.Permanent) never: the job's own faults are reported in
+// JobCompleted.
+func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobResult, error) {
+	started := e.cfg.Now().UTC()
+	res := &JobResult{Completed: messages.JobCompleted{
+		IncidentID: job.IncidentID, JobID: job.JobID, Site: job.Site,
+		StartedAt: started, Instances: []string{}, Targets: []messages.TargetResult{},
+	}}
+	log := e.cfg.Logger.With("job", job.JobID)
+	sel, err := compileSelector(job.Selector)
+	if err != nil {
+		res.Completed.Error = "invalid selector: " + err.Error()
+		return res, e.finish(ctx, res)
+	}
+	strategy := job.Action.Strategy
+	if strategy == "" {
+		strategy = e.cfg.DefaultStrategy
+	}
+	disc, err := e.discover(ctx, job.Site, sel)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
+		}
+		res.Completed.Error = err.Error()
+		log.Warn("job failed before dumping", "err", err)
+		return res, e.finish(ctx, res)
+	}
+	res.Completed.Instances = disc.instances
+	targets, capped := sel.capTargets(disc.targets)
+	results := make([]messages.TargetResult, len(targets))
+	dumps := make([]*messages.DumpCaptured, len(targets))
+	var interrupted, pubFailed error
+	var mu sync.Mutex
+
+	g := new(errgroup.Group)
+	if strategy == messages.StrategyDirect {
+		g.SetLimit(1) // one direct dump per site at a time
+	} else {
+		g.SetLimit(e.cfg.StagedPerSite)
+	}
+	for i, t := range targets {
+		g.Go(func() error {
+			r, dc, err := e.runTarget(ctx, job, strategy, t)
+			mu.Lock()
+			defer mu.Unlock()
+			results[i], dumps[i] = r, dc
+			switch {
+			case errors.Is(err, ErrInterrupted):
+				interrupted = err
+			case err != nil:
+				pubFailed = err
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if interrupted != nil {
+		e.m.Jobs.WithLabelValues("interrupted").Inc()
+		return nil, interrupted
+	}
+	if pubFailed != nil {
+		e.m.Jobs.WithLabelValues("error").Inc()
+		return nil, pubFailed
+	}
+	res.Completed.Targets = append(res.Completed.Targets, results...)
+	res.Completed.Targets = append(res.Completed.Targets, capped...)
+	res.Completed.Targets = append(res.Completed.Targets, disc.results...)
+	for _, d := range dumps {
+		if d != nil {
+			res.Dumps = append(res.Dumps, *d)
+		}
+	}
+	return res, e.finish(ctx, res)
+}
+
+// finish stamps and publishes the JobCompleted.
+func (e *Engine) finish(ctx context.Context, res *JobResult) error {
+	c := &res.Completed
+	c.FinishedAt = e.cfg.Now().UTC()
+	if c.FinishedAt.Before(c.StartedAt) {
+		c.FinishedAt = c.StartedAt
+	}
+	if err := e.publish(ctx, c.IncidentID, c); err != nil {
+		e.m.Jobs.WithLabelValues("error").Inc()
+		return fmt.Errorf("publishing job_completed for %s: %w", c.JobID, err)
+	}
+	e.m.Jobs.WithLabelValues("completed").Inc()
+	return nil
+}
+
+// publish sends p with a few quick retries; nil Publisher is a no-op.
+func (e *Engine) publish(ctx context.Context, incident string, p messages.Payload) error {
+	if e.pub == nil {
+		return nil
+	}
+	env := messages.New(incident, p, e.cfg.Now())
+	_, err := retry(ctx, RetryPolicy{MaxAttempts: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, MaxElapsed: 30 * time.Second, Jitter: 0.5},
+		func(int) error { return e.pub.Publish(ctx, env) }, nil)
+	return err
+}

@@ -1,0 +1,80 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/pkg/queue"
+)
+
+// Handler returns the queue handler for `worker serve`: it decodes a
+// CaptureJob and runs it. An undecodable or invalid message is
+// queue.Permanent (dead-lettered with the decoder's reason); an interrupted
+// job or a failure to publish results is returned as is (the message is
+// abandoned and redelivered; stored dumps are not taken again).
+func (e *Engine) Handler() func(ctx context.Context, m *queue.Received) error {
+	return func(ctx context.Context, m *queue.Received) error {
+		env, err := messages.Decode(m.Body)
+		if err != nil {
+			e.m.Jobs.WithLabelValues("invalid").Inc()
+			return queue.Permanent(fmt.Errorf("worker: invalid capture job %s: %w", m.ID, err))
+		}
+		job, ok := env.Payload.(*messages.CaptureJob)
+		if !ok {
+			e.m.Jobs.WithLabelValues("invalid").Inc()
+			return queue.Permanent(fmt.Errorf("worker: message %s is a %s, not a %s", m.ID, env.Type, messages.TypeCaptureJob))
+		}
+		log := e.cfg.Logger.With("job", job.JobID, "delivery", m.DeliveryCount)
+		log.Info("job received")
+		res, err := e.Capture(ctx, job)
+		if err != nil {
+			if errors.Is(err, ErrInterrupted) {
+				log.Info("job interrupted; it will be redelivered", "err", err)
+			} else {
+				log.Error("job failed; it will be redelivered", "err", err)
+			}
+			return err
+		}
+		failed := 0
+		for _, t := range res.Completed.Targets {
+			if t.Outcome == messages.OutcomeFailed {
+				failed++
+			}
+		}
+		log.Info("job completed", "targets", len(res.Completed.Targets), "dumps", len(res.Dumps), "failed", failed, "error", res.Completed.Error)
+		return nil
+	}
+}
+
+// QueuePublisher publishes result envelopes to a queue (the "analysis"
+// queue), using the envelope id as the message id for duplicate detection.
+type QueuePublisher struct {
+	Queue queue.Queue
+}
+
+// Publish encodes env and sends it.
+func (p QueuePublisher) Publish(ctx context.Context, env messages.Envelope) error {
+	body, err := messages.Encode(env)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", env.Type, err)
+	}
+	return p.Queue.Send(ctx, queue.Message{ID: queueID(env.ID), Body: body,
+		Properties: map[string]string{"type": env.Type, "version": fmt.Sprint(env.Version)}})
+}
+
+// queueID fits a deterministic envelope id into the queue's id limit: an id
+// longer than queue.MaxIDLength (a dump key with a 64-character instance id
+// can be) is replaced by its prefix and a SHA-256, still deterministic.
+func queueID(id string) string {
+	if len(id) <= queue.MaxIDLength {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	prefix, _, _ := strings.Cut(id, ":")
+	return prefix + ":sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,207 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/messages"
+)
+
+// Blob metadata keys stored with every dump.
+const (
+	MetaApp         = "app"
+	MetaResourceID  = "resource_id"
+	MetaInstance    = "instance"
+	MetaMachine     = "machine_name"
+	MetaPID         = "pid"
+	MetaProcess     = "process"
+	MetaDumpType    = "dump_type"
+	MetaStrategy    = "strategy"
+	MetaIncident    = "incident"
+	MetaJob         = "job"
+	MetaTrigger     = "trigger"
+	MetaTriggerRule = "trigger_rule"
+	MetaSHA256      = "sha256"
+	MetaBytes       = "bytes"
+	MetaAttempts    = "attempts"
+	MetaCapturedAt  = "captured_at"
+)
+
+// DumpContentType is the content type of stored dumps.
+const DumpContentType = "application/x-dmp"
+
+// MetadataSetter is implemented by blob Writers that accept metadata known
+// only at the end of the stream; SetMetadata replaces the metadata that
+// Close commits. With a Writer that lacks it, the checksum is not stored
+// with the blob and a redelivery re-hashes the stored dump instead.
+type MetadataSetter interface {
+	SetMetadata(map[string]string) error
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+// dumpMetadata is the metadata known before the dump streams.
+func dumpMetadata(job *messages.CaptureJob, t target, strategy string) map[string]string {
+	m := map[string]string{
+		MetaApp:        job.Site.Segment(),
+		MetaResourceID: ascii(job.Site.ResourceID),
+		MetaInstance:   ascii(t.Instance),
+		MetaPID:        strconv.Itoa(t.PID),
+		MetaProcess:    ascii(t.Name),
+		MetaDumpType:   job.Action.DumpType,
+		MetaStrategy:   strategy,
+		MetaIncident:   job.IncidentID,
+		MetaJob:        job.JobID,
+		MetaTrigger:    ascii(job.Trigger.Kind + ":" + job.Trigger.Source),
+	}
+	if t.MachineName != "" {
+		m[MetaMachine] = ascii(t.MachineName)
+	}
+	if job.Trigger.Rule != "" {
+		m[MetaTriggerRule] = ascii(job.Trigger.Rule)
+	}
+	return m
+}
+
+// ascii keeps printable ASCII (blob metadata values must be ASCII) and
+// bounds the length.
+func ascii(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x20 && r < 0x7f {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		if b.Len() >= 512 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// dumpOnce is one attempt: start the dump, stream it into a create-if-absent
+// blob while verifying it, and commit. Errors come back classified for
+// retry: permanent ones wrapped with backoff.Permanent.
+func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta map[string]string, attempt int, job *messages.CaptureJob, t target) (*stored, error) {
+	body, size, err := e.kudu.Dump(ctx, req)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer body.Close()
+
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts := &blob.WriterOptions{ContentType: DumpContentType, Metadata: maps.Clone(meta)}
+	if size > 0 {
+		opts.Size = size
+	}
+	w, err := e.bucket.NewWriter(wctx, key, opts)
+	if err != nil {
+		return nil, blobErr("opening blob writer", key, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = w.Abort()
+		}
+	}()
+
+	e.m.InFlight.Inc()
+	defer e.m.InFlight.Dec()
+	v := newVerifier()
+	pw := &progressWriter{e: e, job: job, t: t, total: size, attempt: attempt}
+	bufp := copyBuffers.Get().(*[]byte)
+	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{body}, *bufp)
+	copyBuffers.Put(bufp)
+	if err != nil {
+		e.m.Bytes.WithLabelValues("failed").Add(float64(v.n))
+		var re *readError
+		switch {
+		case errors.Is(err, ErrCorruptDump):
+			return nil, backoff.Permanent(err)
+		case errors.As(err, &re):
+			return nil, classify(fmt.Errorf("after %d bytes: %w", v.n, re.err))
+		case ctx.Err() != nil:
+			return nil, backoff.Permanent(ctx.Err())
+		}
+		return nil, blobErr("writing", key, err)
+	}
+	if err := v.finish(size); err != nil {
+		e.m.Bytes.WithLabelValues("failed").Add(float64(v.n))
+		return nil, err // short: transient, retried
+	}
+	sum := v.sum()
+	if ms, ok := w.(MetadataSetter); ok {
+		full := maps.Clone(meta)
+		full[MetaSHA256] = sum
+		full[MetaBytes] = strconv.FormatInt(v.n, 10)
+		full[MetaAttempts] = strconv.Itoa(attempt)
+		full[MetaCapturedAt] = e.cfg.Now().UTC().Format(time.RFC3339)
+		if err := ms.SetMetadata(full); err != nil {
+			return nil, blobErr("setting metadata of", key, err)
+		}
+	}
+	err = w.Close()
+	committed = true
+	if errors.Is(err, blob.ErrExists) {
+		// Another delivery stored this key first: report that dump.
+		st, xerr := e.existing(ctx, key)
+		if xerr != nil || st == nil {
+			return nil, backoff.Permanent(fmt.Errorf("dump %s exists but cannot be read: %w", key, xerr))
+		}
+		return st, nil
+	}
+	if err != nil {
+		return nil, blobErr("committing", key, err)
+	}
+	e.m.Bytes.WithLabelValues("captured").Add(float64(v.n))
+	return &stored{bytes: v.n, sha256: sum}, nil
+}
+
+// blobErr wraps a blob failure; bad keys and metadata are permanent, the
+// rest are worth retrying.
+func blobErr(op, key string, err error) error {
+	err = fmt.Errorf("blob storage: %s %s: %w", op, key, err)
+	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) {
+		return backoff.Permanent(err)
+	}
+	return err
+}
+
+// progressWriter reports streaming progress about every MiB.
+type progressWriter struct {
+	e       *Engine
+	job     *messages.CaptureJob
+	t       target
+	total   int64
+	attempt int
+	n, last int64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	p.n += int64(len(b))
+	if p.e.OnProgress != nil && p.n-p.last >= 1<<20 {
+		p.last = p.n
+		p.e.progress(p.job, p.t, Progress{Bytes: p.n, Total: p.total, Attempt: p.attempt})
+	}
+	return len(b), nil
+}
+
+func (e *Engine) progress(job *messages.CaptureJob, t target, p Progress) {
+	if e.OnProgress == nil {
+		return
+	}
+	p.Site, p.Instance, p.PID, p.Process = job.Site.Segment(), t.Instance, t.PID, t.Name
+	e.OnProgress(p)
+}
