@@ -1,0 +1,157 @@
+package kudu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+)
+
+// Token scopes (kudu-api.md §6).
+const (
+	// AppServiceScope is the dedicated App Service (Kudu/SCM) audience,
+	// requested first.
+	AppServiceScope = "https://appservice.azure.com/.default"
+	// ARMScope is the Azure Resource Manager audience: the fallback for Kudu
+	// and the audience for ARM itself.
+	ARMScope = "https://management.azure.com/.default"
+)
+
+// Auth puts credentials on outgoing requests. The client calls it only for
+// requests to the configured SCM or ARM host. Implementations are safe for
+// concurrent use and never log or print the secrets they hold.
+type Auth interface {
+	// Authorize sets the Authorization header of req (for req's host only).
+	Authorize(ctx context.Context, req *http.Request) error
+	// Unauthorized is told that a request authorized by Authorize was
+	// answered 401. It returns true when the next Authorize will send
+	// different credentials (another token audience, a re-read secret), so
+	// one retry is worthwhile.
+	Unauthorized(req *http.Request) bool
+}
+
+// Bearer authorizes with Microsoft Entra tokens from an
+// azcore.TokenCredential (for example azidentity.NewDefaultAzureCredential
+// or a managed identity). It asks for the scopes in order: the first one
+// until a 401 answer, then the next, and sticks to the one that worked.
+// Token caching and refresh are the credential's job (azidentity caches).
+type Bearer struct {
+	cred   azcore.TokenCredential
+	scopes []string
+	idx    atomic.Int32
+}
+
+// NewBearer returns a Bearer for cred. With no scopes it uses
+// AppServiceScope, then ARMScope. Use NewBearer(cred, ARMScope) for ARM.
+func NewBearer(cred azcore.TokenCredential, scopes ...string) (*Bearer, error) {
+	if cred == nil {
+		return nil, errors.New("kudu: NewBearer: nil credential")
+	}
+	if len(scopes) == 0 {
+		scopes = []string{AppServiceScope, ARMScope}
+	}
+	for _, s := range scopes {
+		if s == "" {
+			return nil, errors.New("kudu: NewBearer: empty scope")
+		}
+	}
+	return &Bearer{cred: cred, scopes: append([]string(nil), scopes...)}, nil
+}
+
+// Scope returns the scope currently in use.
+func (b *Bearer) Scope() string { return b.scopes[b.idx.Load()] }
+
+// Authorize implements Auth.
+func (b *Bearer) Authorize(ctx context.Context, req *http.Request) error {
+	scope := b.Scope()
+	tok, err := b.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+	if err != nil {
+		return fmt.Errorf("kudu: getting a token for %s: %w", scope, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	return nil
+}
+
+// Unauthorized implements Auth: after a 401 it moves to the next scope, if
+// any. A request made with an older scope than the current one also
+// reports true, so concurrent requests retry with the new scope.
+func (b *Bearer) Unauthorized(req *http.Request) bool {
+	for {
+		i := b.idx.Load()
+		if int(i)+1 >= len(b.scopes) {
+			return false
+		}
+		if b.idx.CompareAndSwap(i, i+1) {
+			return true
+		}
+	}
+}
+
+// String never shows a token.
+func (b *Bearer) String() string { return fmt.Sprintf("Bearer(scope=%s)", b.Scope()) }
+
+// LogValue implements slog.LogValuer without secrets.
+func (b *Bearer) LogValue() slog.Value { return slog.StringValue(b.String()) }
+
+// Basic authorizes with publishing (basic-auth) credentials, for apps that
+// still allow them. The user name is not secret ("$app", "$app__slot"); the
+// password comes from a SecretSource, read on first use and cached until a
+// 401 answer, after which it is read again once (a rotated password).
+type Basic struct {
+	user   string
+	source SecretSource
+
+	mu       sync.Mutex
+	password string
+	loaded   bool
+}
+
+// NewBasic returns a Basic for user with the password from source.
+func NewBasic(user string, source SecretSource) (*Basic, error) {
+	if user == "" {
+		return nil, errors.New("kudu: NewBasic: empty user name")
+	}
+	if source == nil {
+		return nil, errors.New("kudu: NewBasic: nil secret source")
+	}
+	return &Basic{user: user, source: source}, nil
+}
+
+// Authorize implements Auth.
+func (b *Basic) Authorize(ctx context.Context, req *http.Request) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.loaded {
+		pw, err := b.source.Secret(ctx)
+		if err != nil {
+			return fmt.Errorf("kudu: reading the publishing password from %s: %w", b.source, err)
+		}
+		b.password, b.loaded = pw, true
+	}
+	req.SetBasicAuth(b.user, b.password)
+	return nil
+}
+
+// Unauthorized implements Auth: it forgets the cached password so the next
+// Authorize reads it again, and reports true once per cached value.
+func (b *Basic) Unauthorized(*http.Request) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	was := b.loaded
+	b.loaded, b.password = false, ""
+	return was
+}
+
+// String never shows the password.
+func (b *Basic) String() string {
+	return fmt.Sprintf("Basic(user=%s, password=REDACTED from %s)", b.user, b.source)
+}
+
+// LogValue implements slog.LogValuer without secrets.
+func (b *Basic) LogValue() slog.Value { return slog.StringValue(b.String()) }
