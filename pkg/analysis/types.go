@@ -1,0 +1,202 @@
+package analysis
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Hex is a number that JSON carries as a "0x…" string.
+type Hex uint64
+
+// MarshalJSON writes "0x…" in lower-case hex.
+func (h Hex) MarshalJSON() ([]byte, error) { return []byte(`"` + h.String() + `"`), nil }
+
+// UnmarshalJSON reads a "0x…" string (or a bare number).
+func (h *Hex) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	v, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(s), "0x"), 16, 64)
+	if !strings.HasPrefix(string(b), `"`) {
+		v, err = strconv.ParseUint(s, 10, 64)
+	}
+	if err != nil {
+		return fmt.Errorf("analysis: bad hex value %s", b)
+	}
+	*h = Hex(v)
+	return nil
+}
+
+func (h Hex) String() string { return "0x" + strconv.FormatUint(uint64(h), 16) }
+
+// Analysis is everything learned from one dump. See the package comment
+// for the JSON contract.
+type Analysis struct {
+	System          *System          `json:"system"`
+	Process         *Process         `json:"process"`
+	Exception       *Exception       `json:"exception"`
+	Crash           *Crash           `json:"crash"`
+	Threads         []Thread         `json:"threads"`
+	Modules         []Module         `json:"modules"`
+	UnloadedModules []UnloadedModule `json:"unloaded_modules,omitempty"`
+	Memory          *Memory          `json:"memory"`
+	Handles         *Handles         `json:"handles"`
+	Runtimes        []Runtime        `json:"runtimes"`
+	Assertion       *Assertion       `json:"assertion,omitempty"`
+	Comments        []string         `json:"comments,omitempty"`
+	Dump            Dump             `json:"dump"`
+	Findings        []Finding        `json:"findings"`
+	// Problems lists streams that could not be read; the rest of the
+	// analysis stands without them.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// System describes the machine.
+type System struct {
+	OS string `json:"os"`
+	// CPU is "x86", "amd64" or "arm64" (or another Breakpad name).
+	CPU       string `json:"cpu"`
+	CPUInfo   string `json:"cpu_info,omitempty"`
+	CPUVendor string `json:"cpu_vendor,omitempty"`
+	CPUCount  int    `json:"cpu_count"`
+	// OSVersion is "major.minor.build".
+	OSVersion   string `json:"os_version"`
+	ServicePack string `json:"service_pack,omitempty"`
+}
+
+// Process describes the dumped process.
+type Process struct {
+	PID *uint32 `json:"pid"`
+	// CreateTime is RFC 3339 (UTC).
+	CreateTime *string `json:"create_time"`
+	// UptimeSeconds is the dump time minus the create time.
+	UptimeSeconds     *int64  `json:"uptime_seconds"`
+	UserTimeSeconds   *uint32 `json:"user_time_seconds,omitempty"`
+	KernelTimeSeconds *uint32 `json:"kernel_time_seconds,omitempty"`
+	MainModule        string  `json:"main_module,omitempty"`
+	ThreadCount       int     `json:"thread_count"`
+}
+
+// Exception is the raw exception record.
+type Exception struct {
+	Code       Hex    `json:"code"`
+	CodeName   string `json:"code_name,omitempty"`
+	Flags      Hex    `json:"flags"`
+	Address    Hex    `json:"address"`
+	ThreadID   uint32 `json:"thread_id"`
+	Parameters []Hex  `json:"parameters"`
+}
+
+// Crash is the exception interpreted as Breakpad does.
+type Crash struct {
+	// Reason is Breakpad's name ("EXCEPTION_ACCESS_VIOLATION_WRITE",
+	// "FAST_FAIL_FATAL_APP_EXIT", or "0x%08x / 0x%08x" when unnamed).
+	Reason string `json:"reason"`
+	// Address is the faulting data address for access violations, else
+	// the exception address (32 bits for x86 processes).
+	Address Hex `json:"address"`
+	// Description says in words what happened.
+	Description string `json:"description,omitempty"`
+	ThreadID    uint32 `json:"thread_id"`
+	// ThreadIndex is the crashing thread's index in threads[], or null
+	// when the thread list lacks it.
+	ThreadIndex *int `json:"thread_index"`
+	// Location is frame 0 of the crashing thread ("module+0xoffset").
+	Location string `json:"location,omitempty"`
+}
+
+// Thread is one thread with its scanned frames.
+type Thread struct {
+	ID   uint32 `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Frames are "module+0xoffset" (or "0x…" outside every module):
+	// the instruction pointer first, then stack words that point into a
+	// module, in stack order. A scan finds callers and stale values alike.
+	Frames  []string `json:"frames"`
+	Crashed bool     `json:"crashed,omitempty"`
+	// DumpWriter marks Breakpad's own dump-writing thread.
+	DumpWriter bool   `json:"dump_writer,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// Module is one loaded module.
+type Module struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Base Hex    `json:"base"`
+	Size uint32 `json:"size"`
+	// Version is the file version "a.b.c.d", or null without a version
+	// resource.
+	Version   *string `json:"version"`
+	Timestamp uint32  `json:"timestamp"`
+	CodeID    string  `json:"code_id"`
+	PDB       string  `json:"pdb,omitempty"`
+	DebugID   string  `json:"debug_id,omitempty"`
+}
+
+// UnloadedModule is a module the process had unloaded.
+type UnloadedModule struct {
+	Name string `json:"name"`
+	Base Hex    `json:"base"`
+	Size uint32 `json:"size"`
+}
+
+// Memory totals come from the MemoryInfoList stream, in bytes.
+type Memory struct {
+	Committed uint64 `json:"committed"`
+	Private   uint64 `json:"private"`
+	Image     uint64 `json:"image"`
+	Mapped    uint64 `json:"mapped"`
+	Reserved  uint64 `json:"reserved"`
+	Regions   int    `json:"regions"`
+}
+
+// Handles counts open handles by object type.
+type Handles struct {
+	Total  int            `json:"total"`
+	ByType map[string]int `json:"by_type"`
+}
+
+// Runtime is a language runtime or host recognised by its module.
+type Runtime struct {
+	Name    string  `json:"name"`
+	Module  string  `json:"module"`
+	Version *string `json:"version"`
+}
+
+// Assertion is a CRT assertion or invalid-parameter record.
+type Assertion struct {
+	Type       string `json:"type"`
+	Expression string `json:"expression,omitempty"`
+	Function   string `json:"function,omitempty"`
+	File       string `json:"file,omitempty"`
+	Line       uint32 `json:"line,omitempty"`
+}
+
+// Dump describes the file itself.
+type Dump struct {
+	// Type is "full" (all committed memory) or "mini".
+	Type string `json:"type"`
+	Size int64  `json:"size"`
+	// BytesRead is how much of the file the analysis read.
+	BytesRead int64  `json:"bytes_read"`
+	Time      string `json:"time,omitempty"`
+	Flags     Hex    `json:"flags"`
+	Streams   int    `json:"streams"`
+	// MemoryRanges and MemoryBytes count the captured memory.
+	MemoryRanges int    `json:"memory_ranges"`
+	MemoryBytes  uint64 `json:"memory_bytes"`
+}
+
+// Finding is one line a person reads first.
+type Finding struct {
+	// Severity is "critical", "warning" or "info".
+	Severity string `json:"severity"`
+	Text     string `json:"text"`
+}
+
+// Severities.
+const (
+	Critical = "critical"
+	Warning  = "warning"
+	Info     = "info"
+)
