@@ -138,7 +138,9 @@ func normSeverity(s string) string {
 }
 
 // Expired reports whether the policy has expired at now.
-func (p *Policy) Expired(now time.Time) bool { return !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) }
+func (p *Policy) Expired(now time.Time) bool {
+	return !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt)
+}
 
 // Matches reports whether e satisfies every condition of p's Match, and if
 // not, the first condition that failed.

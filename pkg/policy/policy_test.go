@@ -124,7 +124,7 @@ func TestLimiter(t *testing.T) {
 		}
 	}
 	step("i1", t0, "")
-	step("i1", t0.Add(time.Minute), "")        // same incident: idempotent
+	step("i1", t0.Add(time.Minute), "")           // same incident: idempotent
 	step("i2", t0.Add(5*time.Minute), "cooldown") // within cooldown
 	// Same target in another case is the same target.
 	if v, _ := l.Check(ctx, "p", lim, strings.ToUpper(target), "i2", t0.Add(5*time.Minute)); v.Limit != "cooldown" {
