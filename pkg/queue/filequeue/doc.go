@@ -1,0 +1,43 @@
+// Package filequeue is dumpflow's embedded, durable queue backend: one
+// go.etcd.io/bbolt file per queue (DIR/NAME.queue) with the peek-lock
+// semantics of an Azure Service Bus queue — lock duration and renewal,
+// delivery count, dead-lettering after MaxDeliveries with reason
+// queue.ReasonMaxDeliveries, explicit dead-lettering with reason and
+// description, scheduled delivery and duplicate detection by message ID
+// within a window. It is selected by a file:// URL (see OpenURL).
+//
+// # Durability
+//
+// Every state change (send, lock, settle, renew) is one bbolt read-write
+// transaction, fsync'd before the call returns. A process killed at any
+// point (kill -9) leaves the file in its state before or after the
+// interrupted transaction, never in between; messages it held locked are
+// redelivered when their locks expire, with DeliveryCount incremented.
+//
+// # Several processes
+//
+// On one machine, ingest, worker and analyzer are separate processes that
+// share the "captures" and "analysis" queues, so a queue file must be
+// usable by several processes at once. bbolt holds an exclusive flock(2)
+// on its file while a DB is open and caches file state, so this package
+// never keeps the file open: each operation opens it, takes the lock with
+// a non-blocking attempt (retried with jittered 0.2–5 ms sleeps while
+// another process holds it, up to Options.BusyTimeout, then ErrBusy), runs
+// one transaction and closes it. Goroutines of one process take turns
+// through a mutex shared by every Queue on the same path.
+//
+// The price is an open/close per operation (tens of microseconds, small
+// next to the fsync of a commit) and best-effort fairness between
+// processes: a process doing back-to-back operations can delay another's
+// by a few milliseconds, which is harmless at dumpflow's message rates.
+// A waiting Receive sees its own process's sends at once and other
+// processes' sends within Options.PollInterval. See the package benchmarks
+// for throughput.
+//
+// Lock expiry and scheduling use the wall clock of the machine; processes
+// sharing a queue must share that clock (they do on one machine). Options
+// are not stored in the file: every process sharing a queue should open it
+// with the same options.
+//
+// The file must be on a local file system with working flock(2) (not NFS).
+package filequeue
