@@ -1,0 +1,197 @@
+package fileblob
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sync"
+	"syscall"
+
+	"github.com/dumpflow/dumpflow/pkg/blob"
+)
+
+// errWriterDone is returned by Write and Close on a writer already closed
+// or aborted.
+var errWriterDone = errors.New("fileblob: writer already closed or aborted")
+
+// NewWriter implements blob.Bucket. The returned writer is not safe for
+// concurrent Writes; Abort and context cancellation may race with them.
+func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
+	if opts == nil {
+		opts = &blob.WriterOptions{}
+	}
+	if err := blob.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	if err := blob.ValidateMetadata(opts.Metadata); err != nil {
+		return nil, err
+	}
+	if opts.Size < 0 {
+		return nil, fmt.Errorf("fileblob: negative WriterOptions.Size %d", opts.Size)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := tmpDir + "/" + hex.EncodeToString(rnd[:]) + ".tmp"
+	f, err := b.root.OpenFile(name(tmp), os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
+	if err != nil {
+		return nil, fmt.Errorf("fileblob: creating temporary file for %q: %w", key, err)
+	}
+	ct := opts.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w := &writer{
+		b:     b,
+		ctx:   ctx,
+		key:   key,
+		tmp:   tmp,
+		f:     f,
+		size:  opts.Size,
+		over:  opts.Overwrite,
+		attrs: storedAttrs{ContentType: ct, Metadata: opts.Metadata},
+	}
+	w.stop = context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.abortLocked(ctx.Err())
+	})
+	return w, nil
+}
+
+// writer streams one blob into a temporary file and commits it on Close.
+type writer struct {
+	b     *Bucket
+	ctx   context.Context
+	key   string
+	tmp   string // root-relative temporary file name
+	size  int64  // expected size, or 0
+	over  bool
+	attrs storedAttrs
+	stop  func() bool
+
+	mu  sync.Mutex
+	f   *os.File // nil once closed or aborted
+	n   int64    // bytes written
+	err error    // why the writer ended (errWriterDone once committed)
+}
+
+// Write implements io.Writer.
+func (w *writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return 0, w.err
+	}
+	if err := w.ctx.Err(); err != nil {
+		w.abortLocked(err)
+		return 0, w.err
+	}
+	if w.size > 0 && w.n+int64(len(p)) > w.size {
+		w.abortLocked(fmt.Errorf("%w: more than the %d bytes announced for %q", blob.ErrSizeMismatch, w.size, w.key))
+		return 0, w.err
+	}
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		w.abortLocked(fmt.Errorf("fileblob: writing %q: %w", w.key, err))
+		return n, w.err
+	}
+	return n, nil
+}
+
+// Close commits the blob; see the package comment.
+func (w *writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return w.err
+	}
+	w.stop()
+	if err := w.commitLocked(); err != nil {
+		w.abortLocked(err)
+		return err
+	}
+	return nil
+}
+
+// Abort implements blob.Writer.
+func (w *writer) Abort() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stop()
+	w.abortLocked(fmt.Errorf("fileblob: writer for %q aborted", w.key))
+	return nil
+}
+
+// abortLocked discards the temporary file, if still there, and records why.
+func (w *writer) abortLocked(why error) {
+	if w.f == nil {
+		return
+	}
+	w.f.Close()
+	w.f = nil
+	_ = w.b.root.Remove(name(w.tmp))
+	w.err = why
+}
+
+func (w *writer) commitLocked() error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if w.size > 0 && w.n != w.size {
+		return fmt.Errorf("%w: wrote %d bytes to %q, announced %d", blob.ErrSizeMismatch, w.n, w.key, w.size)
+	}
+	trailer, err := encodeTrailer(w.attrs)
+	if err != nil {
+		return err
+	}
+	if _, err := w.f.Write(trailer); err != nil {
+		return fmt.Errorf("fileblob: writing %q: %w", w.key, err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("fileblob: syncing %q: %w", w.key, err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("fileblob: closing %q: %w", w.key, err)
+	}
+	dir := path.Dir(w.key)
+	if err := w.b.root.MkdirAll(name(dir), dirPerm); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %q: a blob exists under one of its parent prefixes", blob.ErrInvalidKey, w.key)
+		}
+		return fmt.Errorf("fileblob: creating directory for %q: %w", w.key, err)
+	}
+	if w.over {
+		err = w.b.root.Rename(name(w.tmp), name(w.key))
+	} else {
+		err = w.b.root.Link(name(w.tmp), name(w.key))
+	}
+	if err != nil {
+		return w.commitErr(err)
+	}
+	w.f = nil
+	w.err = errWriterDone
+	if !w.over {
+		_ = w.b.root.Remove(name(w.tmp))
+	}
+	return w.b.syncDir(dir)
+}
+
+// commitErr explains a failed link or rename onto the key's name.
+func (w *writer) commitErr(err error) error {
+	if fi, serr := w.b.root.Lstat(name(w.key)); serr == nil && fi.IsDir() {
+		return fmt.Errorf("%w: %q is a prefix of other blobs' keys", blob.ErrInvalidKey, w.key)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %q", blob.ErrExists, w.key)
+	}
+	return fmt.Errorf("fileblob: committing %q: %w", w.key, err)
+}
