@@ -20,11 +20,11 @@ type ARMRules struct {
 
 // ARMTriggers is AutoHealTriggers.
 type ARMTriggers struct {
-	Requests             *RequestsTrigger         `json:"requests,omitempty"`
-	PrivateBytesInKB     int64                    `json:"privateBytesInKB,omitempty"`
-	StatusCodes          []StatusCodesTrigger     `json:"statusCodes,omitempty"`
-	SlowRequests         *SlowRequestsTrigger     `json:"slowRequests,omitempty"`
-	SlowRequestsWithPath []SlowRequestsTrigger    `json:"slowRequestsWithPath,omitempty"`
+	Requests             *RequestsTrigger          `json:"requests,omitempty"`
+	PrivateBytesInKB     int64                     `json:"privateBytesInKB,omitempty"`
+	StatusCodes          []StatusCodesTrigger      `json:"statusCodes,omitempty"`
+	SlowRequests         *SlowRequestsTrigger      `json:"slowRequests,omitempty"`
+	SlowRequestsWithPath []SlowRequestsTrigger     `json:"slowRequestsWithPath,omitempty"`
 	StatusCodesRange     []StatusCodesRangeTrigger `json:"statusCodesRange,omitempty"`
 }
 

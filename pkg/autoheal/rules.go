@@ -70,7 +70,7 @@ type Rule struct {
 // Proactive configures App Service's Proactive Auto-Heal rules as dumpflow
 // rules. Both are off unless enabled.
 type Proactive struct {
-	Enabled bool `json:"enabled"`
+	Enabled bool     `json:"enabled"`
 	Sites   []string `json:"sites,omitempty"`
 	// MemoryLimitBytes is the per-process memory limit of the worker size;
 	// the memory rule fires above 90 % of it held for more than 30 s. Zero
