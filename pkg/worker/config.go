@@ -50,7 +50,7 @@ type Config struct {
 // RetryPolicy bounds the retries of one dump: exponential backoff with
 // jitter, at most MaxAttempts attempts and MaxElapsed in all. A server's
 // Retry-After longer than the computed interval is honoured (capped by
-// MaxInterval×4).
+// MaxElapsed).
 type RetryPolicy struct {
 	MaxAttempts     int           // default 4
 	InitialInterval time.Duration // default 1 s

@@ -45,7 +45,7 @@ func retry(ctx context.Context, p RetryPolicy, op func(attempt int) error, onRet
 			return attempt, fmt.Errorf("gave up after %d attempts (retry time limit %s): %w", attempt, p.MaxElapsed, err)
 		}
 		if ra := retryAfterOf(err); ra > wait {
-			wait = min(ra, 4*p.MaxInterval)
+			wait = min(ra, p.MaxElapsed)
 		}
 		if onRetry != nil {
 			onRetry(attempt, err, wait)
