@@ -1,0 +1,204 @@
+package ingest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/alert"
+)
+
+// Handler returns the HTTP API. Every route is rate-limited per client
+// address and authenticated; trigger routes take a JSON body of at most
+// MaxBodyBytes. Errors are JSON: {"error": "reason"}.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/alerts", s.guard(true, s.handleAlert))
+	mux.Handle("POST /v1/alerts/{source}", s.guard(true, s.handleAlert))
+	mux.Handle("POST /v1/captures", s.guard(true, s.handleCapture))
+	mux.Handle("GET /v1/incidents/{id}", s.guard(false, s.handleIncident))
+	return mux
+}
+
+// request is what guard hands a handler.
+type request struct {
+	r      *http.Request
+	caller string
+	body   []byte
+}
+
+// statusWriter records the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// guard applies, in order: the per-client rate limit (429), authentication
+// (401), and for body routes the JSON content type (415) and the size
+// limit (413). It logs one line per request, without secrets.
+func (s *Service) guard(withBody bool, h func(http.ResponseWriter, *request)) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		start := s.cfg.Now()
+		w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+		client := clientKey(r)
+		caller := ""
+		defer func() {
+			lvl := slog.LevelInfo
+			if w.status >= 400 {
+				lvl = slog.LevelWarn
+			}
+			s.log.Log(r.Context(), lvl, "ingest: request", "method", r.Method, "path", r.URL.Path,
+				"query", redactToken(r.URL.RawQuery), "status", w.status, "client", client, "caller", caller,
+				"duration_ms", s.cfg.Now().Sub(start).Milliseconds())
+		}()
+		if s.rate != nil {
+			if ok, wait := s.rate.allow(client); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+				writeError(w, http.StatusTooManyRequests, "rate limit exceeded for this client; retry later")
+				return
+			}
+		}
+		who, err := s.cfg.Auth.Authenticate(r)
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		caller = who
+		req := &request{r: r, caller: who}
+		if withBody {
+			if msg, ok := jsonContentType(r.Header.Get("Content-Type")); !ok {
+				writeError(w, http.StatusUnsupportedMediaType, msg)
+				return
+			}
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+			var tooBig *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooBig):
+				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBodyBytes))
+				return
+			case err != nil:
+				writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
+				return
+			case len(strings.TrimSpace(string(body))) == 0:
+				writeError(w, http.StatusBadRequest, "empty request body")
+				return
+			}
+			req.body = body
+		}
+		h(w, req)
+	})
+}
+
+// jsonContentType accepts application/json and application/*+json.
+func jsonContentType(ct string) (string, bool) {
+	if ct == "" {
+		return "missing Content-Type: send application/json", false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return fmt.Sprintf("invalid Content-Type %q", ct), false
+	}
+	if mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return "", true
+	}
+	return fmt.Sprintf("Content-Type %q is not application/json", mt), false
+}
+
+// clientKey is the client's address without port. X-Forwarded-For is not
+// trusted (it is the caller's to forge); run behind a proxy that sets the
+// connection's address or rate-limit at the proxy.
+func clientKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// errorBody is the body of every error answer.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorBody{Error: msg})
+}
+
+// alertResponse is the answer to an alert webhook.
+type alertResponse struct {
+	Status     string         `json:"status"`
+	IncidentID string         `json:"incident_id,omitempty"`
+	StatusURL  string         `json:"status_url,omitempty"`
+	Incidents  []Accepted     `json:"incidents,omitempty"`
+	Reason     string         `json:"reason,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Source     string         `json:"source,omitempty"`
+	Events     []EventOutcome `json:"events,omitempty"`
+}
+
+func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
+	source := req.r.PathValue("source")
+	res, err := s.Alert(req.r.Context(), source, req.body, req.r.Header.Get("traceparent"))
+	var shape *alert.UnknownShapeError
+	var field *alert.FieldError
+	switch {
+	case errors.Is(err, alert.ErrUnknownSource):
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	case errors.Is(err, alert.ErrMalformed):
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.As(err, &shape), errors.As(err, &field):
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	case err != nil:
+		s.log.Error("ingest: alert not stored", "err", err)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	resp := alertResponse{Source: res.Source, Events: res.Events}
+	var refused string
+	for _, ev := range res.Events {
+		switch {
+		case ev.Accepted != nil:
+			resp.Incidents = append(resp.Incidents, *ev.Accepted)
+		case ev.Outcome == OutcomeRefused && refused == "":
+			refused = ev.Reason
+		case resp.Reason == "":
+			resp.Reason = ev.Reason
+		}
+	}
+	switch {
+	case len(resp.Incidents) > 0:
+		resp.Status, resp.Reason = "accepted", ""
+		resp.IncidentID, resp.StatusURL = resp.Incidents[0].IncidentID, resp.Incidents[0].StatusURL
+		writeJSON(w, http.StatusAccepted, resp)
+	case refused != "":
+		resp.Status, resp.Error, resp.Reason = "refused", refused, ""
+		writeJSON(w, http.StatusForbidden, resp)
+	default:
+		resp.Status = "ignored"
+		writeJSON(w, http.StatusOK, resp)
+	}
+}
