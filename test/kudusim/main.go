@@ -1,0 +1,38 @@
+// Command kudusim runs the Kudu simulator (package sim) as a program, or
+// writes one generated minidump:
+//
+//	kudusim --addr 127.0.0.1:0 --apps N --instances M --dump-size 64MiB [flags]
+//	kudusim write-dump --size 1GiB --type full OUT.dmp
+//
+// The server prints "kudusim listening on http://HOST:PORT" as its first
+// stdout line and serves until SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if err != errHelp {
+			fmt.Fprintln(os.Stderr, "kudusim:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// run dispatches to the write-dump subcommand or the server.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "write-dump" {
+		return writeDump(args[1:], stdout, stderr)
+	}
+	return serve(ctx, args, stdout, stderr)
+}

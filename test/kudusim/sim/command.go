@@ -1,0 +1,246 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
+)
+
+// commandResult is Kudu's CommandResult: PascalCase keys, Output null when
+// the command was aborted.
+type commandResult struct {
+	Output   *string `json:"Output"`
+	Error    string  `json:"Error"`
+	ExitCode int     `json:"ExitCode"`
+}
+
+// splitCommand splits a command line by cmd.exe-like rules: whitespace
+// separates, double quotes group.
+func splitCommand(line string) []string {
+	var args []string
+	var cur strings.Builder
+	inQ, has := false, false
+	for _, r := range line {
+		switch {
+		case r == '"':
+			inQ, has = !inQ, true
+		case (r == ' ' || r == '\t') && !inQ:
+			if has {
+				args = append(args, cur.String())
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteRune(r)
+			has = true
+		}
+	}
+	if has {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// expandHome resolves %HOME% and makes a path relative to D:\home. ok is
+// false for a path outside %HOME%.
+func expandHome(p, dir string) (string, bool) {
+	p = strings.ReplaceAll(p, "%HOME%", `D:\home`)
+	p = strings.ReplaceAll(strings.ReplaceAll(p, "%home%", `D:\home`), "/", `\`)
+	if len(p) >= 2 && p[1] == ':' {
+		rest, ok := strings.CutPrefix(strings.ToLower(p), `d:\home`)
+		if !ok || (rest != "" && rest[0] != '\\') {
+			return "", false
+		}
+		return cleanPath(p[len(`d:\home`):])
+	}
+	return cleanPath(dir + `\` + p)
+}
+
+// serveCommand is POST /api/command. It recognises a ProcDump invocation
+// (procdump.exe or procdump64.exe with -ma for a full dump, otherwise a
+// mini dump, then the pid and the dump file) and echo; anything else is
+// "not recognized". The command keeps running when the client goes away
+// or the front end cuts the call (Kudu does not watch for disconnects).
+func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, a *app, in *instance) {
+	if r.Method != http.MethodPost {
+		kuduMethodNotAllowed(w, r)
+		return
+	}
+	var body struct {
+		Command string `json:"command"`
+		Dir     string `json:"dir"`
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || json.Unmarshal(raw, &body) != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	dir, ok := expandHome(body.Dir, "")
+	if !ok {
+		dir = ""
+	}
+	done := make(chan commandResult, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		done <- s.runCommand(a, in, body.Command, dir)
+	}()
+	var limit <-chan time.Time
+	if s.cfg.FirstByteLimit > 0 {
+		t := time.NewTimer(s.cfg.FirstByteLimit)
+		defer t.Stop()
+		limit = t.C
+	}
+	select {
+	case res := <-done:
+		writeJSON(w, http.StatusOK, res)
+	case <-limit:
+		s.fault(r, a, s.cfg.FirstByteStatus, "front-end first-byte limit")
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(s.cfg.FirstByteStatus)
+	case <-r.Context().Done():
+	}
+}
+
+func strp(s string) *string { return &s }
+
+func (s *Server) runCommand(a *app, in *instance, line, dir string) commandResult {
+	args := splitCommand(line)
+	for len(args) >= 2 && strings.EqualFold(args[0], "cmd") && strings.EqualFold(args[1], "/c") {
+		args = args[2:]
+	}
+	if len(args) == 0 {
+		return commandResult{Output: strp(""), ExitCode: 0}
+	}
+	exe := strings.ToLower(baseName(args[0]))
+	switch strings.TrimSuffix(exe, ".exe") {
+	case "echo":
+		return commandResult{Output: strp(strings.Join(args[1:], " ") + "\r\n")}
+	case "procdump", "procdump64":
+		return s.procdump(a, in, line, args[1:], dir)
+	}
+	return commandResult{Output: strp(""), ExitCode: 1,
+		Error: fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", args[0])}
+}
+
+const procdumpBanner = "\r\nProcDump v11.0 - Sysinternals process dump utility\r\nCopyright (C) 2009-2022 Mark Russinovich and Andrew Richards\r\nSysinternals - www.sysinternals.com\r\n\r\n"
+
+// procdump simulates ProcDump writing a dump of pid to a file under
+// %HOME%: the file exists and is locked (VFS 404) for the dump write time,
+// then is complete. With Config.DumpToolSilent a write longer than the
+// idle timeout is killed by Kudu's idle rule, leaving a truncated file.
+func (s *Server) procdump(a *app, in *instance, line string, args []string, dir string) commandResult {
+	dumpType, overwrite := 0, false
+	var pos []string
+	for _, arg := range args {
+		switch strings.ToLower(arg) {
+		case "-ma":
+			dumpType = 2
+		case "-mm", "-mp", "-accepteula":
+		case "-o":
+			overwrite = true
+		default:
+			pos = append(pos, arg)
+		}
+	}
+	fail := func(msg string) commandResult {
+		return commandResult{Output: strp(procdumpBanner + msg + "\r\n"), ExitCode: 1}
+	}
+	if len(pos) != 2 {
+		return fail("Invalid argument: expected a process id and a dump file.")
+	}
+	pid, err := strconv.Atoi(pos[0])
+	if err != nil {
+		return fail("No process matching the specified name can be found.")
+	}
+	rel, ok := expandHome(pos[1], dir)
+	if !ok || rel == "" {
+		return fail("Error creating dump file '" + pos[1] + "': outside %HOME% (not simulated).")
+	}
+	now := time.Now().UTC()
+	s.mu.Lock()
+	p := in.procs[pid]
+	if p == nil {
+		s.mu.Unlock()
+		return fail("No process matching the specified PID can be found.")
+	}
+	spec := s.dumpSpec(a, in, p, dumpType)
+	if !a.fs.isDir(parent(rel)) {
+		s.mu.Unlock()
+		return fail("Error creating dump file '" + fullPath(rel) + "': The system cannot find the path specified. (0x80070003)")
+	}
+	if old := a.fs.files[key(rel)]; old != nil && (!overwrite || old.locked) {
+		s.mu.Unlock()
+		return fail("Dump file " + fullPath(rel) + " exists. Specify -o to overwrite.")
+	}
+	d, err := dumpgen.New(spec)
+	if err != nil {
+		s.mu.Unlock()
+		return fail("Error writing dump: " + err.Error())
+	}
+	f := &vfile{name: rel, dump: d, size: d.Size(), locked: true, started: now, writeTime: s.cfg.DumpWriteTime, ctime: now, mtime: now}
+	a.fs.files[key(rel)] = f
+	tool := in.newProcess(strings.TrimSuffix(strings.ToLower(baseName(splitCommand(line)[0])), ".exe"), in.kuduPID(), dumpgen.RuntimeNative, now, 3, 8)
+	tool.user = `IIS APPPOOL\~1` + a.name
+	tool.cmdLine = line
+	s.mu.Unlock()
+
+	out := procdumpBanner + fmt.Sprintf("[%s] Dump 1 initiated: %s\r\n", now.Format("15:04:05"), fullPath(rel))
+	wait, aborted := s.cfg.DumpWriteTime, false
+	if s.cfg.DumpToolSilent && s.cfg.DumpWriteTime > s.cfg.CommandIdleTimeout {
+		wait, aborted = s.cfg.CommandIdleTimeout, true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+		aborted = true
+	}
+	ev := Event{Kind: EventStagedDump, App: a.name, Instance: in.id, PID: p.pid, Process: p.name, DumpType: dumpType, Size: d.Size(), Path: rel}
+	var cut int64
+	if aborted {
+		s.mu.Lock()
+		cut, _ = f.progress(time.Now())
+		s.mu.Unlock()
+	} else {
+		ev.SHA256 = s.dumpSHA(dumpKey{a.name, in.id, p.pid, dumpType, d.Size()}, d)
+		ev.Complete, ev.Bytes = true, d.Size()
+	}
+	s.mu.Lock()
+	f.locked, f.mtime = false, time.Now().UTC()
+	if aborted {
+		f.size, ev.Bytes = cut, cut
+		ev.Detail = "killed by the idle rule; the file is truncated"
+	}
+	delete(in.procs, tool.pid)
+	s.mu.Unlock()
+	s.log.add(ev)
+	if aborted {
+		first := line
+		if len(first) > 15 {
+			first = first[:15]
+		}
+		return commandResult{ExitCode: -1, Error: fmt.Sprintf("Command 'starter.cmd %s ...' was aborted due to no output nor CPU activity for %d seconds. You can increase the SCM_COMMAND_IDLE_TIMEOUT app setting (or WEBJOBS_IDLE_TIMEOUT if this is a WebJob) if needed.",
+			first, int(s.cfg.CommandIdleTimeout/time.Second))}
+	}
+	done := time.Now().UTC()
+	out += fmt.Sprintf("[%s] Dump 1 writing: Estimated dump file size is %d MB.\r\n", done.Format("15:04:05"), d.Size()>>20)
+	out += fmt.Sprintf("[%s] Dump 1 complete: %d MB written in %.1f seconds\r\n", done.Format("15:04:05"), d.Size()>>20, done.Sub(now).Seconds())
+	out += fmt.Sprintf("[%s] Dump count reached.\r\n\r\n", done.Format("15:04:05"))
+	return commandResult{Output: strp(out)}
+}
+
+// kuduPID is the pid of Kudu's w3wp (the parent of commands), or 0.
+func (in *instance) kuduPID() int {
+	if k := in.kudu(); k != nil {
+		return k.pid
+	}
+	return 0
+}

@@ -1,0 +1,37 @@
+// Package sim is the Kudu simulator: one HTTP listener that plays Azure
+// Resource Manager and the Kudu (SCM) site of any number of App Service
+// apps, each with any number of instances, as documented in
+// docs/kudu-api.md. Tests embed it like httptest.Server:
+//
+//	srv, err := sim.New(sim.Config{Apps: 2, Instances: 3, DumpSize: 8 << 20})
+//	if err != nil { … }
+//	defer srv.Close()
+//	info := srv.Info() // arm_url, scm_url_template, apps with resource ids and instance ids
+//
+// URL layout (one host, so the SCM sites are told apart by path):
+//
+//	GET /                          Info as JSON (the test/kudusim contract)
+//	/subscriptions/…/sites/{app}…  ARM (arm_url is the server URL)
+//	/{app}/api/processes…          Kudu of {app} (scm_url = URL + "/" + app),
+//	/{app}/api/vfs/…, /{app}/api/command, and the deprecated aliases
+//	/_sim/events                   recorded events (JSON); /_sim/apps/{app}/instances (POST, DELETE …/{id})
+//
+// Behaviour reproduced from Kudu's source: ARRAffinity routing (unknown or
+// absent instance ids silently land on another instance; responses set the
+// cookie, scoped to /{app} here), the process list and detail JSON
+// (snake_case, default values omitted, machineName), ids 0 and -1, kill
+// with children and a w3wp that comes back with a new pid on the next
+// request, dumps staged in one per-app file (a concurrent dump of the same
+// app fails with 500; nothing is sent until the dump is written), raw and
+// zip formats, the VFS (ETag, Range/If-Range, If-Match on DELETE, 404 while
+// a file is locked) and the command API with a simulated ProcDump and
+// Kudu's idle rule. Dumps are valid minidumps from package dumpgen,
+// deterministic per (seed, app, instance, pid, dumpType, size), streamed
+// with flat memory.
+//
+// Faults (Config.Faults) are injected by the simulated front end before a
+// request reaches Kudu, and into dump and VFS bodies. Every dump served,
+// staged dump written, VFS read, kill, respawn, scale event and fault is
+// recorded (Server.Events, GET /_sim/events) as ground truth for chaos
+// tests.
+package sim
