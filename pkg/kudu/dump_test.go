@@ -120,10 +120,10 @@ func TestDumpFaults(t *testing.T) {
 			w.Header().Set("Retry-After", "7")
 			jsonReply(429, `{"Message":"Too many requests"}`)(w, r)
 		},
-		"GET /api/processes/6/dump": jsonReply(500, `{"Message":"Site sku (Free) does not support full minidump."}`),
-		"GET /api/processes/7/dump": jsonReply(500, `{"Message":"The process cannot access the file 'D:\\home\\LogFiles\\minidump\\minidump.dmp' because it is being used by another process."}`),
-		"GET /api/processes/8/dump": jsonReply(502, `<html><head><title>502 - Web server received an invalid response while acting as a gateway or proxy server.</title></head></html>`),
-		"GET /api/processes/9/dump": jsonReply(503, ``),
+		"GET /api/processes/6/dump":  jsonReply(500, `{"Message":"Site sku (Free) does not support full minidump."}`),
+		"GET /api/processes/7/dump":  jsonReply(500, `{"Message":"The process cannot access the file 'D:\\home\\LogFiles\\minidump\\minidump.dmp' because it is being used by another process."}`),
+		"GET /api/processes/8/dump":  jsonReply(502, `<html><head><title>502 - Web server received an invalid response while acting as a gateway or proxy server.</title></head></html>`),
+		"GET /api/processes/9/dump":  jsonReply(503, ``),
 		"GET /api/processes/11/dump": jsonReply(400, `{"Message":"Dump format (7) is not supported."}`),
 	})
 	// Only the stalling routes get short timeouts, so a loaded machine
@@ -251,10 +251,10 @@ func TestKill(t *testing.T) {
 			deleted++
 			w.WriteHeader(http.StatusNoContent)
 		},
-		"GET /api/processes/999":    jsonReply(404, doc404),
-		"GET /api/processes/55":     jsonReply(200, `{"id":55,"name":"node","machineName":"M"}`),
-		"DELETE /api/processes/55":  jsonReply(404, `{"Message":"Process with an Id of 55 is not running."}`),
-		"GET /api/processes/7788":   jsonReply(200, docSCMDetail),
+		"GET /api/processes/999":   jsonReply(404, doc404),
+		"GET /api/processes/55":    jsonReply(200, `{"id":55,"name":"node","machineName":"M"}`),
+		"DELETE /api/processes/55": jsonReply(404, `{"Message":"Process with an Id of 55 is not running."}`),
+		"GET /api/processes/7788":  jsonReply(200, docSCMDetail),
 		"DELETE /api/processes/7788": func(w http.ResponseWriter, r *http.Request) {
 			t.Error("DELETE sent for the SCM process")
 		},

@@ -121,7 +121,7 @@ func TestWrongInstanceByMachineName(t *testing.T) {
 
 func TestVerifyFallsBackToEnvironmentRoute(t *testing.T) {
 	srv, _ := fakeServer(t, map[string]http.HandlerFunc{
-		"GET /api/processes/0": jsonReply(200, `{"id":1,"name":"w3wp","machineName":"M","is_scm_site":true}`),
+		"GET /api/processes/0":                                  jsonReply(200, `{"id":1,"name":"w3wp","machineName":"M","is_scm_site":true}`),
 		"GET /api/processes/0/environments/WEBSITE_INSTANCE_ID": jsonReply(200, `{"WEBSITE_INSTANCE_ID":"`+strings.ToUpper(instanceA)+`"}`),
 	})
 	a, _ := newTestClient(t, srv, nil).Instance(instanceA)
