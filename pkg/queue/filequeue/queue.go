@@ -135,8 +135,11 @@ func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
 		now := time.Now().UnixNano()
 		if q.opts.DedupeWindow > 0 {
 			dup, err := checkDuplicate(b, msg.ID, now, q.opts.DedupeWindow.Nanoseconds())
-			if err != nil || dup {
-				return errors.Join(err, errNoChange)
+			if err != nil {
+				return err
+			}
+			if dup {
+				return errNoChange
 			}
 		}
 		seq, err := b.msgs.NextSequence()
