@@ -208,7 +208,7 @@ func fakeDump(seed string, n int) []byte {
 // fakeKudu is a hand-written Kudu for unit tests.
 type fakeKudu struct {
 	mu        sync.Mutex
-	instances map[string][]string          // site name → instance ids
+	instances map[string][]string         // site name → instance ids
 	procs     map[string]map[int]*Process // site/instance → pid → process
 	nextPID   int
 	dumpSize  int

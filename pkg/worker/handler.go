@@ -17,8 +17,8 @@ import (
 // queue.Permanent (dead-lettered with the decoder's reason); an interrupted
 // job or a failure to publish results is returned as is (the message is
 // abandoned and redelivered; stored dumps are not taken again).
-func (e *Engine) Handler() func(ctx context.Context, m *queue.Received) error {
-	return func(ctx context.Context, m *queue.Received) error {
+func (e *Engine) Handler() queue.Handler {
+	return queue.HandlerFunc(func(ctx context.Context, m *queue.Received) error {
 		env, err := messages.Decode(m.Body)
 		if err != nil {
 			e.m.Jobs.WithLabelValues("invalid").Inc()
@@ -48,7 +48,7 @@ func (e *Engine) Handler() func(ctx context.Context, m *queue.Received) error {
 		}
 		log.Info("job completed", "targets", len(res.Completed.Targets), "dumps", len(res.Dumps), "failed", failed, "error", res.Completed.Error)
 		return nil
-	}
+	})
 }
 
 // QueuePublisher publishes result envelopes to a queue (the "analysis"

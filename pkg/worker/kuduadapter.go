@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/messages"
@@ -19,9 +20,7 @@ import (
 type KuduClient struct {
 	arm  *kudu.ARM
 	base kudu.Config
-	// staged builds the staged-strategy Dumper over a pinned client; nil
-	// means the staged strategy is not available.
-	staged func(pinned *kudu.Client) (kudu.Dumper, error)
+	opts KuduOptions
 
 	mu    sync.Mutex
 	sites map[string]*siteClients
@@ -36,11 +35,29 @@ type siteClients struct {
 
 var _ Kudu = (*KuduClient)(nil)
 
+// KuduOptions tune the adapter; the zero value is usable.
+type KuduOptions struct {
+	// Staged builds the staged-strategy Dumper over a pinned client, e.g.
+	// kudu.NewStaged(cl, cfg). Nil means the staged strategy is refused.
+	Staged func(pinned *kudu.Client) (kudu.Dumper, error)
+	// FirstByteLimit is the front end's cut-off for a response's first
+	// byte (~230 s on App Service, the default). A direct dump answered 502
+	// or 504 after at least 90% of it is reported as cut off by that limit
+	// (ErrorKindFirstByteLimit, not retried), with advice to use staged.
+	FirstByteLimit time.Duration
+}
+
+// DefaultFirstByteLimit is App Service's front-end first-byte limit.
+const DefaultFirstByteLimit = 230 * time.Second
+
 // NewKuduClient returns the adapter. base configures every per-site client
 // (Auth, Transport, timeouts); its SCMURL is ignored (read from arm per
-// site). staged may be nil when the staged strategy is not wanted.
-func NewKuduClient(arm *kudu.ARM, base kudu.Config, staged func(pinned *kudu.Client) (kudu.Dumper, error)) *KuduClient {
-	return &KuduClient{arm: arm, base: base, staged: staged, sites: make(map[string]*siteClients)}
+// site).
+func NewKuduClient(arm *kudu.ARM, base kudu.Config, opts KuduOptions) *KuduClient {
+	if opts.FirstByteLimit <= 0 {
+		opts.FirstByteLimit = DefaultFirstByteLimit
+	}
+	return &KuduClient{arm: arm, base: base, opts: opts, sites: make(map[string]*siteClients)}
 }
 
 // Instances implements Kudu.
@@ -161,17 +178,24 @@ func (k *KuduClient) Dump(ctx context.Context, req DumpRequest) (io.ReadCloser, 
 	var d kudu.Dumper = cl
 	direct := req.Strategy != messages.StrategyStaged
 	if !direct {
-		if k.staged == nil {
+		if k.opts.Staged == nil {
 			return nil, 0, &KuduError{Kind: ErrorKindPermanent, Err: errors.New("the staged dump strategy is not configured in this worker")}
 		}
-		if d, err = k.staged(cl); err != nil {
+		if d, err = k.opts.Staged(cl); err != nil {
 			return nil, 0, &KuduError{Kind: ErrorKindPermanent, Err: err}
 		}
 	}
+	start := time.Now()
 	dump, err := d.Dump(ctx, req.PID, kudu.DumpOptions{Type: typ,
 		Name: fmt.Sprintf("%s-%s-%d", req.Site.Segment(), shortID(req.Instance), req.PID)})
 	if err != nil {
-		return nil, 0, wrapKudu(err, direct)
+		werr := wrapKudu(err, direct)
+		var ae *kudu.APIError
+		if direct && errors.As(err, &ae) && (ae.StatusCode == 502 || ae.StatusCode == 504) &&
+			time.Since(start) >= k.opts.FirstByteLimit*9/10 {
+			werr.(*KuduError).Kind = ErrorKindFirstByteLimit
+		}
+		return nil, 0, werr
 	}
 	return kuduBody{dump.Body}, dump.Size, nil
 }
