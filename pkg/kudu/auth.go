@@ -18,6 +18,9 @@ const (
 	// AppServiceScope is the dedicated App Service (Kudu/SCM) audience,
 	// requested first.
 	AppServiceScope = "https://appservice.azure.com/.default"
+	// AppServiceScopeUSGov is the App Service audience in Azure US
+	// Government: pass it to NewBearer there.
+	AppServiceScopeUSGov = "https://appservice.azure.us/.default"
 	// ARMScope is the Azure Resource Manager audience: the fallback for Kudu
 	// and the audience for ARM itself.
 	ARMScope = "https://management.azure.com/.default"

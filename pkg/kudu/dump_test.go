@@ -255,6 +255,11 @@ func TestKill(t *testing.T) {
 		"GET /api/processes/55":    jsonReply(200, `{"id":55,"name":"node","machineName":"M"}`),
 		"DELETE /api/processes/55": jsonReply(404, `{"Message":"Process with an Id of 55 is not running."}`),
 		"GET /api/processes/7788":  jsonReply(200, docSCMDetail),
+		"GET /api/processes/4121":  jsonReply(200, `{"id":4121,"name":"w3wp","machineName":"M"}`),
+		"POST /api/processes/4121/stop": func(w http.ResponseWriter, r *http.Request) {
+			deleted++
+			w.WriteHeader(http.StatusNoContent)
+		},
 		"DELETE /api/processes/7788": func(w http.ResponseWriter, r *http.Request) {
 			t.Error("DELETE sent for the SCM process")
 		},
@@ -263,6 +268,12 @@ func TestKill(t *testing.T) {
 	ctx := context.Background()
 	if err := c.Kill(ctx, 4120); err != nil || deleted != 1 {
 		t.Fatalf("kill: %v (deleted %d)", err, deleted)
+	}
+	if err := c.Stop(ctx, 4121); err != nil || deleted != 2 {
+		t.Fatalf("stop: %v (deleted %d)", err, deleted)
+	}
+	if err := c.Stop(ctx, 0); !errors.Is(err, ErrRefused) {
+		t.Fatalf("stop 0: %v", err)
 	}
 	if err := c.Kill(ctx, 999); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("kill gone (detail 404): %v", err)
@@ -276,7 +287,7 @@ func TestKill(t *testing.T) {
 		}
 	}
 	for _, r := range rec.all() {
-		if r.Method == http.MethodDelete && r.URL.Path != "/api/processes/4120" && r.URL.Path != "/api/processes/55" {
+		if (r.Method == http.MethodDelete || r.Method == http.MethodPost) && r.URL.Path != "/api/processes/4121/stop" && r.URL.Path != "/api/processes/4120" && r.URL.Path != "/api/processes/55" {
 			t.Fatalf("unexpected DELETE %s", r.URL.Path)
 		}
 	}

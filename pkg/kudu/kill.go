@@ -19,6 +19,19 @@ import (
 // site's w3wp makes the platform start a new one, with a new pid, on the
 // next request.
 func (cl *Client) Kill(ctx context.Context, pid int) error {
+	return cl.kill(ctx, pid, false)
+}
+
+// Stop is Kill through POST /api/processes/{pid}/stop, the route Kudu
+// added in Oct 2020 (#3228) for clients that cannot send DELETE. Same
+// safety rules, answers and errors as Kill. Older Kudu builds answer 404
+// for the route itself, which is indistinguishable from a gone process:
+// prefer Kill.
+func (cl *Client) Stop(ctx context.Context, pid int) error {
+	return cl.kill(ctx, pid, true)
+}
+
+func (cl *Client) kill(ctx context.Context, pid int, viaStop bool) error {
 	op := fmt.Sprintf("kill process %d", pid)
 	if pid <= 0 {
 		return fmt.Errorf("kudu: %s: %w: special or invalid pid", op, ErrRefused)
@@ -33,7 +46,11 @@ func (cl *Client) Kill(ctx context.Context, pid int) error {
 	if p.IsSCMSite {
 		return fmt.Errorf("kudu: %s: %w: it is the SCM (Kudu) process", op, ErrRefused)
 	}
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodDelete, url: cl.processURL(pid)})
+	cl2 := call{op: op, method: http.MethodDelete, url: cl.processURL(pid)}
+	if viaStop {
+		cl2.method, cl2.url, cl2.body = http.MethodPost, cl.processURL(pid, "stop"), []byte{}
+	}
+	resp, err := cl.c.do(ctx, cl2)
 	if err != nil {
 		return err
 	}

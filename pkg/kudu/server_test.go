@@ -29,7 +29,7 @@ func (r *recorder) all() []*http.Request {
 
 // fakeServer starts an httptest server whose mux is filled by routes and
 // which records every request.
-func fakeServer(t *testing.T, routes map[string]http.HandlerFunc) (*httptest.Server, *recorder) {
+func fakeServer(t testing.TB, routes map[string]http.HandlerFunc) (*httptest.Server, *recorder) {
 	t.Helper()
 	rec := &recorder{}
 	mux := http.NewServeMux()
