@@ -1,0 +1,495 @@
+// dumpflow on Azure: Service Bus (captures, analysis), Storage (dumpfiles),
+// per-service managed identities with least-privilege roles, Key Vault for
+// the webhook token, a Container Apps environment running ingest (HTTPS),
+// worker and analyzer (KEDA azure-servicebus scale rules, min 0), an action
+// group pointing Azure Monitor at ingest, and optional auto-heal-style
+// metric alerts on the target apps. Deploy with:
+//   az deployment group create -g RG -f deploy/azure/main.bicep -p deploy/azure/main.bicepparam
+// (docs/operations.md walks through it).
+
+targetScope = 'resourceGroup'
+
+metadata description = 'dumpflow: capture, store and analyze App Service process dumps'
+
+// ---------------------------------------------------------------- general
+
+@description('Azure region for every regional resource; defaults to the resource group\'s.')
+param location string = resourceGroup().location
+
+@description('Short name used in every resource name (3-10 lowercase letters or digits).')
+@minLength(3)
+@maxLength(10)
+param namePrefix string = 'dumpflow'
+
+@description('Tags applied to every resource.')
+param tags object = {
+  app: 'dumpflow'
+}
+
+// ---------------------------------------------------------------- images
+
+@description('Registry login server holding dumpflow-ingest, dumpflow-worker and dumpflow-analyzer, e.g. myacr.azurecr.io.')
+param containerRegistryServer string
+
+@description('Name of an Azure Container Registry in THIS resource group to pull from with the app identities (AcrPull); empty for a public registry.')
+param acrName string = ''
+
+@description('Image tag of the three images (the VERSION given to docker build).')
+param imageTag string
+
+// ---------------------------------------------------------------- secrets
+
+@secure()
+@description('Webhook token ingest requires (?token= or X-Dumpflow-Token); at least 32 random characters. Stored in Key Vault; read it back from there on later deployments (see main.bicepparam).')
+@minLength(32)
+param webhookToken string
+
+// ---------------------------------------------------------------- configuration
+
+@description('Content of the ingest policies file (YAML), mounted at /etc/dumpflow/policies.yaml.')
+param policiesYaml string
+
+@description('Path of ingest\'s Azure Monitor webhook endpoint (the action group posts there).')
+param ingestWebhookPath string = '/webhook'
+
+@description('Resource ids of the target App Service apps (Microsoft.Web/sites) the worker may dump; the worker identity gets Website Contributor on each.')
+param targetAppResourceIds array = []
+
+@description('Resource group ids (/subscriptions/S/resourceGroups/G) in which ingest may expand App Service plans and tags; its identity gets Reader on each.')
+param ingestReaderResourceGroupIds array = []
+
+// ---------------------------------------------------------------- storage and queues
+
+@description('Service Bus SKU (Standard or Premium; Basic lacks duplicate detection).')
+@allowed([
+  'Standard'
+  'Premium'
+])
+param serviceBusSku string = 'Standard'
+
+@description('Storage redundancy SKU.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSku string = 'Standard_ZRS'
+
+@description('Days after which dumps move to the cool tier.')
+@minValue(1)
+param dumpsCoolAfterDays int = 7
+
+@description('Days after which dumps are deleted (larger than dumpsCoolAfterDays).')
+@minValue(2)
+param dumpsDeleteAfterDays int = 30
+
+@description('Days after which incident manifests, job records and reports are deleted.')
+@minValue(1)
+param reportsDeleteAfterDays int = 180
+
+// ---------------------------------------------------------------- scale
+
+@description('Maximum worker replicas. Direct dumps of one app are serialized across all workers, so more workers help only with many apps.')
+@minValue(1)
+@maxValue(100)
+param workerMaxReplicas int = 10
+
+@description('Maximum analyzer replicas.')
+@minValue(1)
+@maxValue(100)
+param analyzerMaxReplicas int = 5
+
+@description('Active messages per replica the KEDA azure-servicebus rules aim for.')
+@minValue(1)
+param messagesPerReplica int = 2
+
+// ---------------------------------------------------------------- alerts
+
+@description('Create auto-heal-style metric alerts on every target app (memory, HTTP 5xx, response time) that fire the dumpflow action group.')
+param createAutohealAlerts bool = false
+
+@description('Memory working set threshold in bytes for the memory alert; 0 disables that rule.')
+@minValue(0)
+param alertMemoryWorkingSetBytes int = 1610612736
+
+@description('HTTP 5xx count threshold over the window; 0 disables that rule.')
+@minValue(0)
+param alertHttp5xxCount int = 50
+
+@description('Average response time threshold in milliseconds; 0 disables that rule.')
+@minValue(0)
+param alertResponseTimeMs int = 10000
+
+// ================================================================ names
+
+var suffix = uniqueString(resourceGroup().id)
+var compactPrefix = toLower(replace(namePrefix, '-', ''))
+var names = {
+  serviceBus: 'sb-${namePrefix}-${suffix}'
+  storage: take('st${compactPrefix}${suffix}', 24)
+  vault: take('kv-${compactPrefix}-${suffix}', 24)
+  identityPrefix: 'id-${namePrefix}'
+  workspace: 'log-${namePrefix}-${suffix}'
+  environment: 'cae-${namePrefix}'
+  actionGroup: 'ag-${namePrefix}'
+}
+var containerName = 'dumpfiles'
+var webhookSecretName = 'webhook-token'
+var imagePrefix = '${containerRegistryServer}/${namePrefix}'
+
+// ================================================================ resources
+
+module serviceBus 'modules/servicebus.bicep' = {
+  name: 'servicebus'
+  params: {
+    location: location
+    namespaceName: names.serviceBus
+    skuName: serviceBusSku
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    location: location
+    accountName: names.storage
+    containerName: containerName
+    skuName: storageSku
+    dumpsCoolAfterDays: dumpsCoolAfterDays
+    dumpsDeleteAfterDays: dumpsDeleteAfterDays
+    reportsDeleteAfterDays: reportsDeleteAfterDays
+    tags: tags
+  }
+}
+
+module identities 'modules/identities.bicep' = {
+  name: 'identities'
+  params: {
+    location: location
+    namePrefix: names.identityPrefix
+    tags: tags
+  }
+}
+
+module vault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  params: {
+    location: location
+    vaultName: names.vault
+    secretName: webhookSecretName
+    webhookToken: webhookToken
+    tags: tags
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac'
+  params: {
+    namespaceName: serviceBus.outputs.namespaceName
+    storageAccountName: storage.outputs.accountName
+    containerName: containerName
+    vaultName: vault.outputs.vaultName
+    secretName: webhookSecretName
+    acrName: acrName
+    principals: {
+      ingest: identities.outputs.ingest.principalId
+      worker: identities.outputs.worker.principalId
+      analyzer: identities.outputs.analyzer.principalId
+      scaler: identities.outputs.scaler.principalId
+    }
+  }
+}
+
+module targetAppAccess 'modules/target-app-access.bicep' = [
+  for (appId, i) in targetAppResourceIds: {
+    name: 'target-app-${i}'
+    scope: resourceGroup(split(appId, '/')[2], split(appId, '/')[4])
+    params: {
+      siteName: last(split(appId, '/'))
+      principalId: identities.outputs.worker.principalId
+    }
+  }
+]
+
+module readerAccess 'modules/reader-access.bicep' = [
+  for (rgId, i) in ingestReaderResourceGroupIds: {
+    name: 'ingest-reader-${i}'
+    scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
+    params: {
+      principalId: identities.outputs.ingest.principalId
+    }
+  }
+]
+
+module environment 'modules/environment.bicep' = {
+  name: 'environment'
+  params: {
+    location: location
+    environmentName: names.environment
+    workspaceName: names.workspace
+    tags: tags
+  }
+}
+
+var backendEnv = [
+  {
+    name: 'DUMPFLOW_QUEUE'
+    value: serviceBus.outputs.queueUrl
+  }
+  {
+    name: 'DUMPFLOW_BLOB'
+    value: storage.outputs.blobUrl
+  }
+]
+
+module ingestApp 'modules/container-app.bicep' = {
+  name: 'app-ingest'
+  params: {
+    location: location
+    appName: '${namePrefix}-ingest'
+    environmentId: environment.outputs.environmentId
+    image: '${imagePrefix}-ingest:${imageTag}'
+    args: [
+      'serve'
+      '--listen'
+      ':8080'
+      '--config'
+      '/etc/dumpflow/policies.yaml'
+    ]
+    env: concat(backendEnv, [
+      {
+        name: 'AZURE_CLIENT_ID'
+        value: identities.outputs.ingest.clientId
+      }
+      {
+        name: 'DUMPFLOW_WEBHOOK_TOKEN'
+        secretRef: webhookSecretName
+      }
+      {
+        name: 'GOMEMLIMIT'
+        value: '200MiB'
+      }
+    ])
+    identityIds: [
+      identities.outputs.ingest.id
+    ]
+    registryServer: empty(acrName) ? '' : containerRegistryServer
+    registryIdentityId: empty(acrName) ? '' : identities.outputs.ingest.id
+    secrets: [
+      {
+        name: webhookSecretName
+        keyVaultUrl: vault.outputs.secretUri
+        identity: identities.outputs.ingest.id
+      }
+      {
+        // Not secret, but a Secret volume is the only file mount Container
+        // Apps offers without a storage share.
+        name: 'policies'
+        value: policiesYaml
+      }
+    ]
+    volumes: [
+      {
+        name: 'config'
+        storageType: 'Secret'
+        secrets: [
+          {
+            secretRef: 'policies'
+            path: 'policies.yaml'
+          }
+        ]
+      }
+    ]
+    volumeMounts: [
+      {
+        volumeName: 'config'
+        mountPath: '/etc/dumpflow'
+      }
+    ]
+    port: 8080
+    externalIngress: true
+    cpu: '0.5'
+    memory: '1Gi'
+    // Alerts must never wait for a cold start: keep one replica up.
+    minReplicas: 1
+    maxReplicas: 3
+    scaleRules: [
+      {
+        name: 'http'
+        http: {
+          metadata: {
+            concurrentRequests: '50'
+          }
+        }
+      }
+    ]
+    tags: tags
+  }
+  dependsOn: [
+    rbac
+  ]
+}
+
+module workerApp 'modules/container-app.bicep' = {
+  name: 'app-worker'
+  params: {
+    location: location
+    appName: '${namePrefix}-worker'
+    environmentId: environment.outputs.environmentId
+    image: '${imagePrefix}-worker:${imageTag}'
+    args: [
+      'serve'
+      '--http'
+      ':9090'
+    ]
+    env: concat(backendEnv, [
+      {
+        name: 'AZURE_CLIENT_ID'
+        value: identities.outputs.worker.clientId
+      }
+      {
+        // Soft heap limit: the worker streams dumps and aims for <= 64 MiB
+        // RSS (to be confirmed by the worker benchmark); the smallest
+        // Consumption size (0.25 CPU / 0.5 GiB) leaves ample headroom.
+        name: 'GOMEMLIMIT'
+        value: '200MiB'
+      }
+    ])
+    identityIds: [
+      identities.outputs.worker.id
+      identities.outputs.scaler.id
+    ]
+    registryServer: empty(acrName) ? '' : containerRegistryServer
+    registryIdentityId: empty(acrName) ? '' : identities.outputs.worker.id
+    port: 9090
+    cpu: '0.25'
+    memory: '0.5Gi'
+    minReplicas: 0
+    maxReplicas: workerMaxReplicas
+    scaleRules: [
+      {
+        name: 'captures-queue'
+        custom: {
+          type: 'azure-servicebus'
+          identity: identities.outputs.scaler.id
+          metadata: {
+            namespace: serviceBus.outputs.namespaceName
+            queueName: 'captures'
+            messageCount: string(messagesPerReplica)
+          }
+        }
+      }
+    ]
+    tags: tags
+  }
+  dependsOn: [
+    rbac
+  ]
+}
+
+module analyzerApp 'modules/container-app.bicep' = {
+  name: 'app-analyzer'
+  params: {
+    location: location
+    appName: '${namePrefix}-analyzer'
+    environmentId: environment.outputs.environmentId
+    image: '${imagePrefix}-analyzer:${imageTag}'
+    args: [
+      'serve'
+      '--http'
+      ':9090'
+    ]
+    env: concat(backendEnv, [
+      {
+        name: 'AZURE_CLIENT_ID'
+        value: identities.outputs.analyzer.clientId
+      }
+      {
+        name: 'GOMEMLIMIT'
+        value: '400MiB'
+      }
+    ])
+    identityIds: [
+      identities.outputs.analyzer.id
+      identities.outputs.scaler.id
+    ]
+    registryServer: empty(acrName) ? '' : containerRegistryServer
+    registryIdentityId: empty(acrName) ? '' : identities.outputs.analyzer.id
+    port: 9090
+    cpu: '0.5'
+    memory: '1Gi'
+    minReplicas: 0
+    maxReplicas: analyzerMaxReplicas
+    scaleRules: [
+      {
+        name: 'analysis-queue'
+        custom: {
+          type: 'azure-servicebus'
+          identity: identities.outputs.scaler.id
+          metadata: {
+            namespace: serviceBus.outputs.namespaceName
+            queueName: 'analysis'
+            messageCount: string(messagesPerReplica)
+          }
+        }
+      }
+    ]
+    tags: tags
+  }
+  dependsOn: [
+    rbac
+  ]
+}
+
+module actionGroup 'modules/action-group.bicep' = {
+  name: 'action-group'
+  params: {
+    actionGroupName: names.actionGroup
+    ingestFqdn: ingestApp.outputs.fqdn
+    webhookPath: ingestWebhookPath
+    webhookToken: webhookToken
+    tags: tags
+  }
+}
+
+module autohealAlerts 'modules/autoheal-alerts.bicep' = [
+  for (appId, i) in (createAutohealAlerts ? targetAppResourceIds : []): {
+    name: 'autoheal-alerts-${i}'
+    params: {
+      siteId: appId
+      actionGroupId: actionGroup.outputs.actionGroupId
+      memoryWorkingSetBytes: alertMemoryWorkingSetBytes
+      http5xxCount: alertHttp5xxCount
+      responseTimeMs: alertResponseTimeMs
+      tags: tags
+    }
+  }
+]
+
+// ================================================================ outputs (no secrets)
+
+@description('HTTPS base URL of ingest.')
+output ingestUrl string = 'https://${ingestApp.outputs.fqdn}'
+
+@description('DUMPFLOW_QUEUE value for local tools (az login credentials).')
+output queueUrl string = serviceBus.outputs.queueUrl
+
+@description('DUMPFLOW_BLOB value for local tools.')
+output blobUrl string = storage.outputs.blobUrl
+
+@description('Key Vault holding the webhook token secret.')
+output keyVaultName string = vault.outputs.vaultName
+
+@description('Name of the webhook token secret in Key Vault.')
+output webhookSecretName string = webhookSecretName
+
+@description('Action group id to attach to your own alert rules.')
+output actionGroupId string = actionGroup.outputs.actionGroupId
+
+@description('Principal id of the worker identity (grant Website Contributor on apps added later).')
+output workerPrincipalId string = identities.outputs.worker.principalId
+
+@description('Principal id of the ingest identity (grant Reader on scopes added later).')
+output ingestPrincipalId string = identities.outputs.ingest.principalId
