@@ -7,12 +7,12 @@ import (
 
 // Dump is one generated minidump. It is immutable and safe for concurrent
 // use; its memory footprint is the materialised prefix (headers, streams,
-// contexts and stacks), independent of Size.
+// contexts and stacks) plus a 64 KiB pattern block, independent of Size.
 type Dump struct {
 	spec   Spec
 	size   int64
 	prefix []byte
-	seed   uint64
+	bulk   *bulkGen
 	nRange int
 }
 
@@ -28,7 +28,7 @@ func New(s Spec) (*Dump, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dump{spec: s, size: p.totalSize, prefix: encode(&s, p), seed: s.Seed ^ 0x4d454d, nRange: p.nThreads + p.nBulk}, nil
+	return &Dump{spec: s, size: p.totalSize, prefix: encode(&s, p), bulk: newBulkGen(s.Seed ^ 0x4d454d), nRange: p.nThreads + p.nBulk}, nil
 }
 
 // Size is the exact length of the dump in bytes.
@@ -58,10 +58,10 @@ func (d *Dump) ReadAt(p []byte, off int64) (int, error) {
 	if off < int64(len(d.prefix)) {
 		c := copy(p, d.prefix[off:])
 		if c < n {
-			fill(d.seed, p[c:], off+int64(c))
+			d.bulk.fill(p[c:], off+int64(c))
 		}
 	} else {
-		fill(d.seed, p, off)
+		d.bulk.fill(p, off)
 	}
 	return n, err
 }
