@@ -1,0 +1,77 @@
+package report
+
+import (
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/layout"
+	"github.com/dumpflow/dumpflow/pkg/messages"
+)
+
+// fixture is a realistic incident: two apps, one job reported (captured,
+// killed, failed, skipped targets), one job still running with one dump.
+func fixture() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
+	t0 := time.Date(2026, 3, 4, 10, 15, 0, 0, time.UTC)
+	inc := "20260304t101500-5f1c2a9d0e7b4c11"
+	site := func(name string) messages.Site {
+		return messages.Site{ResourceID: "/subscriptions/0000/resourceGroups/shop/providers/Microsoft.Web/sites/" + name,
+			SubscriptionID: "0000", ResourceGroup: "shop", Name: name}
+	}
+	web, api := site("shop-web"), site("shop-api")
+	m := &messages.Manifest{Version: 1, IncidentID: inc, CreatedAt: t0.Add(4 * time.Second),
+		Trigger: messages.Trigger{Kind: "alert", Source: "azure-monitor", Rule: "Http5xx > 50", AlertID: "a1b2c3",
+			Severity: "Sev1", FiredAt: t0, Reason: "HTTP 5xx above 50 per minute for 5 minutes"},
+		Action: messages.Action{DumpType: messages.DumpFull, Kill: true, Analyze: true}, Policy: "crash-collect-kill",
+		Jobs: []messages.ManifestJob{{JobID: messages.JobID(inc, web), Site: web}, {JobID: messages.JobID(inc, api), Site: api}}}
+	dumpKey := func(s messages.Site, inst string, pid int) string {
+		return layout.DumpKey(t0, inc, s.Segment(), inst, "w3wp", pid)
+	}
+	capture := func(s messages.Site, inst string, pid int, at time.Duration) *messages.DumpCaptured {
+		return &messages.DumpCaptured{IncidentID: inc, JobID: messages.JobID(inc, s), Site: s, Instance: inst,
+			MachineName: "RD" + inst[:6], PID: pid, Process: "w3wp", DumpType: messages.DumpFull, DumpKey: dumpKey(s, inst, pid),
+			Bytes: 3 << 30, SHA256: "ab", Attempts: 1, DurationMS: 41000, CapturedAt: t0.Add(at)}
+	}
+	jobs := []*messages.JobCompleted{{IncidentID: inc, JobID: messages.JobID(inc, web), Site: web,
+		StartedAt: t0.Add(6 * time.Second), FinishedAt: t0.Add(95 * time.Second), Instances: []string{"3a9f01c2", "7be210aa", "c0ffee11"},
+		Targets: []messages.TargetResult{
+			{Instance: "3a9f01c2", PID: 4120, Process: "w3wp", Outcome: messages.OutcomeCaptured, DumpKey: dumpKey(web, "3a9f01c2", 4120),
+				Bytes: 3 << 30, Attempts: 1, Kill: &messages.Kill{Done: true, NewPID: 5012}},
+			{Instance: "7be210aa", PID: 3880, Process: "w3wp", Outcome: messages.OutcomeCaptured, DumpKey: dumpKey(web, "7be210aa", 3880),
+				Bytes: 3 << 30, Attempts: 2, Kill: &messages.Kill{Reason: "kill budget for this site is used up (2 per 30m)"}},
+			{Instance: "c0ffee11", PID: 2216, Process: "w3wp", Outcome: messages.OutcomeFailed, Attempts: 3,
+				Reason: "Kudu returned 502 Bad Gateway three times while streaming the dump"},
+			{Instance: "c0ffee11", PID: 96, Process: "w3wp", Outcome: messages.OutcomeSkipped, Reason: "SCM (Kudu) process: never dumped"},
+		}}}
+	pid := uint32(4120)
+	ct := "2026-03-04T07:02:11Z"
+	up := int64(11569)
+	ti := 0
+	v := "8.0.1124.51707"
+	crashed := &analysis.Analysis{
+		System:  &analysis.System{OS: "Windows NT", CPU: "amd64", CPUInfo: "family 6 model 85 stepping 7", CPUCount: 4, OSVersion: "10.0.20348"},
+		Process: &analysis.Process{PID: &pid, CreateTime: &ct, UptimeSeconds: &up, MainModule: "w3wp.exe", ThreadCount: 2},
+		Exception: &analysis.Exception{Code: 0xc0000005, CodeName: "STATUS_ACCESS_VIOLATION", Address: 0x7ffd05e5a1b2, ThreadID: 0x1a2c,
+			Parameters: []analysis.Hex{1, 0x45}},
+		Crash: &analysis.Crash{Reason: "EXCEPTION_ACCESS_VIOLATION_WRITE", Address: 0x45, Description: "access violation writing 0x45 (a null or near-null pointer)",
+			ThreadID: 0x1a2c, ThreadIndex: &ti, Location: "coreclr.dll+0x1a1b2"},
+		Threads: []analysis.Thread{{ID: 0x1a2c, Frames: []string{"coreclr.dll+0x1a1b2", "coreclr.dll+0x2f00", "w3wp.exe+0x1f40"}, Crashed: true},
+			{ID: 0x1b00, Name: ".NET TP Worker", Frames: []string{"ntdll.dll+0x9f3a4"}}},
+		Modules: []analysis.Module{{Name: "w3wp.exe", Path: `C:\Windows\System32\inetsrv\w3wp.exe`, Base: 0x7ff6a1b20000, Size: 0x7000},
+			{Name: "coreclr.dll", Path: `C:\Program Files\dotnet\shared\Microsoft.NETCore.App\8.0.11\coreclr.dll`, Base: 0x7ffd05e40000, Size: 0x4c1000, Version: &v}},
+		Memory:   &analysis.Memory{Committed: 3100 << 20, Private: 2800 << 20, Image: 210 << 20, Mapped: 90 << 20, Reserved: 1 << 30, Regions: 1811},
+		Handles:  &analysis.Handles{Total: 2212, ByType: map[string]int{"Event": 1200, "File": 512, "Key": 500}},
+		Runtimes: []analysis.Runtime{{Name: ".NET 8.0", Module: "coreclr.dll", Version: &v}},
+		Dump:     analysis.Dump{Type: "full", Size: 3 << 30, BytesRead: 1 << 20, Streams: 12, MemoryRanges: 1800, MemoryBytes: 3 << 30},
+		Findings: []analysis.Finding{
+			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]"},
+			{Severity: analysis.Info, Text: "Runtime: .NET 8.0 (coreclr.dll 8.0.1124.51707)"},
+			{Severity: analysis.Info, Text: "Memory: 3.0 GiB committed (2.7 GiB private, 210.0 MiB image, 90.0 MiB mapped), 1.0 GiB reserved"},
+		},
+	}
+	dumps := []*DumpReport{
+		{Capture: capture(web, "3a9f01c2", 4120, 48*time.Second), Analysis: crashed, AnalyzedAt: t0.Add(70 * time.Second)},
+		{Capture: capture(web, "7be210aa", 3880, 52*time.Second), AnalysisError: "minidump: Memory64List range past the end of the file at offset 0x1c8", AnalyzedAt: t0.Add(75 * time.Second)},
+		{Capture: capture(api, "51aa9e0d", 7304, 61*time.Second), AnalyzedAt: t0.Add(62 * time.Second)},
+	}
+	return m, jobs, dumps
+}

@@ -1,0 +1,62 @@
+package report
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/analysis"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+var templates = template.Must(template.New("").Funcs(template.FuncMap{
+	"bytes": func(n any) string {
+		switch v := n.(type) {
+		case uint64:
+			return analysis.Bytes(v)
+		case int64:
+			return analysis.Bytes(uint64(max(v, 0)))
+		case int:
+			return analysis.Bytes(uint64(max(v, 0)))
+		case uint32:
+			return analysis.Bytes(uint64(v))
+		}
+		return fmt.Sprint(n)
+	},
+	"clock":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
+	"day":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"join":    strings.Join,
+	"first":   firstN,
+	"summary": summary,
+	"hex":     func(v uint32) string { return fmt.Sprintf("%#x", v) },
+	"deref": func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	},
+}).ParseFS(templateFS, "templates/*.tmpl"))
+
+// WriteHTML renders the incident as one self-contained HTML page.
+func (inc *Incident) WriteHTML(w io.Writer) error {
+	return templates.ExecuteTemplate(w, "incident.html.tmpl", inc)
+}
+
+// Write renders the incident in format (FormatJSON, FormatMarkdown or
+// FormatHTML).
+func (inc *Incident) Write(w io.Writer, format string) error {
+	switch format {
+	case FormatJSON:
+		return WriteJSON(w, inc)
+	case FormatMarkdown:
+		return inc.WriteMarkdown(w)
+	case FormatHTML:
+		return inc.WriteHTML(w)
+	}
+	return fmt.Errorf("report: unknown format %q (want json, md or html)", format)
+}

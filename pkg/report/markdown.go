@@ -1,0 +1,193 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dumpflow/dumpflow/pkg/analysis"
+)
+
+// mdCell escapes text for a Markdown table cell.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+var severityIcon = map[string]string{analysis.Critical: "🔴", analysis.Warning: "🟠", analysis.Info: "🔵"}
+
+// WriteMarkdown renders the incident for chat and tickets.
+func (inc *Incident) WriteMarkdown(w io.Writer) error {
+	b := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	status := "complete"
+	if !inc.Complete {
+		status = "in progress"
+	}
+	p("# Incident %s\n\n", inc.ID)
+	p("**Status:** %s · **Captured:** %d · **Failed:** %d · **Skipped:** %d · **Killed:** %d · **Pending:** %d\n\n",
+		status, inc.Counts.Captured, inc.Counts.Failed, inc.Counts.Skipped, inc.Counts.Killed, inc.Counts.Pending)
+	t := inc.Trigger
+	p("## Trigger\n\n")
+	p("- **Kind:** %s", t.Kind)
+	if t.Source != "" {
+		p(" (%s)", t.Source)
+	}
+	p("\n")
+	if t.Rule != "" {
+		p("- **Rule:** %s\n", t.Rule)
+	}
+	if t.Severity != "" {
+		p("- **Severity:** %s\n", t.Severity)
+	}
+	p("- **Fired:** %s\n", t.FiredAt.UTC().Format("2006-01-02 15:04:05Z"))
+	if t.Reason != "" {
+		p("- **Reason:** %s\n", t.Reason)
+	}
+	kill := ""
+	if inc.Action.Kill {
+		kill = ", then kill"
+	}
+	p("- **Action:** %s dump%s", inc.Action.DumpType, kill)
+	if inc.Policy != "" {
+		p(" (policy %s)", inc.Policy)
+	}
+	p("\n\n## Targets\n\n")
+	p("| App | Instance | Process | PID | Outcome | Killed | Crash / findings | Links |\n")
+	p("|---|---|---|---|---|---|---|---|\n")
+	for _, r := range inc.Targets {
+		outcome := r.Outcome
+		if r.Reason != "" {
+			outcome += ": " + r.Reason
+		}
+		killed := ""
+		switch {
+		case r.Killed:
+			killed = "yes"
+		case r.KillNote != "":
+			killed = "no: " + r.KillNote
+		}
+		links := []string{}
+		if r.DumpLink != "" {
+			links = append(links, fmt.Sprintf("[dump](%s)", r.DumpLink))
+		}
+		if r.AnalysisLink != "" && (r.Threads > 0 || r.AnalysisError != "") {
+			links = append(links, fmt.Sprintf("[analysis](%s)", r.AnalysisLink))
+		}
+		pid := ""
+		if r.PID > 0 {
+			pid = fmt.Sprint(r.PID)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.App), mdCell(r.Instance), mdCell(r.Process), mdCell(pid),
+			mdCell(outcome), mdCell(killed), mdCell(summary(r)), mdCell(strings.Join(links, " ")))
+	}
+	for _, r := range inc.Targets {
+		if len(r.Findings) == 0 && r.AnalysisError == "" {
+			continue
+		}
+		p("\n### %s · %s · %s (pid %d)\n\n", r.App, r.Instance, r.Process, r.PID)
+		if r.AnalysisError != "" {
+			p("- ⚠️ analysis failed: %s\n", r.AnalysisError)
+		}
+		for _, f := range r.Findings {
+			p("- %s %s\n", severityIcon[f.Severity], f.Text)
+		}
+	}
+	p("\n## Timeline\n\n")
+	for _, e := range inc.Timeline {
+		p("- `%s` %s\n", e.Time.Format("15:04:05Z"), e.Text)
+	}
+	return b.Flush()
+}
+
+// summary is the one-line analysis of a row.
+func summary(r Target) string {
+	var parts []string
+	if r.CrashReason != "" {
+		s := r.CrashReason
+		if r.CrashLocation != "" {
+			s += " in " + r.CrashLocation
+		}
+		parts = append(parts, s)
+	}
+	if len(r.Runtimes) > 0 {
+		parts = append(parts, strings.Join(r.Runtimes, ", "))
+	}
+	if r.Threads > 0 {
+		parts = append(parts, fmt.Sprintf("%d threads", r.Threads))
+	}
+	if r.Committed > 0 {
+		parts = append(parts, analysis.Bytes(r.Committed)+" committed")
+	}
+	if r.AnalysisError != "" {
+		parts = append(parts, "analysis failed")
+	}
+	return strings.Join(parts, "; ")
+}
+
+func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
+	b := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("# Dump analysis: %s\n\n", title)
+	for _, f := range a.Findings {
+		p("- %s %s\n", severityIcon[f.Severity], f.Text)
+	}
+	p("\n| Fact | Value |\n|---|---|\n")
+	row := func(k, v string) { p("| %s | %s |\n", k, mdCell(v)) }
+	if s := a.System; s != nil {
+		row("OS", strings.TrimSpace(s.OS+" "+s.OSVersion+" "+s.ServicePack))
+		row("CPU", fmt.Sprintf("%s, %d CPUs (%s)", s.CPU, s.CPUCount, s.CPUInfo))
+	}
+	if pr := a.Process; pr != nil {
+		if pr.PID != nil {
+			row("PID", fmt.Sprint(*pr.PID))
+		}
+		if pr.CreateTime != nil {
+			row("Started", *pr.CreateTime)
+		}
+		row("Main module", pr.MainModule)
+	}
+	if c := a.Crash; c != nil {
+		row("Crash reason", c.Reason)
+		row("Crash address", c.Address.String())
+		row("Crash location", c.Location)
+		row("Crashing thread", fmt.Sprintf("%#x", c.ThreadID))
+	}
+	row("Dump", fmt.Sprintf("%s, %s, read %s", a.Dump.Type, analysis.Bytes(uint64(a.Dump.Size)), analysis.Bytes(uint64(a.Dump.BytesRead))))
+	p("\n## Threads (%d)\n\n", len(a.Threads))
+	for _, t := range a.Threads {
+		mark := ""
+		if t.Crashed {
+			mark = " **(crashed)**"
+		}
+		if t.DumpWriter {
+			mark = " (dump writer)"
+		}
+		name := ""
+		if t.Name != "" {
+			name = " " + t.Name
+		}
+		p("- `%#x`%s%s: %s\n", t.ID, name, mark, strings.Join(firstN(t.Frames, 6), " ← "))
+	}
+	p("\n## Modules (%d)\n\n| Name | Base | Size | Version |\n|---|---|---|---|\n", len(a.Modules))
+	for _, m := range a.Modules {
+		v := ""
+		if m.Version != nil {
+			v = *m.Version
+		}
+		p("| %s | %s | %d | %s |\n", mdCell(m.Name), m.Base, m.Size, mdCell(v))
+	}
+	return b.Flush()
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(append([]string(nil), s[:n]...), "…")
+	}
+	return s
+}
