@@ -20,11 +20,11 @@ const (
 // Incident is the report model of one incident. Build makes it; the
 // writers render it.
 type Incident struct {
-	ID        string             `json:"incident_id"`
-	CreatedAt time.Time          `json:"created_at"`
-	Trigger   messages.Trigger   `json:"trigger"`
-	Action    messages.Action    `json:"action"`
-	Policy    string             `json:"policy,omitempty"`
+	ID        string           `json:"incident_id"`
+	CreatedAt time.Time        `json:"created_at"`
+	Trigger   messages.Trigger `json:"trigger"`
+	Action    messages.Action  `json:"action"`
+	Policy    string           `json:"policy,omitempty"`
 	// Complete is true when every expected job has reported.
 	Complete bool     `json:"complete"`
 	Counts   Counts   `json:"counts"`
