@@ -201,11 +201,12 @@ func topLevel(data []byte) (map[string]json.RawMessage, error) {
 	if len(data) > MaxPayloadSize {
 		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), MaxPayloadSize)
 	}
-	if err := checkSingleValue(data); err != nil {
-		return nil, err
-	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil || top == nil {
+		// Unmarshal rejects trailing data too; say precisely what is wrong.
+		if err := checkSingleValue(data); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
 	return lowerKeys(top), nil
