@@ -50,7 +50,7 @@ func (e *Engine) discover(ctx context.Context, site messages.Site, sel *selector
 	slices.Sort(d.instances)
 	for id := range sel.instances {
 		if !slices.ContainsFunc(d.instances, func(s string) bool { return equalFold(s, id) }) {
-			d.results = append(d.results, messages.TargetResult{Instance: id, Outcome: messages.OutcomeSkipped,
+			d.results = append(d.results, messages.TargetResult{Instance: id, Outcome: messages.OutcomeFailed,
 				Reason: "instance named by the job is not one of the site's instances (scaled in?)"})
 		}
 	}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/dumpflow/dumpflow/pkg/kudu"
+	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/pkg/worker"
+)
+
+// kuduFlags are the flags both subcommands use to reach Kudu.
+type kuduFlags struct {
+	armURL, scmTemplate, auth string
+	firstByteLimit            time.Duration
+	stagedPoll                time.Duration
+}
+
+func (k *kuduFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&k.armURL, "arm-url", kudu.DefaultARMURL, "Azure Resource Manager endpoint (the simulator's arm_url in tests)")
+	fs.StringVar(&k.scmTemplate, "scm-url-template", "", "SCM base URL with {app} for the app name, overriding the host read from ARM (e.g. http://127.0.0.1:8080/{app})")
+	fs.StringVar(&k.auth, "auth", "auto", "credentials for ARM and Kudu: azure (azidentity default credential), none, or auto (none for http:// ARM URLs, else azure)")
+	fs.DurationVar(&k.firstByteLimit, "first-byte-limit", worker.DefaultFirstByteLimit, "the front end's first-byte limit; direct dumps cut by it are reported with advice to use staged")
+	fs.DurationVar(&k.stagedPoll, "staged-poll", 0, "staged strategy: VFS poll interval (0: pkg/kudu's default)")
+}
+
+// build returns the Kudu adapter the flags describe.
+func (k *kuduFlags) build() (*worker.KuduClient, error) {
+	u, err := url.Parse(k.armURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: --arm-url %q is not an http(s) URL", errUsage, k.armURL)
+	}
+	mode := k.auth
+	if mode == "auto" {
+		mode = "azure"
+		if u.Scheme == "http" {
+			mode = "none"
+		}
+	}
+	armCfg := kudu.ARMConfig{BaseURL: k.armURL, SCMURLTemplate: k.scmTemplate}
+	var base kudu.Config
+	switch mode {
+	case "none":
+	case "azure":
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("azure credential: %w", err)
+		}
+		if armCfg.Auth, err = kudu.NewBearer(cred, kudu.ARMScope); err != nil {
+			return nil, err
+		}
+		if base.Auth, err = kudu.NewBearer(cred); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: --auth %q (want azure, none or auto)", errUsage, k.auth)
+	}
+	arm, err := kudu.NewARM(armCfg)
+	if err != nil {
+		return nil, err
+	}
+	poll := k.stagedPoll
+	return worker.NewKuduClient(arm, base, worker.KuduOptions{
+		FirstByteLimit: k.firstByteLimit,
+		Staged: func(cl *kudu.Client) (kudu.Dumper, error) {
+			return kudu.NewStaged(cl, kudu.StagedConfig{PollInterval: poll})
+		},
+	}), nil
+}
+
+// engineFlags are the engine settings both subcommands expose.
+type engineFlags struct {
+	concurrency, stagedPerSite, retries int
+	strategy                            string
+	killMax                             int
+	killWindow, killCoolOff             time.Duration
+}
+
+func (e *engineFlags) register(fs *flag.FlagSet, defConcurrency int) {
+	fs.IntVar(&e.concurrency, "concurrency", defConcurrency, "dumps in flight at once in this worker (all apps)")
+	fs.IntVar(&e.stagedPerSite, "staged-per-site", 4, "staged dumps of one app in flight at once (direct dumps are always one per app)")
+	fs.IntVar(&e.retries, "max-attempts", 4, "attempts per dump (transient failures only)")
+	fs.StringVar(&e.strategy, "strategy", messages.StrategyDirect, "dump strategy when the job names none: direct or staged (see docs/worker.md)")
+	fs.IntVar(&e.killMax, "kill-max", 2, "collect-kills allowed per app in --kill-window")
+	fs.DurationVar(&e.killWindow, "kill-window", time.Hour, "sliding window of the kill budget")
+	fs.DurationVar(&e.killCoolOff, "kill-cool-off", 3*time.Hour, "kills disabled for an app this long after it exceeds its budget")
+}
+
+func (e *engineFlags) config() worker.Config {
+	return worker.Config{
+		Concurrency: e.concurrency, StagedPerSite: e.stagedPerSite, DefaultStrategy: e.strategy,
+		Retry:      worker.RetryPolicy{MaxAttempts: e.retries},
+		KillBudget: worker.KillBudget{Max: e.killMax, Window: e.killWindow, CoolOff: e.killCoolOff},
+	}
+}
+
+// siteOf turns an ARM resource id into a messages.Site.
+func siteOf(resourceID string) (messages.Site, error) {
+	id, err := kudu.ParseSiteID(resourceID)
+	if err != nil {
+		return messages.Site{}, fmt.Errorf("%w: --app %q: %v", errUsage, resourceID, err)
+	}
+	s := messages.Site{ResourceID: resourceID, SubscriptionID: id.Subscription, ResourceGroup: id.ResourceGroup, Name: id.Name, Slot: id.Slot}
+	if err := s.Validate(); err != nil {
+		return messages.Site{}, fmt.Errorf("%w: --app %q: %v", errUsage, resourceID, err)
+	}
+	return s, nil
+}
