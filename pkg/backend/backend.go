@@ -1,0 +1,110 @@
+// Package backend opens the queue and blob backends named by URL, so that
+// the same binaries run on one machine (file:// URLs, the embedded
+// defaults) and on Azure (sb:// and https:// URLs) unchanged.
+//
+//	queue: file:///var/lib/dumpflow/queue       embedded bbolt queue (filequeue)
+//	       sb://NAMESPACE.servicebus.windows.net  Azure Service Bus (servicebus)
+//	blob:  file:///var/lib/dumpflow/blobs       local directory (fileblob)
+//	       https://ACCOUNT.blob.core.windows.net/CONTAINER  Azure Blob (azureblob)
+//
+// It is wiring, imported only by cmd/* and test programs; service cores see
+// the ports (queue.Queue, blob.Bucket) alone.
+package backend
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/blob/azureblob"
+	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
+	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/servicebus"
+)
+
+// Queue names shared by the services.
+const (
+	CapturesQueue = "captures" // ingest → worker: CaptureJob
+	AnalysisQueue = "analysis" // worker → analyzer: DumpCaptured, JobCompleted
+)
+
+// DataDir is the local directory of the embedded backends: $DUMPFLOW_DATA,
+// else ./dumpflow-data.
+func DataDir() string {
+	if d := os.Getenv("DUMPFLOW_DATA"); d != "" {
+		return d
+	}
+	return "dumpflow-data"
+}
+
+// DefaultQueueURL is the embedded queue under DataDir.
+func DefaultQueueURL() string { return FileURL(filepath.Join(DataDir(), "queue")) }
+
+// DefaultBlobURL is the embedded blob store under DataDir.
+func DefaultBlobURL() string { return FileURL(filepath.Join(DataDir(), "blobs")) }
+
+// FileURL turns a local path into a file:// URL with an absolute path.
+func FileURL(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
+}
+
+// OpenQueue opens the queue called name at the backend rawURL names.
+func OpenQueue(ctx context.Context, rawURL, name string) (queue.Queue, error) {
+	u, err := parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("backend: queue URL: %w", err)
+	}
+	switch u.Scheme {
+	case "file":
+		return filequeue.OpenURL(ctx, u, name)
+	case "sb":
+		return servicebus.OpenURL(ctx, u, name)
+	}
+	return nil, fmt.Errorf("backend: queue URL %q: unsupported scheme %q (want file or sb)", redact(u), u.Scheme)
+}
+
+// OpenBucket opens the blob container rawURL names.
+func OpenBucket(ctx context.Context, rawURL string) (blob.Bucket, error) {
+	u, err := parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("backend: blob URL: %w", err)
+	}
+	switch u.Scheme {
+	case "file":
+		return fileblob.OpenURL(ctx, u)
+	case "https", "http":
+		return azureblob.OpenURL(ctx, u)
+	}
+	return nil, fmt.Errorf("backend: blob URL %q: unsupported scheme %q (want file or https)", redact(u), u.Scheme)
+}
+
+func parse(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("empty URL")
+	}
+	// A bare path is a local directory.
+	if !strings.Contains(raw, "://") {
+		raw = FileURL(raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// redact drops userinfo and query (they may carry secrets) for messages.
+func redact(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery = ""
+	return c.String()
+}
