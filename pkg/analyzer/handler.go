@@ -1,0 +1,129 @@
+package analyzer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/layout"
+	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/pkg/minidump"
+	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/report"
+)
+
+var _ queue.Handler = (*Handler)(nil)
+
+// Config tunes a Handler. The zero value is usable.
+type Config struct {
+	// Logger receives one line per handled message; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for DumpReport.AnalyzedAt; nil means time.Now.
+	Now func() time.Time
+	// Analysis tunes the per-dump analysis; zero means its defaults.
+	Analysis analysis.Options
+}
+
+// Handler handles the analysis queue. It is safe for concurrent use.
+type Handler struct {
+	bucket blob.Bucket
+	cfg    Config
+}
+
+// New returns a Handler reading and writing bucket.
+func New(bucket blob.Bucket, cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{bucket: bucket, cfg: cfg}
+}
+
+// Handle processes one message; its signature is the queue port's handler.
+// A nil return completes the message; queue.Permanent errors dead-letter
+// it; other errors abandon it for redelivery.
+func (h *Handler) Handle(ctx context.Context, m *queue.Received) error {
+	env, err := messages.Decode(m.Body)
+	if err != nil {
+		return queue.Permanent(fmt.Errorf("analyzer: undecodable message %s: %w", m.ID, err))
+	}
+	log := h.cfg.Logger.With("message_id", env.ID, "incident", env.IncidentID, "type", env.Type, "delivery", m.DeliveryCount)
+	switch p := env.Payload.(type) {
+	case *messages.DumpCaptured:
+		if err := h.AnalyzeDump(ctx, p); err != nil {
+			log.Warn("dump analysis failed", "dump_key", p.DumpKey, "err", err)
+			return err
+		}
+	case *messages.JobCompleted:
+		if err := h.StoreJob(ctx, p); err != nil {
+			log.Warn("storing job failed", "job_id", p.JobID, "err", err)
+			return err
+		}
+	default:
+		return queue.Permanent(fmt.Errorf("analyzer: message %s has type %q, which does not belong on the analysis queue", env.ID, env.Type))
+	}
+	if err := h.Render(ctx, env.IncidentID); err != nil {
+		log.Warn("report rendering failed", "err", err)
+		return err
+	}
+	log.Info("handled")
+	return nil
+}
+
+// AnalyzeDump analyzes the dump c names, reading it through ranged reads,
+// and stores the result at layout.DumpReportKey (overwriting an earlier
+// one). An unreadable dump is stored with its error, not retried; a dump
+// not (yet) in storage and storage failures are returned for a retry.
+func (h *Handler) AnalyzeDump(ctx context.Context, c *messages.DumpCaptured) error {
+	doc := &report.DumpReport{Capture: c}
+	if c.Analyze {
+		a, err := AnalyzeBlob(ctx, h.bucket, c.DumpKey, h.cfg.Analysis)
+		switch {
+		case errors.Is(err, minidump.ErrFormat):
+			doc.AnalysisError = err.Error()
+		case err != nil:
+			return err
+		default:
+			doc.Analysis = a
+		}
+	}
+	doc.AnalyzedAt = h.cfg.Now().UTC()
+	key := layout.DumpReportKey(c.IncidentID, c.Site.Segment(), c.Instance, c.Process, c.PID)
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("analyzer: encode analysis of %s: %w", c.DumpKey, err)
+	}
+	return h.put(ctx, key, "application/json", b)
+}
+
+// StoreJob stores c's payload at layout.JobKey.
+func (h *Handler) StoreJob(ctx context.Context, c *messages.JobCompleted) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return fmt.Errorf("analyzer: encode job %s: %w", c.JobID, err)
+	}
+	return h.put(ctx, layout.JobKey(c.IncidentID, c.Site.Segment()), "application/json", b)
+}
+
+// put writes b under key, replacing what is there.
+func (h *Handler) put(ctx context.Context, key, contentType string, b []byte) error {
+	w, err := h.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType, Overwrite: true, Size: int64(len(b))})
+	if err != nil {
+		return fmt.Errorf("analyzer: write %s: %w", key, err)
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Abort()
+		return fmt.Errorf("analyzer: write %s: %w", key, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("analyzer: commit %s: %w", key, err)
+	}
+	return nil
+}
