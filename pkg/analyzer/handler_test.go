@@ -20,7 +20,6 @@ import (
 	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
 )
 
-
 var t0 = time.Date(2026, 3, 4, 10, 15, 0, 0, time.UTC)
 
 const incident = "20260304t101500-5f1c2a9d0e7b4c11"
