@@ -164,8 +164,10 @@ func (c *Config) validate() error {
 		return bad("Instances %d outside 1..100", c.Instances)
 	case c.AppNames != nil && len(c.AppNames) != c.Apps:
 		return bad("%d AppNames for %d apps", len(c.AppNames), c.Apps)
-	case c.DumpSize < 0 || c.MiniDumpSize < 0:
-		return bad("negative dump size")
+	case c.DumpSize < 1<<20:
+		return bad("DumpSize %d is below 1 MiB (the smallest full dump of a simulated process)", c.DumpSize)
+	case c.MiniDumpSize < 0 || c.MiniDumpSize > 1<<31:
+		return bad("MiniDumpSize %d outside 0..2 GiB", c.MiniDumpSize)
 	case c.FirstByteLimit < 0:
 		return bad("negative FirstByteLimit")
 	case c.FirstByteStatus < 400 || c.FirstByteStatus > 599:
