@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dumpflow/dumpflow/pkg/analyzer"
+	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/service"
+)
+
+// runServe: analyzer serve [--queue URL] [--blob URL] [--listen ADDR] …
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	queueURL := fs.String("queue", backend.DefaultQueueURL(), "queue backend URL (file://… or sb://…); reads \"analysis\"")
+	blobURL := fs.String("blob", backend.DefaultBlobURL(), "blob backend URL (file://… or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
+	listen := fs.String("listen", "127.0.0.1:9465", "address of /healthz and /readyz (empty: none)")
+	concurrency := fs.Int("concurrency", 2, "messages handled at once")
+	grace := fs.Duration("grace", time.Minute, "on SIGTERM, how long analyses in flight may finish before they are abandoned")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	pos, err := parse(fs, args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
+	}
+	log, err := service.NewLogger(stderr, *logLevel)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	q, err := backend.OpenQueue(ctx, *queueURL, backend.AnalysisQueue)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	bucket, err := backend.OpenBucket(ctx, *blobURL)
+	if err != nil {
+		return err
+	}
+	defer bucket.Close()
+
+	h := analyzer.New(bucket, analyzer.Config{Logger: log})
+	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})
+	if err != nil {
+		return err
+	}
+	health := service.NewHealth()
+	stop := context.AfterFunc(ctx, health.Drain)
+	defer stop()
+
+	var g errgroup.Group
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	g.Go(func() error {
+		defer cancelRun()
+		return cons.Run(runCtx)
+	})
+	if *listen != "" {
+		mux := http.NewServeMux()
+		health.Register(mux)
+		g.Go(func() error {
+			defer cancelRun() // a server that cannot listen stops the analyzer
+			return service.Serve(runCtx, log, *listen, mux, 5*time.Second, nil)
+		})
+	}
+	log.Info("analyzer serving", "queue", *queueURL, "listen", *listen, "concurrency", *concurrency)
+	err = g.Wait()
+	log.Info("analyzer stopped")
+	return err
+}
