@@ -229,7 +229,7 @@ func TestSIGKILLedProducer(t *testing.T) {
 // TestTwoProcessesShareQueue receives in this process while another
 // process sends to the same queue file.
 func TestTwoProcessesShareQueue(t *testing.T) {
-	const n = 150
+	const n = 60
 	dir := t.TempDir()
 	q, err := filequeue.Open(dir, "captures", childOpts)
 	if err != nil {
