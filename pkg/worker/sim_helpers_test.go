@@ -110,3 +110,14 @@ func simEngine(t *testing.T, k Kudu, dir string, pub Publisher, mut func(*Config
 }
 
 var bg = context.Background()
+
+// simKuduNoT is simKudu for helper processes (no *testing.T).
+func simKuduNoT(info sim.Info) *KuduClient {
+	arm, err := kudu.NewARM(kudu.ARMConfig{BaseURL: info.ARMURL, SCMURLTemplate: info.SCMURLTemplate})
+	if err != nil {
+		panic(err)
+	}
+	return NewKuduClient(arm, kudu.Config{}, KuduOptions{})
+}
+
+func openBucketNoT(dir string) (*fileblob.Bucket, error) { return fileblob.Open(dir) }
