@@ -55,6 +55,9 @@ func (t Targets) Empty() bool {
 	return len(t.Apps) == 0 && len(t.Plans) == 0 && len(t.ResourceGroups) == 0 && len(t.Tags) == 0
 }
 
+// Validate checks that every id has the right shape.
+func (t Targets) Validate() error { return t.validate("targets") }
+
 func (t Targets) validate(field string) error {
 	for name, ids := range map[string][]string{"apps": t.Apps, "plans": t.Plans, "resource_groups": t.ResourceGroups, "tag_subscriptions": t.TagSubscriptions} {
 		for i, id := range ids {

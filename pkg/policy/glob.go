@@ -6,6 +6,10 @@ import (
 	"strings"
 )
 
+// namePattern is the shape of policy and schedule names (they name blob
+// keys of limit state).
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
 // pattern matches strings by glob ('*' any run, '?' one character,
 // case-insensitive) or, with the prefix "re:", by a Go regular expression
 // (case-sensitive unless it says (?i)).

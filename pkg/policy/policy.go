@@ -88,8 +88,8 @@ func (p *Policy) compile() error {
 	if p.Name == "" {
 		return errors.New("name: required")
 	}
-	if strings.ContainsAny(p.Name, "/\\") || len(p.Name) > 64 {
-		return fmt.Errorf("name: %q must be at most 64 characters without '/' or '\\'", p.Name)
+	if !namePattern.MatchString(p.Name) {
+		return fmt.Errorf("name: %q must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", p.Name)
 	}
 	if err := p.ActionSpec.Validate(); err != nil {
 		return err

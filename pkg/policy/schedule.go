@@ -3,7 +3,6 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -35,8 +34,8 @@ func (s *Schedule) compile() error {
 	if s.Name == "" {
 		return errors.New("name: required")
 	}
-	if strings.ContainsAny(s.Name, "/\\") || len(s.Name) > 64 {
-		return fmt.Errorf("name: %q must be at most 64 characters without '/' or '\\'", s.Name)
+	if !namePattern.MatchString(s.Name) {
+		return fmt.Errorf("name: %q must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", s.Name)
 	}
 	sc, err := cronParser.Parse(s.Cron)
 	if err != nil {

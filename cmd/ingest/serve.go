@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/ingest"
+	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/service"
+)
+
+// runServe: ingest serve --listen ADDR --config FILE --queue URL --blob URL
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	config := fs.String("config", "", "policy configuration file (JSON, required)")
+	queueURL := fs.String("queue", backend.DefaultQueueURL(), "queue backend URL (file://… or sb://…)")
+	blobURL := fs.String("blob", backend.DefaultBlobURL(), "blob backend URL (file://… or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
+	token := fs.String("webhook-token", "", "shared webhook secret (default $DUMPFLOW_WEBHOOK_TOKEN); at least 16 characters")
+	armURL := fs.String("arm-url", "https://management.azure.com", "Azure Resource Manager endpoint, to expand plans, resource groups and tags")
+	armAuth := fs.Bool("arm-auth", true, "authenticate to ARM with azidentity's default credential (false for simulators)")
+	entraTenant := fs.String("entra-tenant", "", "accept Entra ID bearer tokens issued by this tenant id")
+	entraAudience := fs.String("entra-audience", "", "required audience of Entra ID tokens")
+	entraJWKS := fs.String("entra-jwks-url", "", "JWKS URL for Entra ID signing keys (default: the tenant's discovery keys)")
+	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
+	rate := fs.Float64("rate", 20, "requests per second per client address (negative: no limit)")
+	burst := fs.Int("burst", 40, "burst of the per-client rate limit")
+	linkBase := fs.String("link-base", "", "prefix that turns blob keys into links in incident status")
+	schedules := fs.Bool("schedules", true, "run the configured scheduled sweeps")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	grace := fs.Duration("grace", 20*time.Second, "shutdown grace period for open requests")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := service.NewLogger(stderr, *logLevel)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *config == "" {
+		return fmt.Errorf("%w: serve needs --config FILE", errUsage)
+	}
+	if *token == "" {
+		*token = os.Getenv("DUMPFLOW_WEBHOOK_TOKEN")
+	}
+	var auths ingest.AnyAuth
+	if *token != "" {
+		ta, err := ingest.NewTokenAuth(*token)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		auths = append(auths, ta)
+	}
+	if *entraTenant != "" {
+		ja, err := ingest.NewJWTAuth(ingest.JWTConfig{Tenant: *entraTenant, Audience: *entraAudience, JWKSURL: *entraJWKS})
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		auths = append(auths, ja)
+	}
+	if len(auths) == 0 {
+		return fmt.Errorf("%w: every endpoint is authenticated: set --webhook-token (or DUMPFLOW_WEBHOOK_TOKEN) or --entra-tenant", errUsage)
+	}
+	pc, err := policy.Load(*config)
+	if err != nil {
+		return err
+	}
+	q, err := backend.OpenQueue(ctx, *queueURL, backend.CapturesQueue)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	b, err := backend.OpenBucket(ctx, *blobURL)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	dir := &ingest.ARMDirectory{BaseURL: *armURL}
+	if *armAuth {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return fmt.Errorf("ARM credential: %w", err)
+		}
+		dir.Credential = cred
+	}
+	svc, err := ingest.New(ingest.Config{
+		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths,
+		MaxBodyBytes: *maxBody, RatePerSecond: *rate, RateBurst: *burst, LinkBase: *linkBase, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	health := service.NewHealth()
+	health.Add("blob", func(ctx context.Context) error {
+		_, err := b.List(ctx, "incidents/readyz-probe/")
+		return err
+	})
+	mux := http.NewServeMux()
+	health.Register(mux)
+	mux.Handle("/v1/", svc.Handler())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		<-gctx.Done()
+		health.Drain()
+		return nil
+	})
+	g.Go(func() error { return service.Serve(gctx, log, *listen, mux, *grace, nil) })
+	if *schedules {
+		g.Go(func() error { return svc.RunSchedules(gctx) })
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
