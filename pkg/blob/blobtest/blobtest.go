@@ -28,6 +28,11 @@ type Harness struct {
 	// closes it and removes its storage, e.g. with t.Cleanup. Required.
 	NewBucket func(t *testing.T) blob.Bucket
 
+	// NewLargeBucket, when non-nil, replaces NewBucket for the large
+	// streaming put, so that it runs with the backend's production settings
+	// while the other tests use settings that exercise more code paths.
+	NewLargeBucket func(t *testing.T) blob.Bucket
+
 	// AdvanceLeaseClock, when non-nil, moves the clock that buckets made by
 	// NewBucket use for lease expiry forward by d. When nil, the suite
 	// waits in real time for leases to expire (about MinLeaseTTL).

@@ -131,7 +131,11 @@ func testLargeStreamingPut(t *testing.T, h Harness) {
 	if bound == 0 {
 		bound = 64 << 20
 	}
-	b := h.NewBucket(t)
+	newBucket := h.NewBucket
+	if h.NewLargeBucket != nil {
+		newBucket = h.NewLargeBucket
+	}
+	b := newBucket(t)
 	ctx := testCtx(t)
 	stats, err := MeasurePut(ctx, b, "large.dmp", size, &blob.WriterOptions{Size: size})
 	if err != nil {

@@ -1,0 +1,271 @@
+package azureblob
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
+	"golang.org/x/sync/errgroup"
+
+	port "github.com/dumpflow/dumpflow/pkg/blob"
+)
+
+// blockStager is the part of *blockblob.Client a writer uses.
+type blockStager interface {
+	StageBlock(ctx context.Context, base64BlockID string, body io.ReadSeekCloser, options *blockblob.StageBlockOptions) (blockblob.StageBlockResponse, error)
+	CommitBlockList(ctx context.Context, base64BlockIDs []string, options *blockblob.CommitBlockListOptions) (blockblob.CommitBlockListResponse, error)
+	GetProperties(ctx context.Context, options *blob.GetPropertiesOptions) (blob.GetPropertiesResponse, error)
+}
+
+var _ blockStager = (*blockblob.Client)(nil)
+
+var errWriterDone = errors.New("azureblob: writer already closed or aborted")
+
+// NewWriter implements blob.Bucket; see the package comment. The writer is
+// not safe for concurrent Writes; Abort may be called from any goroutine.
+func (b *Bucket) NewWriter(ctx context.Context, key string, opts *port.WriterOptions) (port.Writer, error) {
+	if opts == nil {
+		opts = &port.WriterOptions{}
+	}
+	if err := port.ValidateKey(key); err != nil {
+		return nil, err
+	}
+	if err := port.ValidateMetadata(opts.Metadata); err != nil {
+		return nil, err
+	}
+	if opts.Size < 0 {
+		return nil, fmt.Errorf("azureblob: negative WriterOptions.Size %d", opts.Size)
+	}
+	if max := int64(MaxBlocks) * int64(b.opts.BlockSize); opts.Size > max {
+		return nil, fmt.Errorf("azureblob: %q: size %d exceeds %d blocks of %d bytes", key, opts.Size, MaxBlocks, b.opts.BlockSize)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	gctx, cancel := context.WithCancelCause(ctx)
+	g, gctx := errgroup.WithContext(gctx)
+	g.SetLimit(b.opts.Concurrency)
+	return &writer{
+		ctx:     ctx,
+		gctx:    gctx,
+		cancel:  cancel,
+		g:       g,
+		bb:      b.c.NewBlockBlobClient(key),
+		key:     key,
+		opts:    *opts,
+		idBase:  hex.EncodeToString(rnd[:]),
+		bufSize: b.opts.BlockSize,
+		maxBufs: b.opts.Concurrency + 1,
+		free:    make(chan []byte, b.opts.Concurrency+1),
+	}, nil
+}
+
+// writer fills one buffer while up to Concurrency others are staged.
+type writer struct {
+	ctx    context.Context // the caller's
+	gctx   context.Context // staging; cancelled by the first failure or Abort
+	cancel context.CancelCauseFunc
+	g      *errgroup.Group
+	bb     blockStager
+	key    string
+	opts   port.WriterOptions
+	idBase string // random, so racing writers' block ids differ
+
+	bufSize int
+	maxBufs int
+	nBufs   int         // buffers allocated so far
+	free    chan []byte // buffers staged and ready for reuse
+
+	mu   sync.Mutex
+	done error  // non-nil once closed or aborted: what Write and Close return
+	buf  []byte // being filled
+	ids  []string
+	n    int64
+}
+
+// Write implements io.Writer.
+func (w *writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done != nil {
+		return 0, w.done
+	}
+	if err := w.failed(); err != nil {
+		return 0, w.abortLocked(err)
+	}
+	if w.opts.Size > 0 && w.n+int64(len(p)) > w.opts.Size {
+		return 0, w.abortLocked(fmt.Errorf("%w: more than the %d bytes announced for %q", port.ErrSizeMismatch, w.opts.Size, w.key))
+	}
+	written := 0
+	for len(p) > 0 {
+		if w.buf == nil {
+			buf, err := w.getBuf()
+			if err != nil {
+				return written, w.abortLocked(err)
+			}
+			w.buf = buf
+		}
+		k := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf = w.buf[:len(w.buf)+k]
+		p = p[k:]
+		written += k
+		w.n += int64(k)
+		if len(w.buf) == cap(w.buf) {
+			if err := w.stage(); err != nil {
+				return written, w.abortLocked(err)
+			}
+		}
+	}
+	return written, nil
+}
+
+// failed returns why the writer cannot go on, if it cannot.
+func (w *writer) failed() error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	if w.gctx.Err() != nil {
+		if err := w.g.Wait(); err != nil {
+			return err
+		}
+		return context.Cause(w.gctx)
+	}
+	return nil
+}
+
+// getBuf returns an empty buffer, waiting for a staged one to come back
+// once maxBufs are allocated.
+func (w *writer) getBuf() ([]byte, error) {
+	select {
+	case b := <-w.free:
+		return b[:0], nil
+	default:
+	}
+	if w.nBufs < w.maxBufs {
+		w.nBufs++
+		return make([]byte, 0, w.bufSize), nil
+	}
+	select {
+	case b := <-w.free:
+		return b[:0], nil
+	case <-w.gctx.Done():
+		return nil, w.failed()
+	}
+}
+
+// stage starts staging the filled buffer as the next block.
+func (w *writer) stage() error {
+	if len(w.ids) == MaxBlocks {
+		return fmt.Errorf("azureblob: %q: more than %d blocks of %d bytes", w.key, MaxBlocks, w.bufSize)
+	}
+	id := base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "%s-%06d", w.idBase, len(w.ids)))
+	w.ids = append(w.ids, id)
+	n, buf := len(w.ids), w.buf
+	w.buf = nil
+	w.g.Go(func() error {
+		defer func() { w.free <- buf }()
+		if _, err := w.bb.StageBlock(w.gctx, id, streaming.NopCloser(bytes.NewReader(buf)), nil); err != nil {
+			return fmt.Errorf("azureblob: staging block %d of %q: %w", n, w.key, err)
+		}
+		return nil
+	})
+	return nil
+}
+
+// Close implements blob.Writer: it stages the last block, waits for all
+// blocks, and commits the list.
+func (w *writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done != nil {
+		return w.done
+	}
+	if err := w.commitLocked(); err != nil {
+		return w.abortLocked(err)
+	}
+	w.done = errWriterDone
+	w.cancel(errWriterDone)
+	return nil
+}
+
+func (w *writer) commitLocked() error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	if w.opts.Size > 0 && w.n != w.opts.Size {
+		return fmt.Errorf("%w: wrote %d bytes to %q, announced %d", port.ErrSizeMismatch, w.n, w.key, w.opts.Size)
+	}
+	if len(w.buf) > 0 {
+		if err := w.stage(); err != nil {
+			return err
+		}
+	}
+	if err := w.g.Wait(); err != nil {
+		return err
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	ct := w.opts.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	opts := &blockblob.CommitBlockListOptions{
+		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: &ct},
+		Metadata:    metadataTo(w.opts.Metadata),
+		Tags:        tagsFrom(w.opts.Metadata),
+	}
+	if !w.opts.Overwrite {
+		any := azcore.ETagAny
+		opts.AccessConditions = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfNoneMatch: &any}}
+	}
+	_, err := w.bb.CommitBlockList(w.ctx, w.ids, opts)
+	switch {
+	case err == nil:
+		return nil
+	case !w.opts.Overwrite && isExists(err):
+		return fmt.Errorf("%w: %q", port.ErrExists, w.key)
+	case !w.opts.Overwrite && bloberror.HasCode(err, bloberror.InvalidBlockList):
+		// A racing writer's commit discards our uncommitted blocks.
+		if _, perr := w.bb.GetProperties(w.ctx, nil); perr == nil {
+			return fmt.Errorf("%w: %q", port.ErrExists, w.key)
+		}
+	}
+	return fmt.Errorf("azureblob: committing %q: %w", w.key, err)
+}
+
+// Abort implements blob.Writer.
+func (w *writer) Abort() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done == nil {
+		w.abortLocked(fmt.Errorf("azureblob: writer for %q aborted", w.key))
+	}
+	return nil
+}
+
+// abortLocked stops staging, waits for in-flight blocks, records why the
+// writer ended, and returns it.
+func (w *writer) abortLocked(why error) error {
+	if w.done != nil {
+		return w.done
+	}
+	w.cancel(why)
+	_ = w.g.Wait()
+	w.done = why
+	w.buf = nil
+	return why
+}
