@@ -46,8 +46,8 @@ param webhookToken string
 
 // ---------------------------------------------------------------- configuration
 
-@description('Content of the ingest policies file (YAML), mounted at /etc/dumpflow/policies.yaml.')
-param policiesYaml string
+@description('Content of the ingest policies file (JSON, schema in pkg/policy), mounted at /etc/dumpflow/policies.json.')
+param policiesJson string
 
 @description('Path of ingest\'s Azure Monitor webhook endpoint (the action group posts there).')
 param ingestWebhookPath string = '/webhook'
@@ -233,6 +233,13 @@ module environment 'modules/environment.bicep' = {
   }
 }
 
+var backendArgs = [
+  '--queue=${serviceBus.outputs.queueUrl}'
+  '--blob=${storage.outputs.blobUrl}'
+]
+
+// Also in the environment, for tools started in the container (az
+// containerapp exec) and flags read from DUMPFLOW_<FLAG>.
 var backendEnv = [
   {
     name: 'DUMPFLOW_QUEUE'
@@ -251,13 +258,13 @@ module ingestApp 'modules/container-app.bicep' = {
     appName: '${namePrefix}-ingest'
     environmentId: environment.outputs.environmentId
     image: '${imagePrefix}-ingest:${imageTag}'
-    args: [
+    args: concat([
       'serve'
       '--listen'
       ':8080'
       '--config'
-      '/etc/dumpflow/policies.yaml'
-    ]
+      '/etc/dumpflow/policies.json'
+    ], backendArgs)
     env: concat(backendEnv, [
       {
         name: 'AZURE_CLIENT_ID'
@@ -269,7 +276,7 @@ module ingestApp 'modules/container-app.bicep' = {
       }
       {
         name: 'GOMEMLIMIT'
-        value: '200MiB'
+        value: '800MiB'
       }
     ])
     identityIds: [
@@ -287,7 +294,7 @@ module ingestApp 'modules/container-app.bicep' = {
         // Not secret, but a Secret volume is the only file mount Container
         // Apps offers without a storage share.
         name: 'policies'
-        value: policiesYaml
+        value: policiesJson
       }
     ]
     volumes: [
@@ -297,7 +304,7 @@ module ingestApp 'modules/container-app.bicep' = {
         secrets: [
           {
             secretRef: 'policies'
-            path: 'policies.yaml'
+            path: 'policies.json'
           }
         ]
       }
@@ -339,22 +346,23 @@ module workerApp 'modules/container-app.bicep' = {
     appName: '${namePrefix}-worker'
     environmentId: environment.outputs.environmentId
     image: '${imagePrefix}-worker:${imageTag}'
-    args: [
+    args: concat([
       'serve'
-      '--http'
+      '--listen'
       ':9090'
-    ]
+      '--concurrency=4'
+    ], backendArgs)
     env: concat(backendEnv, [
       {
         name: 'AZURE_CLIENT_ID'
         value: identities.outputs.worker.clientId
       }
       {
-        // Soft heap limit: the worker streams dumps and aims for <= 64 MiB
-        // RSS (to be confirmed by the worker benchmark); the smallest
-        // Consumption size (0.25 CPU / 0.5 GiB) leaves ample headroom.
+        // Peak ~224 MiB: baseline (ASSUMED <= 64 MiB, to be confirmed by the
+        // worker benchmark) + 4 dumps x 40 MiB upload buffers; the smallest
+        // Consumption size (0.25 CPU / 0.5 GiB) holds it.
         name: 'GOMEMLIMIT'
-        value: '200MiB'
+        value: '400MiB'
       }
     ])
     identityIds: [
@@ -366,6 +374,8 @@ module workerApp 'modules/container-app.bicep' = {
     port: 9090
     cpu: '0.25'
     memory: '0.5Gi'
+    // Covers the worker's --grace (2m) for dumps in flight on scale-in.
+    terminationGracePeriodSeconds: 300
     minReplicas: 0
     maxReplicas: workerMaxReplicas
     scaleRules: [
@@ -396,11 +406,11 @@ module analyzerApp 'modules/container-app.bicep' = {
     appName: '${namePrefix}-analyzer'
     environmentId: environment.outputs.environmentId
     image: '${imagePrefix}-analyzer:${imageTag}'
-    args: [
+    args: concat([
       'serve'
-      '--http'
+      '--listen'
       ':9090'
-    ]
+    ], backendArgs)
     env: concat(backendEnv, [
       {
         name: 'AZURE_CLIENT_ID'
@@ -408,7 +418,7 @@ module analyzerApp 'modules/container-app.bicep' = {
       }
       {
         name: 'GOMEMLIMIT'
-        value: '400MiB'
+        value: '800MiB'
       }
     ])
     identityIds: [

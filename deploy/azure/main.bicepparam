@@ -18,7 +18,7 @@ param imageTag = '0.1.0'
 param webhookToken = readEnvironmentVariable('DUMPFLOW_WEBHOOK_TOKEN')
 
 // One file, shared with the Kubernetes base (its ConfigMap generator).
-param policiesYaml = loadTextContent('../kubernetes/base/policies.yaml')
+param policiesJson = loadTextContent('../kubernetes/base/policies.json')
 
 param targetAppResourceIds = [
   '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shop/providers/Microsoft.Web/sites/shop-api'

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dumpflow/dumpflow/pkg/policy"
 )
 
 var update = flag.Bool("update", false, "rewrite the api-version table in deploy/azure/README.md")
@@ -276,7 +278,8 @@ func TestBicepSettingsMatchCode(t *testing.T) {
 			`name: 'DUMPFLOW_QUEUE'`, `name: 'DUMPFLOW_BLOB'`, `name: 'AZURE_CLIENT_ID'`,
 			`name: 'DUMPFLOW_WEBHOOK_TOKEN'`, `secretRef: webhookSecretName`,
 			`type: 'azure-servicebus'`, `queueName: 'captures'`, `queueName: 'analysis'`,
-			`'--listen'`, `'--http'`, `'/etc/dumpflow/policies.yaml'`,
+			`'--listen'`, `'/etc/dumpflow/policies.json'`,
+			`'--queue=${serviceBus.outputs.queueUrl}'`, `'--blob=${storage.outputs.blobUrl}'`,
 			`var containerName = 'dumpfiles'`,
 		},
 	} {
@@ -292,11 +295,20 @@ func TestBicepSettingsMatchCode(t *testing.T) {
 		}
 	}
 	// The policies file given to Azure is the one the Kubernetes base mounts.
-	if !strings.Contains(files[mainParams].Code, "loadTextContent('../kubernetes/base/policies.yaml')") {
-		t.Errorf("%s: policiesYaml must load ../kubernetes/base/policies.yaml", mainParams)
+	if !strings.Contains(files[mainParams].Code, "loadTextContent('../kubernetes/base/policies.json')") {
+		t.Errorf("%s: policiesJson must load ../kubernetes/base/policies.json", mainParams)
 	}
-	if _, err := os.Stat(filepath.Join(kubeDir, "base", "policies.yaml")); err != nil {
-		t.Error(err)
+}
+
+// TestPoliciesExampleIsValid parses the deployed policies file with the
+// ingest's own parser (strict: unknown fields fail).
+func TestPoliciesExampleIsValid(t *testing.T) {
+	c, err := policy.Load(filepath.Join(kubeDir, "base", "policies.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Production || len(c.Policies) == 0 {
+		t.Errorf("the deployed example must be a production configuration with policies")
 	}
 }
 

@@ -14,13 +14,19 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/dumpflow/dumpflow/pkg/blob/azureblob"
 )
 
-// Sizing assumptions the manifests must honour (docs/operations.md,
-// "Sizing"). workerRSS is the streaming worker's memory target, ASSUMED
-// until the worker benchmark confirms it.
+// Sizing the manifests must honour (docs/operations.md, "Sizing").
+// workerBaseline is the worker's memory without upload buffers (Go
+// runtime, SDK clients, HTTP and hashing buffers): ASSUMED 64 MiB until the
+// worker benchmark confirms it. Each dump in flight adds one blob writer's
+// buffers, (Concurrency+1) × BlockSize of pkg/blob/azureblob.
 const (
-	workerRSS          = 64 << 20
+	workerBaseline     = 64 << 20
+	uploadBuffers      = (azureblob.DefaultConcurrency + 1) * azureblob.DefaultBlockSize
+	defaultConcurrency = 4 // cmd/worker serve --concurrency default
 	firstByteLimitSecs = 230
 )
 
@@ -31,8 +37,8 @@ var services = map[string]struct {
 	queue string
 }{
 	"ingest":   {flag: "--listen"},
-	"worker":   {flag: "--http", queue: "captures"},
-	"analyzer": {flag: "--http", queue: "analysis"},
+	"worker":   {flag: "--listen", queue: "captures"},
+	"analyzer": {flag: "--listen", queue: "analysis"},
 }
 
 // externalSecrets may be referenced without being in the build: they are
@@ -235,6 +241,38 @@ func checkArgs(t *testing.T, where string, c corev1.Container, flag string) {
 	if _, err := fmt.Sscanf(c.Args[i+1], ":%d", &port); err != nil || !portOK(c, "", port) {
 		t.Errorf("%s: %s %s does not bind a declared container port", where, flag, c.Args[i+1])
 	}
+	for _, f := range []string{"--queue=", "--blob="} {
+		j := slices.IndexFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, f) })
+		if j < 0 {
+			t.Errorf("%s: args %v lack %sURL", where, c.Args, f)
+			continue
+		}
+		v := strings.TrimPrefix(c.Args[j], f)
+		if ref, ok := strings.CutPrefix(v, "$("); ok {
+			name := strings.TrimSuffix(ref, ")")
+			if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == name }) {
+				t.Errorf("%s: %s refers to $(%s), which is not in the container env", where, c.Args[j], name)
+			}
+		}
+	}
+}
+
+// intFlag returns the value of --name N or --name=N in args, or def.
+func intFlag(args []string, name string, def int) (int, error) {
+	for i, a := range args {
+		v, ok := strings.CutPrefix(a, name+"=")
+		if !ok && a == name && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok {
+			var n int
+			if _, err := fmt.Sscanf(v, "%d", &n); err != nil {
+				return 0, fmt.Errorf("%s %q: %w", name, v, err)
+			}
+			return n, nil
+		}
+	}
+	return def, nil
 }
 
 func checkResources(t *testing.T, where, name string, c corev1.Container) {
@@ -260,9 +298,19 @@ func checkResources(t *testing.T, where, name string, c corev1.Container) {
 		t.Errorf("%s: GOMEMLIMIT %s must be below the memory limit %s", where, gml, lim.String())
 	}
 	if name == "worker" {
+		n, err := intFlag(c.Args, "--concurrency", defaultConcurrency)
+		if err != nil || n < 1 {
+			t.Errorf("%s: bad --concurrency (%v)", where, err)
+			return
+		}
 		req := r.Requests[corev1.ResourceMemory]
-		if req.Value() < workerRSS || lim.Value() < 2*workerRSS {
-			t.Errorf("%s: worker memory request %s / limit %s below the %d MiB RSS target (+100%% headroom)", where, req.String(), lim.String(), workerRSS>>20)
+		peak := int64(workerBaseline + n*uploadBuffers)
+		if lim.Value() < peak {
+			t.Errorf("%s: memory limit %s below the worker's peak %d MiB (%d MiB baseline + %d dumps × %d MiB upload buffers)",
+				where, lim.String(), peak>>20, workerBaseline>>20, n, uploadBuffers>>20)
+		}
+		if one := int64(workerBaseline + uploadBuffers); req.Value() < one {
+			t.Errorf("%s: memory request %s below one dump in flight (%d MiB)", where, req.String(), one>>20)
 		}
 	}
 }
@@ -310,16 +358,16 @@ func checkConfigRefs(t *testing.T, ix index, where string, pod corev1.PodSpec) {
 	}
 	for _, ef := range c.EnvFrom {
 		if ef.ConfigMapRef != nil {
-			needCM(ef.ConfigMapRef.Name, "DUMPFLOW_QUEUE", "DUMPFLOW_BLOB")
+			needCM(ef.ConfigMapRef.Name)
 		}
 		if ef.SecretRef != nil && !externalSecrets[ef.SecretRef.Name] {
 			t.Errorf("%s: Secret %q is not a documented external secret", where, ef.SecretRef.Name)
 		}
 	}
-	if len(c.EnvFrom) == 0 {
-		t.Errorf("%s: no envFrom for the backend URLs", where)
-	}
 	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+			needCM(e.ValueFrom.ConfigMapKeyRef.Name, e.ValueFrom.ConfigMapKeyRef.Key)
+		}
 		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && !externalSecrets[e.ValueFrom.SecretKeyRef.Name] {
 			t.Errorf("%s: Secret %q is not a documented external secret", where, e.ValueFrom.SecretKeyRef.Name)
 		}

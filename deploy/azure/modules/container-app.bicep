@@ -52,6 +52,11 @@ param cpu string
 @description('Memory of the container, paired with cpu (e.g. 0.5Gi with 0.25 CPU).')
 param memory string
 
+@description('Seconds a replica gets between SIGTERM and SIGKILL on scale-in or a new revision.')
+@minValue(0)
+@maxValue(600)
+param terminationGracePeriodSeconds int = 30
+
 @description('Minimum replicas; 0 lets KEDA scale the app to zero when its queue is empty.')
 @minValue(0)
 param minReplicas int
@@ -151,6 +156,7 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
         }
       ]
       volumes: volumes
+      terminationGracePeriodSeconds: terminationGracePeriodSeconds
       scale: {
         minReplicas: minReplicas
         maxReplicas: maxReplicas
