@@ -34,7 +34,7 @@ func TestDumpRawAndZip(t *testing.T) {
 		t.Fatalf("dump pid %d streams %d err %v, want pid %d", got, streams, err, pid)
 	}
 	sum := sha256.Sum256(r.body)
-	ev := s.Events()
+	ev := events(t, s)
 	last := ev[len(ev)-1]
 	if last.Kind != EventDump || !last.Complete || last.SHA256 != hex.EncodeToString(sum[:]) || last.PID != pid || last.Instance != in || last.DumpType != 2 || last.Bytes != 1<<20+123 {
 		t.Fatalf("event %+v", last)
@@ -146,7 +146,7 @@ func TestFirstByteLimit(t *testing.T) {
 		t.Fatalf("dump during the abandoned write: %d %s", r.status, r.body)
 	}
 	time.Sleep(700 * time.Millisecond)
-	ev := s.Events()
+	ev := events(t, s)
 	cut := 0
 	for _, e := range ev {
 		if e.Kind == EventDump && e.Status == 504 && !e.Complete {

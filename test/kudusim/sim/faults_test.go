@@ -39,7 +39,7 @@ func TestFault5xxAnd429(t *testing.T) {
 		t.Fatalf("429: %d Retry-After %q", r.status, r.header.Get("Retry-After"))
 	}
 	n := 0
-	for _, e := range s2.Events() {
+	for _, e := range events(t, s2) {
 		if e.Kind == EventFault && e.Status == 429 {
 			n++
 		}
@@ -77,7 +77,7 @@ func TestFaultResetMidStream(t *testing.T) {
 		}
 	}
 	var cut []Event
-	for _, e := range s.Events() {
+	for _, e := range events(t, s) {
 		if e.Kind == EventDump {
 			cut = append(cut, e)
 		}

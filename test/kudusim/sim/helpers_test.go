@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -119,3 +120,14 @@ func dumpPID(b []byte) (pid uint32, streams int, err error) {
 }
 
 func itoaT(n int) string { return strconv.Itoa(n) }
+
+// events settles the server and returns its events.
+func events(t *testing.T, s *Server) []Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Settle(ctx); err != nil {
+		t.Fatalf("Settle: %v", err)
+	}
+	return s.Events()
+}

@@ -32,7 +32,7 @@ func TestKillRespawnAndAffinity(t *testing.T) {
 	if r.status != http.StatusNoContent || len(r.body) != 0 {
 		t.Fatalf("DELETE: %d %q", r.status, r.body)
 	}
-	ev := s.Events()
+	ev := events(t, s)
 	last := ev[len(ev)-1]
 	if last.Kind != EventKill || last.PID != w3wp || len(last.Killed) != 2 || last.Killed[1] != w3wp {
 		t.Fatalf("kill event %+v (children first, then the process)", last)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +36,7 @@ type Server struct {
 	fmu   sync.Mutex // guards frng
 	frng  *rand.Rand
 	log   eventLog
+	busy  atomic.Int64 // requests in ServeHTTP
 	shaMu sync.Mutex
 	shas  map[dumpKey]string
 }
@@ -89,8 +91,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Events returns a copy of every recorded event, oldest first.
+// Events returns a copy of every recorded event, oldest first. A
+// request's event is recorded when its handler ends, which can be just
+// after the client read the last byte: call Settle first to see them all.
 func (s *Server) Events() []Event { return s.log.list() }
+
+// Settle waits until no request is being handled (so every finished
+// request's events are recorded) or ctx ends. Background work started by
+// the command API is not waited for.
+func (s *Server) Settle(ctx context.Context) error {
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for s.busy.Load() > 0 {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
 
 func (s *Server) logf(format string, args ...any) {
 	if s.cfg.Logf != nil {
@@ -103,6 +123,10 @@ func (s *Server) logf(format string, args ...any) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.logf("%s %s", r.Method, r.URL.RequestURI())
 	p := r.URL.Path
+	if !strings.HasPrefix(p, "/_sim/") {
+		s.busy.Add(1)
+		defer s.busy.Add(-1)
+	}
 	switch {
 	case p == "/":
 		s.serveInfo(w, r)
@@ -168,13 +192,22 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 
 // serveDebug serves the simulator's own endpoints:
 //
-//	GET    /_sim/events                         recorded events (JSON array)
+//	GET    /_sim/events[?settle=1]              recorded events (JSON array); settle=1 waits for in-flight requests
 //	POST   /_sim/apps/{app}/instances           scale out: add an instance
 //	DELETE /_sim/apps/{app}/instances/{id}      scale in: remove one
 func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_sim/"), "/"), "/")
 	switch {
 	case len(parts) == 1 && parts[0] == "events" && r.Method == http.MethodGet:
+		if r.URL.Query().Get("settle") == "1" {
+			ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+			err := s.Settle(ctx)
+			cancel()
+			if err != nil {
+				writeJSON(w, http.StatusServiceUnavailable, kuduError{"requests still in flight: " + err.Error()})
+				return
+			}
+		}
 		writeJSON(w, http.StatusOK, s.Events())
 	case len(parts) == 3 && parts[0] == "apps" && parts[2] == "instances" && r.Method == http.MethodPost:
 		id, err := s.AddInstance(parts[1])

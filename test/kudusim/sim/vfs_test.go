@@ -160,7 +160,7 @@ func TestStagedDumpThroughCommandAndVFS(t *testing.T) {
 	}
 	sum := sha256.Sum256(whole)
 	var staged *Event
-	for _, e := range s.Events() {
+	for _, e := range events(t, s) {
 		if e.Kind == EventStagedDump {
 			e := e
 			staged = &e
