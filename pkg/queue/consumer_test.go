@@ -147,7 +147,7 @@ func TestConsumerSettlesByHandlerResult(t *testing.T) {
 }
 
 func TestConsumerRenewsLockOfLongHandler(t *testing.T) {
-	const lock = 300 * time.Millisecond
+	const lock = 500 * time.Millisecond
 	q := openQueue(t, lock)
 	sendIDs(t, q, "long")
 	s := newSettlements()

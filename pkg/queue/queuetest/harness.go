@@ -23,7 +23,7 @@ import (
 
 // Config is the queue configuration a case asks the harness for.
 type Config struct {
-	// LockDuration of the queue; the suite asks for short ones (≥ 300ms).
+	// LockDuration of the queue; the suite asks for short ones (1s).
 	LockDuration time.Duration
 	// MaxDeliveries before the queue dead-letters a message.
 	MaxDeliveries int

@@ -13,7 +13,7 @@ import (
 
 // Defaults the suite asks harnesses for.
 const (
-	shortLock   = 400 * time.Millisecond
+	shortLock   = time.Second
 	longLock    = 10 * time.Second
 	maxDeliver  = 10
 	longDedupe  = 10 * time.Minute
