@@ -49,8 +49,8 @@ param webhookToken string
 @description('Content of the ingest policies file (JSON, schema in pkg/policy), mounted at /etc/dumpflow/policies.json.')
 param policiesJson string
 
-@description('Path of ingest\'s Azure Monitor webhook endpoint (the action group posts there).')
-param ingestWebhookPath string = '/webhook'
+@description('Path of ingest\'s alert endpoint the action group posts to (POST /v1/alerts detects the payload\'s source).')
+param ingestWebhookPath string = '/v1/alerts'
 
 @description('Resource ids of the target App Service apps (Microsoft.Web/sites) the worker may dump; the worker identity gets Website Contributor on each.')
 param targetAppResourceIds array = []
