@@ -2,9 +2,13 @@ package filequeue_test
 
 import (
 	"context"
+	"io"
+	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
 	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
@@ -94,6 +98,43 @@ func benchReceiveComplete(b *testing.B, batch int) {
 		ms, err := q.Receive(ctx, min(batch, b.N-done))
 		if err != nil {
 			b.Fatal(err)
+		}
+		for _, m := range ms {
+			if err := q.Complete(ctx, m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		done += len(ms)
+	}
+	report(b)
+}
+
+// BenchmarkCrossProcess: another process sends b.N messages (one durable
+// send each) to the same file while this process receives (batches of up
+// to 10) and completes them; both compete for the file lock. It measures
+// the end-to-end rate, child start-up included.
+func BenchmarkCrossProcess(b *testing.B) {
+	dir := b.TempDir()
+	q, err := filequeue.Open(dir, "captures", filequeue.Options{PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	b.ResetTimer()
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), envChild+"=produce", envDir+"="+dir, envCount+"="+strconv.Itoa(b.N))
+	cmd.Stdout = io.Discard
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for done := 0; done < b.N; {
+		ms, err := q.Receive(ctx, 10)
+		if err != nil {
+			b.Fatalf("after %d of %d: %v", done, b.N, err)
 		}
 		for _, m := range ms {
 			if err := q.Complete(ctx, m); err != nil {
