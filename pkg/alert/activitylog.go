@@ -14,6 +14,7 @@ func parseActivityLog(data []byte) (*Alert, error) {
 				ActivityLog *struct {
 					EventDataID    flexString `json:"eventDataId"`
 					EventTimestamp flexString `json:"eventTimestamp"`
+					SubmissionTime flexString `json:"submissionTimestamp"`
 					Level          flexString `json:"level"`
 					ResourceID     flexString `json:"resourceId"`
 					Description    flexString `json:"description"`
@@ -43,7 +44,11 @@ func parseActivityLog(data []byte) (*Alert, error) {
 	if l.EventDataID == "" {
 		return nil, &FieldError{Source: src, Field: "data.context.activityLog.eventDataId", Msg: "required"}
 	}
-	fired, err := firedTime(src, "data.context.activityLog.eventTimestamp", string(l.EventTimestamp))
+	at, atField := l.EventTimestamp, "data.context.activityLog.eventTimestamp"
+	if at == "" && l.SubmissionTime != "" {
+		at, atField = l.SubmissionTime, "data.context.activityLog.submissionTimestamp"
+	}
+	fired, err := firedTime(src, atField, string(at))
 	if err != nil {
 		return nil, err
 	}

@@ -151,6 +151,13 @@ func Detect(data []byte) (string, error) {
 	if has(top, "alertrulename") || has(top, "searchquery") || has(top, "workspaceid") {
 		return SourceAzureLogLegacy, nil
 	}
+	// A legacy log alert wrapped in "data" without its schemaId.
+	if raw, ok := top["data"]; ok {
+		var d map[string]json.RawMessage
+		if json.Unmarshal(raw, &d) == nil && has(lowerKeys(d), "alertrulename") {
+			return SourceAzureLogLegacy, nil
+		}
+	}
 	if raw, ok := top["alerts"]; ok && isArray(raw) {
 		if isGrafana(top) {
 			return SourceGrafana, nil

@@ -53,6 +53,24 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestDetectVariants(t *testing.T) {
+	for _, tc := range []struct{ data, want string }{
+		{`{"data":{"AlertRuleName":"r","SearchIntervalEndtimeUtc":"2018-03-26T09:10:40Z"}}`, SourceAzureLogLegacy},
+		{`{"AlertRuleName":"r","SearchIntervalEndtimeUtc":"2018-03-26T09:10:40Z","Severity":"Warning"}`, SourceAzureLogLegacy},
+		{`{"SCHEMAID":"microsoft.insights/activitylogs","data":{"status":"Activated","context":{"activityLog":{"eventDataId":"e","submissionTimestamp":"2018-09-04T23:11:06.1607287+00:00","level":3}}}}`, SourceAzureActivityLog},
+		{`{"alerts":[{"startsAt":"2021-10-12T09:51:03+02:00","values":{"A":1}}],"status":"firing"}`, SourceGrafana},
+	} {
+		a, err := Parse([]byte(tc.data))
+		if err != nil || a.Source != tc.want {
+			t.Errorf("%s: %+v, %v", tc.data, a, err)
+		}
+	}
+	a, _ := Parse([]byte(`{"SCHEMAID":"microsoft.insights/activitylogs","data":{"status":"Activated","context":{"activityLog":{"eventDataId":"e","submissionTimestamp":"2018-09-04T23:11:06.1607287+00:00","level":3}}}}`))
+	if a == nil || a.Severity != "3" || a.FiredAt != "2018-09-04T23:11:06.1607287+00:00" {
+		t.Errorf("numeric level / submission time: %+v", a)
+	}
+}
+
 func TestParseAsUnknownSource(t *testing.T) {
 	_, err := ParseAs("nagios", []byte(`{}`))
 	if !errors.Is(err, ErrUnknownSource) {

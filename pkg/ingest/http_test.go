@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -299,5 +300,36 @@ func TestGroupedAlertAndCaptures(t *testing.T) {
 	}
 	if !m.Action.Kill || m.Trigger.Kind != "manual" || !strings.Contains(m.Trigger.Reason, "via plan /subscriptions/") {
 		t.Errorf("manifest %+v", m)
+	}
+}
+
+// TestConcurrentDuplicatesAndStorageFailure: the same alert posted by
+// several clients at once makes one incident and one job; a storage
+// failure is a 503 the sender retries.
+func TestConcurrentDuplicatesAndStorageFailure(t *testing.T) {
+	h := newHarness(t, nil)
+	body := commonAlert("/subscriptions/"+sub+"/providers/Microsoft.AlertsManagement/alerts/ccc", "High memory", appID, "Fired")
+	ids := make(chan any, 8)
+	for range 8 {
+		go func() {
+			_, out := h.do(t, "POST", "/v1/alerts?token="+testToken, "application/json", body, nil)
+			ids <- out["incident_id"]
+		}()
+	}
+	first := <-ids
+	for range 7 {
+		if id := <-ids; id != first || id == nil {
+			t.Fatalf("incident ids differ: %v %v", first, id)
+		}
+	}
+	if n := len(h.queue.Messages()); n != 1 {
+		t.Fatalf("%d jobs, want 1", n)
+	}
+
+	h2 := newHarness(t, func(c *Config) { c.State = policy.NewMemStore() })
+	h2.bucket.Fail = errors.New("disk on fire")
+	status, out := h2.do(t, "POST", "/v1/alerts?token="+testToken, "application/json", body, nil)
+	if status != 503 || !strings.HasPrefix(out["error"].(string), "ingest: storage or queue unavailable: write manifest") {
+		t.Fatalf("storage failure: %d %v", status, out)
 	}
 }
