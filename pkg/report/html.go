@@ -33,6 +33,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"join":    strings.Join,
 	"first":   firstN,
 	"summary": summary,
+	"facts":   facts,
 	"hex":     func(v uint32) string { return fmt.Sprintf("%#x", v) },
 	"deref": func(s *string) string {
 		if s == nil {

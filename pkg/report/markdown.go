@@ -115,6 +115,18 @@ func summary(r Target) string {
 		}
 		parts = append(parts, s)
 	}
+	if f := facts(r); f != "" {
+		parts = append(parts, f)
+	}
+	if r.AnalysisError != "" {
+		parts = append(parts, "analysis failed")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// facts lists a row's runtimes, thread count and committed memory.
+func facts(r Target) string {
+	var parts []string
 	if len(r.Runtimes) > 0 {
 		parts = append(parts, strings.Join(r.Runtimes, ", "))
 	}
@@ -123,9 +135,6 @@ func summary(r Target) string {
 	}
 	if r.Committed > 0 {
 		parts = append(parts, analysis.Bytes(r.Committed)+" committed")
-	}
-	if r.AnalysisError != "" {
-		parts = append(parts, "analysis failed")
 	}
 	return strings.Join(parts, "; ")
 }
