@@ -49,6 +49,12 @@ param webhookToken string
 @description('Content of the ingest policies file (JSON, schema in pkg/policy), mounted at /etc/dumpflow/policies.json.')
 param policiesJson string
 
+@description('Run the three services on Azure Container Apps. false deploys only the shared resources (queues, storage, identities, roles, Key Vault, action group) for running the services on Kubernetes.')
+param deployContainerApps bool = true
+
+@description('HTTPS base URL of an ingest not run by this deployment (e.g. a Kubernetes Ingress), used by the action group when deployContainerApps is false.')
+param externalIngestUrl string = ''
+
 @description('Path of ingest\'s alert endpoint the action group posts to (POST /v1/alerts detects the payload\'s source).')
 param ingestWebhookPath string = '/v1/alerts'
 
@@ -223,7 +229,7 @@ module readerAccess 'modules/reader-access.bicep' = [
   }
 ]
 
-module environment 'modules/environment.bicep' = {
+module environment 'modules/environment.bicep' = if (deployContainerApps) {
   name: 'environment'
   params: {
     location: location
@@ -251,7 +257,7 @@ var backendEnv = [
   }
 ]
 
-module ingestApp 'modules/container-app.bicep' = {
+module ingestApp 'modules/container-app.bicep' = if (deployContainerApps) {
   name: 'app-ingest'
   params: {
     location: location
@@ -339,7 +345,7 @@ module ingestApp 'modules/container-app.bicep' = {
   ]
 }
 
-module workerApp 'modules/container-app.bicep' = {
+module workerApp 'modules/container-app.bicep' = if (deployContainerApps) {
   name: 'app-worker'
   params: {
     location: location
@@ -399,7 +405,7 @@ module workerApp 'modules/container-app.bicep' = {
   ]
 }
 
-module analyzerApp 'modules/container-app.bicep' = {
+module analyzerApp 'modules/container-app.bicep' = if (deployContainerApps) {
   name: 'app-analyzer'
   params: {
     location: location
@@ -453,11 +459,13 @@ module analyzerApp 'modules/container-app.bicep' = {
   ]
 }
 
-module actionGroup 'modules/action-group.bicep' = {
+var ingestBaseUrl = deployContainerApps ? 'https://${ingestApp.outputs.fqdn}' : externalIngestUrl
+
+module actionGroup 'modules/action-group.bicep' = if (!empty(ingestBaseUrl)) {
   name: 'action-group'
   params: {
     actionGroupName: names.actionGroup
-    ingestFqdn: ingestApp.outputs.fqdn
+    ingestBaseUrl: ingestBaseUrl
     webhookPath: ingestWebhookPath
     webhookToken: webhookToken
     tags: tags
@@ -465,7 +473,7 @@ module actionGroup 'modules/action-group.bicep' = {
 }
 
 module autohealAlerts 'modules/autoheal-alerts.bicep' = [
-  for (appId, i) in (createAutohealAlerts ? targetAppResourceIds : []): {
+  for (appId, i) in (createAutohealAlerts && !empty(ingestBaseUrl) ? targetAppResourceIds : []): {
     name: 'autoheal-alerts-${i}'
     params: {
       siteId: appId
@@ -480,8 +488,8 @@ module autohealAlerts 'modules/autoheal-alerts.bicep' = [
 
 // ================================================================ outputs (no secrets)
 
-@description('HTTPS base URL of ingest.')
-output ingestUrl string = 'https://${ingestApp.outputs.fqdn}'
+@description('HTTPS base URL of ingest (empty when neither Container Apps nor externalIngestUrl provide one).')
+output ingestUrl string = ingestBaseUrl
 
 @description('DUMPFLOW_QUEUE value for local tools (az login credentials).')
 output queueUrl string = serviceBus.outputs.queueUrl
@@ -495,11 +503,22 @@ output keyVaultName string = vault.outputs.vaultName
 @description('Name of the webhook token secret in Key Vault.')
 output webhookSecretName string = webhookSecretName
 
-@description('Action group id to attach to your own alert rules.')
-output actionGroupId string = actionGroup.outputs.actionGroupId
+@description('Action group id to attach to your own alert rules (empty without an ingest URL).')
+output actionGroupId string = empty(ingestBaseUrl) ? '' : actionGroup.outputs.actionGroupId
 
 @description('Principal id of the worker identity (grant Website Contributor on apps added later).')
 output workerPrincipalId string = identities.outputs.worker.principalId
 
 @description('Principal id of the ingest identity (grant Reader on scopes added later).')
 output ingestPrincipalId string = identities.outputs.ingest.principalId
+
+@description('Client ids of the four identities, for Kubernetes ServiceAccount annotations and the KEDA TriggerAuthentication.')
+output identityClientIds object = {
+  ingest: identities.outputs.ingest.clientId
+  worker: identities.outputs.worker.clientId
+  analyzer: identities.outputs.analyzer.clientId
+  scaler: identities.outputs.scaler.clientId
+}
+
+@description('Service Bus namespace name, for the KEDA trigger metadata.')
+output serviceBusNamespace string = serviceBus.outputs.namespaceName

@@ -12,8 +12,8 @@ param actionGroupName string
 @maxLength(12)
 param shortName string = 'dumpflow'
 
-@description('FQDN of the ingest Container App (HTTPS ingress).')
-param ingestFqdn string
+@description('HTTPS base URL of ingest, without a trailing slash (https://HOST).')
+param ingestBaseUrl string
 
 @description('Path of the ingest Azure Monitor webhook endpoint, starting with a slash.')
 param webhookPath string
@@ -35,7 +35,7 @@ resource group 'Microsoft.Insights/actionGroups@2023-01-01' = {
     webhookReceivers: [
       {
         name: 'dumpflow-ingest'
-        serviceUri: 'https://${ingestFqdn}${webhookPath}?token=${uriComponent(webhookToken)}'
+        serviceUri: '${ingestBaseUrl}${webhookPath}?token=${uriComponent(webhookToken)}'
         useCommonAlertSchema: true
         useAadAuth: false
       }
