@@ -15,6 +15,19 @@ import (
 // maxReceive caps one Receive; the SDK refuses more than its link buffer.
 const maxReceive = 1000
 
+// emptyReceivePause is the wait after an empty, error-free receive.
+const emptyReceivePause = 100 * time.Millisecond
+
+// pause waits d or until ctx ends.
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
 // closeTimeout bounds the SDK calls made by Close.
 const closeTimeout = 30 * time.Second
 
@@ -145,7 +158,11 @@ func (q *Queue) Receive(ctx context.Context, max int) ([]*queue.Received, error)
 			case err != nil:
 				return nil, translate("receive from", q.name, err)
 			}
-			continue // the SDK returns nothing after a recovered link failure
+			// The SDK returns nothing, without an error, after it recovered
+			// from a link failure; keep waiting, without spinning. (A
+			// cancellation during the pause is reported by the next turn.)
+			pause(rctx, emptyReceivePause)
+			continue
 		}
 		return q.track(rms), nil
 	}
