@@ -134,48 +134,22 @@ func (e *Engine) hashStored(ctx context.Context, key string) (string, int64, err
 	return v.sum(), v.n, nil
 }
 
-// dumpLocked waits for the site's dump slot and a global slot, checks the key
-// again (another worker may have stored it meanwhile) and dumps with retries.
+// dumpLocked dumps with retries. Each attempt takes the site's dump slot and
+// a global slot, checks the key again (another worker may have stored it
+// meanwhile), and gives the site slot back as soon as Kudu's body has been
+// read, so the next dump of the site starts while this one commits.
 func (e *Engine) dumpLocked(ctx context.Context, job *messages.CaptureJob, strategy string, t target, key string, log interface {
 	Info(string, ...any)
 }) (*stored, error) {
-	if e.stopping() {
-		return nil, ErrInterrupted
-	}
-	// Waiting ends on Stop as well as on ctx.
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stopWait := context.AfterFunc(e.stopCtx, cancel)
-	defer stopWait()
-
-	unlock, waited, err := e.locks.acquire(wctx, job.Site.Segment(), strategy)
-	e.m.LockWait.WithLabelValues(strategy).Observe(waited.Seconds())
-	if err != nil {
-		if e.stopping() || ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: waiting for the site's dump slot", ErrInterrupted)
-		}
-		return nil, err
-	}
-	defer unlock()
-	if err := e.global.Acquire(wctx, 1); err != nil {
-		return nil, fmt.Errorf("%w: waiting for a dump slot", ErrInterrupted)
-	}
-	defer e.global.Release(1)
-	if e.stopping() {
-		return nil, ErrInterrupted
-	}
-	if st, err := e.existing(ctx, key); err != nil || st != nil {
-		return st, err
-	}
 	req := DumpRequest{Site: job.Site, Instance: t.Instance, PID: t.PID, Process: t.Name, DumpType: job.Action.DumpType, Strategy: strategy}
 	meta := dumpMetadata(job, t, strategy)
 	var st *stored
 	attempts, err := retry(ctx, e.cfg.Retry, func(attempt int) error {
-		if attempt > 1 && e.stopping() {
+		if e.stopping() {
 			return backoff.Permanent(ErrInterrupted)
 		}
 		var err error
-		st, err = e.dumpOnce(ctx, req, key, meta, attempt, job, t)
+		st, err = e.attempt(ctx, req, key, meta, attempt, job, t)
 		return err
 	}, func(attempt int, err error, wait time.Duration) {
 		e.m.Retries.Inc()
@@ -187,6 +161,38 @@ func (e *Engine) dumpLocked(ctx context.Context, job *messages.CaptureJob, strat
 		}
 		return nil, &attemptsError{attempts: attempts, err: err}
 	}
-	st.attempts = attempts
+	if !st.existed {
+		st.attempts = attempts
+	}
 	return st, nil
+}
+
+// attempt is one dump attempt under the site's and the global limits.
+func (e *Engine) attempt(ctx context.Context, req DumpRequest, key string, meta map[string]string, attempt int, job *messages.CaptureJob, t target) (*stored, error) {
+	// Waiting ends on Stop as well as on ctx; streaming ends only on ctx.
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopWait := context.AfterFunc(e.stopCtx, cancel)
+	defer stopWait()
+
+	unlock, waited, err := e.locks.acquire(wctx, job.Site.Segment(), req.Strategy)
+	e.m.LockWait.WithLabelValues(req.Strategy).Observe(waited.Seconds())
+	if err != nil {
+		if e.stopping() || ctx.Err() != nil {
+			return nil, backoff.Permanent(fmt.Errorf("%w: waiting for the site's dump slot", ErrInterrupted))
+		}
+		return nil, err
+	}
+	defer unlock()
+	if err := e.global.Acquire(wctx, 1); err != nil {
+		return nil, backoff.Permanent(fmt.Errorf("%w: waiting for a dump slot", ErrInterrupted))
+	}
+	defer e.global.Release(1)
+	if e.stopping() {
+		return nil, backoff.Permanent(ErrInterrupted)
+	}
+	if st, err := e.existing(ctx, key); err != nil || st != nil {
+		return st, err
+	}
+	return e.dumpOnce(ctx, req, key, meta, attempt, job, t, unlock)
 }

@@ -91,14 +91,17 @@ func ascii(s string) string {
 }
 
 // dumpOnce is one attempt: start the dump, stream it into a create-if-absent
-// blob while verifying it, and commit. Errors come back classified for
-// retry: permanent ones wrapped with backoff.Permanent.
-func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta map[string]string, attempt int, job *messages.CaptureJob, t target) (*stored, error) {
+// blob while verifying it, and commit. bodyRead is called once Kudu's body
+// has been read and closed (the site's staging file is gone then). Errors
+// come back classified for retry: permanent ones wrapped with
+// backoff.Permanent.
+func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta map[string]string, attempt int, job *messages.CaptureJob, t target, bodyRead func()) (*stored, error) {
 	body, size, err := e.kudu.Dump(ctx, req)
 	if err != nil {
 		return nil, classify(err)
 	}
-	defer body.Close()
+	closeBody := sync.OnceValue(body.Close)
+	defer closeBody()
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,6 +127,12 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 	bufp := copyBuffers.Get().(*[]byte)
 	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{body}, *bufp)
 	copyBuffers.Put(bufp)
+	if cerr := closeBody(); cerr != nil && err == nil {
+		// The staged strategy deletes its server file on Close; a failed
+		// delete leaves a file behind but does not spoil the dump.
+		e.cfg.Logger.Warn("closing the dump body", "key", key, "err", cerr)
+	}
+	bodyRead()
 	if err != nil {
 		e.m.Bytes.WithLabelValues("failed").Add(float64(v.n))
 		var re *readError

@@ -53,14 +53,14 @@ func (l *siteLocks) slot(m map[string]chan struct{}, site string, n int) chan st
 }
 
 // acquire waits for a dump slot of site for the given strategy. It returns
-// the function that releases it (safe to call once) and how long it waited.
+// the function that releases it (idempotent) and how long it waited.
 func (l *siteLocks) acquire(ctx context.Context, site, strategy string) (func(), time.Duration, error) {
 	start := time.Now()
 	if strategy != messages.StrategyDirect {
 		ch := l.slot(l.staged, site, l.stagedPerSite)
 		select {
 		case ch <- struct{}{}:
-			return func() { <-ch }, time.Since(start), nil
+			return sync.OnceFunc(func() { <-ch }), time.Since(start), nil
 		case <-ctx.Done():
 			return nil, time.Since(start), ctx.Err()
 		}

@@ -1,0 +1,53 @@
+// Command worker measures the worker against the Kudu simulator and prints
+// the figures of issue 4:
+//
+//	go run ./test/bench/worker stream [--size 4GiB] [--dir DIR]
+//	go run ./test/bench/worker fanout [--write-time 2s] [--serial=true]
+//
+// stream: one full dump, simulator → `worker capture` (a child process) →
+// local blob directory, against a plain HTTP copy of the same URL to a file
+// on the same disk (curl -o, then fsync, since the blob commit fsyncs), in
+// the same run; prints the throughput ratio and the worker's peak RSS
+// (getrusage ru_maxrss of the child).
+//
+// fanout: 16 apps × 4 instances, each dump taking --write-time to write in
+// the simulator, global limit 16, direct strategy: wall time against the
+// ideal (4 × write time) and against one dump at a time; then the staged
+// strategy on 1 app × 16 instances (ideal: one write time plus polling).
+//
+// The worker side is the real binary (built from ./cmd/worker into a
+// temporary directory) so that its memory is measured alone.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench/worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: worker stream|fanout [flags]")
+	}
+	switch args[0] {
+	case "stream":
+		return runStream(ctx, args[1:], stdout, stderr)
+	case "fanout":
+		return runFanout(ctx, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("unknown subcommand %q (want stream or fanout)", args[0])
+}
