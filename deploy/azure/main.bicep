@@ -58,7 +58,7 @@ param externalIngestUrl string = ''
 @description('Path of ingest\'s alert endpoint the action group posts to (POST /v1/alerts detects the payload\'s source).')
 param ingestWebhookPath string = '/v1/alerts'
 
-@description('Resource ids of the target App Service apps (Microsoft.Web/sites) the worker may dump; the worker identity gets Website Contributor on each.')
+@description('Resource ids of the target App Service apps (/subscriptions/S/resourceGroups/G/providers/Microsoft.Web/sites/NAME, not slots: slots inherit the app\'s roles); the worker identity gets Website Contributor on each.')
 param targetAppResourceIds array = []
 
 @description('Resource group ids (/subscriptions/S/resourceGroups/G) in which ingest may expand App Service plans and tags; its identity gets Reader on each.')
@@ -210,10 +210,12 @@ module rbac 'modules/rbac.bicep' = {
 
 module targetAppAccess 'modules/target-app-access.bicep' = [
   for (appId, i) in targetAppResourceIds: {
-    name: 'target-app-${i}'
+    // Deployment names are per resource group: make them unique per
+    // dumpflow installation and app so two installations never collide.
+    name: take('dumpflow-app-access-${uniqueString(resourceGroup().id, appId)}', 64)
     scope: resourceGroup(split(appId, '/')[2], split(appId, '/')[4])
     params: {
-      siteName: last(split(appId, '/'))
+      siteName: split(appId, '/')[8]
       principalId: identities.outputs.worker.principalId
     }
   }
@@ -221,7 +223,7 @@ module targetAppAccess 'modules/target-app-access.bicep' = [
 
 module readerAccess 'modules/reader-access.bicep' = [
   for (rgId, i) in ingestReaderResourceGroupIds: {
-    name: 'ingest-reader-${i}'
+    name: take('dumpflow-ingest-reader-${uniqueString(resourceGroup().id, rgId)}', 64)
     scope: resourceGroup(split(rgId, '/')[2], split(rgId, '/')[4])
     params: {
       principalId: identities.outputs.ingest.principalId

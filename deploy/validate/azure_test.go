@@ -300,6 +300,31 @@ func TestBicepSettingsMatchCode(t *testing.T) {
 	}
 }
 
+// TestBicepParamsIdShapes checks the example's resource ids have the
+// shape main.bicep splits them by (segment 2 subscription, 4 group, 8 site).
+func TestBicepParamsIdShapes(t *testing.T) {
+	code := loadBicep(t)[mainParams].Code
+	for param, re := range map[string]*regexp.Regexp{
+		"targetAppResourceIds":         regexp.MustCompile(`(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Web/sites/[^/]+$`),
+		"ingestReaderResourceGroupIds": regexp.MustCompile(`(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+$`),
+	} {
+		m := regexp.MustCompile(`(?s)param\s+` + param + `\s*=\s*\[(.*?)\]`).FindStringSubmatch(code)
+		if m == nil {
+			t.Errorf("%s: %s not set", mainParams, param)
+			continue
+		}
+		ids := regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(m[1], -1)
+		if len(ids) == 0 {
+			t.Errorf("%s: %s is empty", mainParams, param)
+		}
+		for _, id := range ids {
+			if !re.MatchString(id[1]) {
+				t.Errorf("%s: %s entry %q does not match %s", mainParams, param, id[1], re)
+			}
+		}
+	}
+}
+
 // TestPoliciesExampleIsValid parses the deployed policies file with the
 // ingest's own parser (strict: unknown fields fail).
 func TestPoliciesExampleIsValid(t *testing.T) {
