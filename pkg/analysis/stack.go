@@ -94,9 +94,10 @@ func scanThread(r *minidump.Reader, t minidump.Thread, loc minidump.Location, ix
 		} else {
 			w = le64(buf[off:])
 		}
-		// The first page of an image holds its headers, not code; words
-		// there are module handles (HMODULE), not return addresses.
-		if m := ix.find(w); m != nil && w-m.BaseOfImage >= 0x1000 {
+		// The first page of an image holds its headers, not code: words
+		// there are module handles (HMODULE). Page-aligned words are
+		// section or data addresses, not return addresses.
+		if m := ix.find(w); m != nil && w-m.BaseOfImage >= 0x1000 && w&0xfff != 0 {
 			frames = append(frames, ix.symbol(w))
 		}
 	}
