@@ -184,8 +184,12 @@ func (c *conn) send(parent context.Context, cl call) (*http.Response, *http.Requ
 		timer = time.AfterFunc(c.to.request, func() { cancel(errRequestTimer) })
 	}
 	resp, err := c.hc.Do(req)
-	if cl.stream && timer != nil {
-		timer.Stop()
+	if cl.stream && timer != nil && !timer.Stop() && err == nil {
+		// The header timer fired as the headers arrived: the request's
+		// context is already cancelled, so the body is unusable.
+		resp.Body.Close()
+		cancel(nil)
+		return nil, nil, fmt.Errorf("kudu: %s: %w (%s)", cl.op, ErrFirstByteTimeout, c.to.header)
 	}
 	if err != nil {
 		if timer != nil {

@@ -152,7 +152,7 @@ func (s *Staged) Dump(ctx context.Context, pid int, opts DumpOptions) (*Dump, er
 		return nil, err
 	}
 	line := `"` + s.cfg.ToolPath + `" ` + strings.NewReplacer("{pid}", strconv.Itoa(pid), "{file}", name).Replace(args)
-	f, err := s.run(ctx, op, line, u)
+	f, err := s.run(ctx, op, line, u, name)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ type cmdOutcome struct {
 
 // run starts the tool and polls until the file is complete. It owns the
 // command goroutine and waits for it before returning.
-func (s *Staged) run(ctx context.Context, op, line, u string) (vfsFile, error) {
+func (s *Staged) run(ctx context.Context, op, line, u, name string) (vfsFile, error) {
 	cmdCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	done := make(chan cmdOutcome, 1)
@@ -207,6 +207,14 @@ func (s *Staged) run(ctx context.Context, op, line, u string) (vfsFile, error) {
 			if o.err != nil && !IsTransient(o.err) {
 				return vfsFile{}, fmt.Errorf("kudu: %s: starting the dump tool: %w", op, o.err)
 			}
+			if o.err != nil {
+				// The answer was lost: a front-end cut after the tool
+				// started, or a 429/503 before it did. Only the folder
+				// listing can tell (HEAD is 404 in both cases).
+				if err := s.awaitStart(ctx, op, name, o.err); err != nil {
+					return vfsFile{}, err
+				}
+			}
 		case <-tick.C:
 		}
 		f, err := s.cl.vfsHead(ctx, u)
@@ -236,6 +244,32 @@ func (s *Staged) run(ctx context.Context, op, line, u string) (vfsFile, error) {
 			return vfsFile{}, err
 		}
 	}
+}
+
+// awaitStart checks, up to StableChecks times one poll interval apart,
+// that the tool's file appears in the folder listing; if it never does,
+// the tool did not start and the command call's (transient) error is
+// returned so the caller may retry.
+func (s *Staged) awaitStart(ctx context.Context, op, name string, cmdErr error) error {
+	for i := 0; i <= s.cfg.StableChecks; i++ {
+		if i > 0 {
+			t := time.NewTimer(s.cfg.PollInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("kudu: %s: %w", op, ctx.Err())
+			case <-t.C:
+			}
+		}
+		ok, err := s.cl.vfsListed(ctx, s.cfg.Dir, name)
+		if err != nil && !IsTransient(err) {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("kudu: %s: the dump tool did not start: %w", op, cmdErr)
 }
 
 // stagedName returns a file name for the dump: the sanitized caller name,

@@ -34,6 +34,7 @@ type fakeVFS struct {
 	lostAnswer    bool // the command call gets a 502 while the tool keeps writing
 	abortCommand  bool // Kudu's idle rule kills the tool
 	noFile        bool // the tool exits without writing
+	throttled     bool // the front end answers the command call 429: nothing starts
 	changeOnRange bool // the file is rewritten before the resume
 	commands      []map[string]string
 	gets          int
@@ -45,6 +46,7 @@ func newFakeVFS(t *testing.T) (*fakeVFS, *Client, *recorder) {
 	srv, rec := fakeServer(t, map[string]http.HandlerFunc{
 		"PUT /api/vfs/data/dumpflow/":          f.mkdir,
 		"POST /api/command":                    f.command,
+		"GET /api/vfs/data/dumpflow/":          f.list,
 		"GET /api/vfs/data/dumpflow/{name}":    f.get,
 		"HEAD /api/vfs/data/dumpflow/{name}":   f.get,
 		"DELETE /api/vfs/data/dumpflow/{name}": f.delete,
@@ -80,6 +82,11 @@ func (f *fakeVFS) command(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	fields := strings.Fields(body["command"])
 	name := fields[len(fields)-1]
+	if f.throttled {
+		w.Header().Set("Retry-After", "2")
+		jsonReply(429, `{"Message":"Too many requests"}`)(w, r)
+		return
+	}
 	if f.abortCommand {
 		jsonReply(200, `{"Output":null,"Error":"Command 'starter.cmd \"D:\\devto ...' was aborted due to no output nor CPU activity for 60 seconds.","ExitCode":-1}`)(w, r)
 		return
@@ -107,6 +114,19 @@ func (f *fakeVFS) command(w http.ResponseWriter, r *http.Request) {
 	time.Sleep(f.writeTime)
 	finish()
 	jsonReply(200, `{"Output":"Dump 1 complete: 1 MB written in 0.1 seconds\r\n","Error":"","ExitCode":1}`)(w, r)
+}
+
+func (f *fakeVFS) list(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var entries []map[string]any
+	for name, data := range f.files {
+		entries = append(entries, map[string]any{"name": name, "size": len(data), "mime": "application/octet-stream",
+			"mtime": "2025-03-01T10:15:30.1234567+00:00", "crtime": "2025-03-01T10:15:30.1234567+00:00",
+			"href": "http://" + r.Host + "/api/vfs/data/dumpflow/" + name, "path": `D:\home\data\dumpflow\` + name})
+	}
+	b, _ := json.Marshal(entries)
+	jsonReply(200, string(b))(w, r)
 }
 
 func (f *fakeVFS) get(w http.ResponseWriter, r *http.Request) {
@@ -257,6 +277,18 @@ func TestStagedFailures(t *testing.T) {
 				t.Fatalf("got %v (transient %v)", err, IsTransient(err))
 			}
 		})
+	}
+}
+
+// TestStagedToolNotStarted: a command call refused by the front end (429)
+// never started the tool; the listing shows no file, so the throttle error
+// comes back (transient, with its Retry-After) instead of a 30-minute wait.
+func TestStagedToolNotStarted(t *testing.T) {
+	f, c, _ := newFakeVFS(t)
+	f.throttled = true
+	_, err := fastStaged(t, c).Dump(context.Background(), 4120, DumpOptions{Type: DumpFull})
+	if d, ok := RetryAfter(err); !ok || d != 2*time.Second || !IsTransient(err) {
+		t.Fatalf("got %v", err)
 	}
 }
 

@@ -49,6 +49,24 @@ func (cl *Client) vfsHead(ctx context.Context, u string) (vfsFile, error) {
 	return vfsFile{ETag: resp.Header.Get("ETag"), Size: resp.ContentLength}, nil
 }
 
+// vfsListed reports whether dir's VFS listing has an entry name. The
+// listing works while the file is locked for writing, unlike HEAD/GET
+// (kudu-api.md, VFS section), so it tells "being written" from "missing".
+func (cl *Client) vfsListed(ctx context.Context, dir, name string) (bool, error) {
+	var entries []struct {
+		Name string `json:"name"`
+	}
+	if err := cl.c.getJSON(ctx, "list VFS folder "+dir, cl.vfsURL(dir, "")+"/", nil, &entries); err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if strings.EqualFold(e.Name, name) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // vfsDelete deletes a file with If-Match: etag ("*" for any version).
 // Kudu answers 200; a missing file is ErrNotFound.
 func (cl *Client) vfsDelete(ctx context.Context, u, etag string) error {
