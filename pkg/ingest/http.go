@@ -25,6 +25,17 @@ func (s *Service) Handler() http.Handler {
 	mux.Handle("POST /v1/alerts/{source}", s.guard(true, s.handleAlert))
 	mux.Handle("POST /v1/captures", s.guard(true, s.handleCapture))
 	mux.Handle("GET /v1/incidents/{id}", s.guard(false, s.handleIncident))
+	// Other methods on known paths, and unknown paths, answer in JSON too.
+	for path, allow := range map[string]string{"/v1/alerts": "POST", "/v1/alerts/{source}": "POST",
+		"/v1/captures": "POST", "/v1/incidents/{id}": "GET"} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (use %s)", r.Method, r.URL.Path, allow))
+		})
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s", r.URL.Path))
+	})
 	return mux
 }
 

@@ -171,6 +171,8 @@ func TestRejections(t *testing.T) {
 			`{"apps":["/subscriptions/` + sub + `/resourceGroups/prod-rg/providers/Microsoft.Compute/virtualMachines/vm1"]}`, nil, 422,
 			"ingest: no App Service app among the targets: /subscriptions/" + sub + "/resourceGroups/prod-rg/providers/Microsoft.Compute/virtualMachines/vm1 is a Microsoft.Compute/virtualMachines, not an App Service app, plan or resource group"},
 		{"bad incident id", "GET", "/v1/incidents/..%2Fsecrets" + tok, "", "", nil, 400, `invalid incident id "../secrets"`},
+		{"wrong method", "GET", "/v1/alerts" + tok, "", "", nil, 405, "method GET not allowed on /v1/alerts (use POST)"},
+		{"unknown path", "POST", "/v2/alerts" + tok, "application/json", good, nil, 404, "no such endpoint /v2/alerts"},
 		{"unknown incident", "GET", "/v1/incidents/20240501t100000-0123456789abcdef" + tok, "", "", nil, 404, "incident 20240501t100000-0123456789abcdef not found"},
 	}
 	for _, tt := range tests {

@@ -165,3 +165,19 @@ func TestLimiterConcurrent(t *testing.T) {
 		t.Fatalf("%d reservations allowed within one cooldown, want 1", allowed)
 	}
 }
+
+// FuzzParseConfig: any input is a config or a clear error, never a panic.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(testConfig))
+	f.Add([]byte(`{"policies":[{"name":"a","match":{"rules":["re:a+"],"labels":{"k":"v*"}},"limits":{"cooldown":"1m"}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("error %v does not wrap ErrInvalidConfig", err)
+			}
+			return
+		}
+		c.Evaluate(event("high memory", "Sev1"), time.Now())
+	})
+}
