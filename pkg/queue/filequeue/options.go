@@ -45,7 +45,9 @@ type Options struct {
 	PollInterval time.Duration
 	// BusyTimeout bounds how long one operation waits for the file lock
 	// held by other processes before failing with ErrBusy. Zero means
-	// DefaultBusyTimeout.
+	// DefaultBusyTimeout. Queues of one process on the same file take
+	// turns through one shared gate, which keeps the busy timeout of the
+	// first of them to open the file.
 	BusyTimeout time.Duration
 }
 

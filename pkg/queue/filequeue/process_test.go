@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/dumpflow/dumpflow/pkg/queue"
 	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
 )
@@ -203,6 +205,7 @@ func TestSIGKILLedProducer(t *testing.T) {
 	if acked < 40 {
 		t.Fatalf("child acknowledged only %d sends", acked)
 	}
+	checkFile(t, dir+"/captures.queue")
 	q, err := filequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatalf("reopen after kill -9: %v", err)
@@ -266,5 +269,25 @@ func TestTwoProcessesShareQueue(t *testing.T) {
 		if c != 1 {
 			t.Errorf("%s received %d times", id, c)
 		}
+	}
+}
+
+// checkFile runs bbolt's consistency check (page references, freelist)
+// on a queue file.
+func checkFile(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("open %s after kill -9: %v", path, err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
