@@ -1,4 +1,4 @@
-package kudu_test
+package simtest_test
 
 // End-to-end tests of the client against the Kudu simulator
 // (test/kudusim/sim), which reproduces Kudu's documented behaviour.
