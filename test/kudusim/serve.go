@@ -72,6 +72,14 @@ func serveFlags(cfg *sim.Config, tokens *string, verbose *bool) *flag.FlagSet {
 	fs.BoolVar(&cfg.DumpToolSilent, "dump-tool-silent", false, "the simulated ProcDump prints nothing while writing (idle rule applies)")
 	fs.StringVar(&cfg.Auth.Password, "basic-password", "", "require auth; accept Basic $app:PASSWORD")
 	fs.BoolVar(&cfg.Auth.BasicDisabled, "basic-disabled", false, "refuse Basic auth (basicPublishingCredentialsPolicies/scm allow=false)")
+	fs.Func("slots", "comma-separated deployment slots added to every app (served as {app}-{slot})", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Slots = append(cfg.Slots, s)
+			}
+		}
+		return nil
+	})
 	fs.StringVar(tokens, "bearer-tokens", "", "require auth; accept these comma-separated bearer tokens")
 	f := &cfg.Faults
 	fs.Uint64Var(&f.Seed, "fault-seed", 1, "seed of the fault generator")

@@ -39,11 +39,10 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	var a *app
 	s.mu.Lock()
-	for _, cand := range s.apps {
+	for _, cand := range s.apps { // the longest match wins: slots before their site
 		rid := strings.ToLower(cand.resourceID)
-		if lp := strings.ToLower(p); lp == rid || strings.HasPrefix(lp, rid+"/") {
+		if lp := strings.ToLower(p); (lp == rid || strings.HasPrefix(lp, rid+"/")) && (a == nil || len(rid) > len(a.resourceID)) {
 			a = cand
-			break
 		}
 	}
 	s.mu.Unlock()
@@ -115,11 +114,23 @@ func (s *Server) armProcesses(w http.ResponseWriter, r *http.Request, a *app, in
 	s.serveProcesses(k, sub)
 }
 
+// armType is the site's ARM resource type.
+func (a *app) armType() string {
+	if a.slot != "" {
+		return "Microsoft.Web/sites/slots"
+	}
+	return "Microsoft.Web/sites"
+}
+
 func (s *Server) scmHost(a *app) string { return strings.TrimPrefix(s.URL, "http://") + "/" + a.name }
 
 func (s *Server) armSite(r *http.Request, a *app) armEntry {
 	host := a.name + ".azurewebsites.net"
-	return armEntry{ID: a.resourceID, Name: a.name, Type: "Microsoft.Web/sites", Location: "West Europe",
+	name := a.site
+	if a.slot != "" {
+		name = a.site + "/" + a.slot
+	}
+	return armEntry{ID: a.resourceID, Name: name, Type: a.armType(), Location: "West Europe",
 		Properties: map[string]any{
 			"name": a.name, "state": "Running", "kind": "app", "resourceGroup": "rg-dumpflow-sim",
 			"hostNames": []string{host}, "enabledHostNames": []string{host, a.name + ".scm.azurewebsites.net"},
@@ -135,7 +146,7 @@ func (s *Server) armSite(r *http.Request, a *app) armEntry {
 
 func (s *Server) armInstance(r *http.Request, a *app, in *instance) armEntry {
 	scm := s.URL + "/" + a.name
-	return armEntry{ID: a.resourceID + "/instances/" + in.id, Name: in.id, Type: "Microsoft.Web/sites/instances",
+	return armEntry{ID: a.resourceID + "/instances/" + in.id, Name: in.id, Type: a.armType() + "/instances",
 		Location: "West Europe", Properties: map[string]any{
 			"state": "READY", "statusUrl": scm + "/api/status", "detectorUrl": scm + "/detectors",
 			"consoleUrl": scm + "/DebugConsole", "healthCheckUrl": scm + "/api/health",
@@ -173,7 +184,7 @@ func (s *Server) armInstances(w http.ResponseWriter, r *http.Request, a *app) {
 }
 
 func (s *Server) armCredentials(w http.ResponseWriter, r *http.Request, a *app) {
-	user := "$" + a.name
+	user := "$" + a.pool()
 	scm := "http://" + url.UserPassword(user, s.cfg.Auth.Password).String() + "@" + s.scmHost(a)
 	writeJSON(w, http.StatusOK, armEntry{ID: a.resourceID + "/config/publishingcredentials", Name: a.name,
 		Type: "Microsoft.Web/sites/config", Location: "West Europe",

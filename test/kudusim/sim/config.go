@@ -17,6 +17,11 @@ type Config struct {
 	// AppNames overrides the default names app1…appN; its length must
 	// equal Apps when set. Names are lower-case letters, digits and '-'.
 	AppNames []string
+	// Slots adds these deployment slots to every app. A slot is served as
+	// its own app named "{app}-{slot}" (its SCM host is {app}-{slot}.scm…)
+	// with resource id …/sites/{app}/slots/{slot} and publishing user
+	// "$"+app+"__"+slot.
+	Slots []string
 	// Seed makes ids, pids, start times, memory figures and dump bytes
 	// reproducible.
 	Seed uint64
@@ -187,6 +192,13 @@ func (c *Config) validate() error {
 			return bad("app name %q is invalid or repeated", n)
 		}
 		seen[n] = true
+	}
+	slots := map[string]bool{}
+	for _, n := range c.Slots {
+		if !validAppName(n) || slots[n] || len(n) > 20 {
+			return bad("slot name %q is invalid or repeated", n)
+		}
+		slots[n] = true
 	}
 	for name, r := range map[string]float64{"LatencyRate": c.Faults.LatencyRate, "ErrorRate": c.Faults.ErrorRate,
 		"ThrottleRate": c.Faults.ThrottleRate, "ResetRate": c.Faults.ResetRate, "ScaleInRate": c.Faults.ScaleInRate,

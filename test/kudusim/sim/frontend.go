@@ -96,7 +96,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, a *app) bool 
 	case strings.EqualFold(scheme, "Basic") && au.Password != "" && a != nil && !au.BasicDisabled:
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
 		user, pass, ok := strings.Cut(string(raw), ":")
-		if err == nil && ok && user == "$"+a.name && subtle.ConstantTimeCompare([]byte(pass), []byte(au.Password)) == 1 {
+		if err == nil && ok && user == "$"+a.pool() && subtle.ConstantTimeCompare([]byte(pass), []byte(au.Password)) == 1 {
 			return true
 		}
 	}

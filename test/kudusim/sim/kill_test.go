@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -113,5 +115,33 @@ func TestScaleControl(t *testing.T) {
 	}
 	if kinds[EventScaleOut] != 2 || kinds[EventScaleIn] != 2 {
 		t.Errorf("events %v", kinds)
+	}
+}
+
+func TestSlots(t *testing.T) {
+	s := newSim(t, Config{Apps: 2, Slots: []string{"staging"}, Auth: Auth{Password: "pw", Tokens: []string{"tok"}}})
+	info := s.Info()
+	if len(info.Apps) != 4 || info.Apps[1].Name != "app1-staging" || !strings.HasSuffix(info.Apps[1].ResourceID, "/sites/app1/slots/staging") {
+		t.Fatalf("apps %+v", info.Apps)
+	}
+	slot := info.Apps[1]
+	bt := []string{"Authorization", "Bearer tok"}
+	site := decode[armEntryT](t, get(t, s.URL+slot.ResourceID+"?api-version=1", bt...))
+	if site.Type != "Microsoft.Web/sites/slots" || site.Name != "app1/staging" {
+		t.Errorf("slot site %+v", site)
+	}
+	l := decode[struct{ Value []armEntryT }](t, get(t, s.URL+slot.ResourceID+"/instances?api-version=1", bt...))
+	if len(l.Value) != 1 || l.Value[0].Name != slot.Instances[0] || l.Value[0].Type != "Microsoft.Web/sites/slots/instances" {
+		t.Errorf("slot instances %+v", l)
+	}
+	// The slot's SCM site takes the slot's publishing user.
+	wantStatus(t, get(t, slot.SCMURL+"/api/processes", basic("$app1__staging", "pw")...), 200)
+	wantStatus(t, get(t, slot.SCMURL+"/api/processes", basic("$app1", "pw")...), 401)
+	env := decode[map[string]string](t, get(t, slot.SCMURL+"/api/processes/-1/environments/all", bt...))
+	if env["WEBSITE_SITE_NAME"] != "app1" || env["WEBSITE_SLOT_NAME"] != "staging" || env["APP_POOL_ID"] != "app1__staging" {
+		t.Errorf("slot env %v", env)
+	}
+	if _, err := New(Config{Slots: []string{"Bad Slot"}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("bad slot name: %v", err)
 	}
 }

@@ -16,7 +16,10 @@ import (
 // The simulated world. Every field is guarded by Server.mu.
 
 type app struct {
+	// name is the SCM path segment: the site name, or "{site}-{slot}" for
+	// a deployment slot (as its SCM host is {site}-{slot}.scm…).
 	name, resourceID string
+	site, slot       string
 	index            int
 	child            string // "dotnet", "node" or ""
 	instances        []*instance
@@ -75,19 +78,45 @@ func hash64(seed uint64, parts ...string) uint64 {
 	return binary.LittleEndian.Uint64(h.Sum(nil))
 }
 
-func newApp(cfg *Config, idx int) *app {
+// pool is the app pool (and publishing user without "$"): the site name,
+// or "{site}__{slot}" for a slot.
+func (a *app) pool() string {
+	if a.slot == "" {
+		return a.site
+	}
+	return a.site + "__" + a.slot
+}
+
+// slotName is WEBSITE_SLOT_NAME: "Production" for the site itself.
+func (a *app) slotName() string {
+	if a.slot == "" {
+		return "Production"
+	}
+	return a.slot
+}
+
+func newApp(cfg *Config, idx int, slot string) *app {
 	name := fmt.Sprintf("app%d", idx+1)
 	if cfg.AppNames != nil {
 		name = cfg.AppNames[idx]
+	}
+	site := name
+	if slot != "" {
+		name += "-" + slot
 	}
 	sub := hash64(cfg.Seed, "subscription")
 	guid := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(sub), uint16(sub>>32), uint16(sub>>48)&0xfff,
 		uint16(sub>>20)&0xfff, hash64(cfg.Seed, "subscription2")&0xffffffffffff)
 	a := &app{
 		name:       name,
+		site:       site,
+		slot:       slot,
 		index:      idx,
-		resourceID: "/subscriptions/" + guid + "/resourceGroups/rg-dumpflow-sim/providers/Microsoft.Web/sites/" + name,
+		resourceID: "/subscriptions/" + guid + "/resourceGroups/rg-dumpflow-sim/providers/Microsoft.Web/sites/" + site,
 		fs:         newVFS(),
+	}
+	if slot != "" {
+		a.resourceID += "/slots/" + slot
 	}
 	switch cfg.Child {
 	case "", "auto":
@@ -138,7 +167,8 @@ func (in *instance) baseEnv(cfg *Config, pool string) map[string]string {
 		"APP_POOL_ID":              pool,
 		"COMPUTERNAME":             in.machine,
 		"HOME":                     `D:\home`,
-		"WEBSITE_SITE_NAME":        a.name,
+		"WEBSITE_SITE_NAME":        a.site,
+		"WEBSITE_SLOT_NAME":        a.slotName(),
 		"WEBSITE_INSTANCE_ID":      in.id,
 		"WEBSITE_HOSTNAME":         a.name + ".azurewebsites.net",
 		"WEBSITE_SKU":              cfg.SKU,
@@ -176,17 +206,17 @@ func (in *instance) spawnKudu(cfg *Config, start time.Time) {
 	a := in.app
 	k := in.newProcess("w3wp", in.hostPID, dumpgen.RuntimeCLR, start, 20+in.rng.IntN(20), 120)
 	k.scm = true
-	k.user = `IIS APPPOOL\~1` + a.name
+	k.user = `IIS APPPOOL\~1` + a.pool()
 	k.fileName = `C:\Windows\System32\inetsrv\w3wp.exe`
-	k.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "~1` + a.name + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[:8] + ` -h "C:\DWASFiles\Sites\~1` + a.name + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\~1` + a.name + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
-	k.env = in.baseEnv(cfg, "~1"+a.name)
+	k.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "~1` + a.pool() + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[:8] + ` -h "C:\DWASFiles\Sites\~1` + a.pool() + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\~1` + a.pool() + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
+	k.env = in.baseEnv(cfg, "~1"+a.pool())
 	if cfg.WebJobs {
 		w := in.newProcess("dotnet", k.pid, dumpgen.RuntimeCoreCLR, start.Add(20*time.Second), 12+in.rng.IntN(8), 60)
 		w.webjob = true
 		w.user = k.user
 		w.fileName = `C:\Program Files\dotnet\dotnet.exe`
 		w.cmdLine = `dotnet D:\local\Temp\jobs\continuous\cleanup\abc123\Cleanup.dll`
-		w.env = in.baseEnv(cfg, "~1"+a.name)
+		w.env = in.baseEnv(cfg, "~1"+a.pool())
 		w.env["WEBJOBS_NAME"] = "cleanup"
 		w.env["WEBJOBS_TYPE"] = "Continuous"
 	}
@@ -199,23 +229,23 @@ func (in *instance) spawnApp(cfg *Config, start time.Time) {
 		rt = dumpgen.RuntimeNative
 	}
 	w := in.newProcess("w3wp", in.hostPID, rt, start, 25+in.rng.IntN(35), 300)
-	w.user = `IIS APPPOOL\` + a.name
+	w.user = `IIS APPPOOL\` + a.pool()
 	w.fileName = `C:\Windows\System32\inetsrv\w3wp.exe`
-	w.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "` + a.name + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[8:16] + ` -h "C:\DWASFiles\Sites\` + a.name + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\` + a.name + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
-	w.env = in.baseEnv(cfg, a.name)
+	w.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "` + a.pool() + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[8:16] + ` -h "C:\DWASFiles\Sites\` + a.pool() + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\` + a.pool() + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
+	w.env = in.baseEnv(cfg, a.pool())
 	switch a.child {
 	case "dotnet":
 		c := in.newProcess("dotnet", w.pid, dumpgen.RuntimeCoreCLR, start.Add(2*time.Second), 20+in.rng.IntN(20), 500)
 		c.user, c.fileName = w.user, `C:\Program Files\dotnet\dotnet.exe`
-		c.cmdLine = `"dotnet" .\` + a.name + `.dll`
-		c.env = in.baseEnv(cfg, a.name)
+		c.cmdLine = `"dotnet" .\` + a.site + `.dll`
+		c.env = in.baseEnv(cfg, a.pool())
 		c.env["ASPNETCORE_PORT"] = fmt.Sprint(10000 + in.rng.IntN(50000))
 		c.env["CORECLR_ENABLE_PROFILING"] = "0"
 	case "node":
 		c := in.newProcess("node", w.pid, dumpgen.RuntimeNode, start.Add(2*time.Second), 10+in.rng.IntN(6), 400)
 		c.user, c.fileName = w.user, `C:\Program Files\nodejs\node.exe`
 		c.cmdLine = `"C:\Program Files\nodejs\node.exe" "C:\Program Files (x86)\iisnode\interceptor.js" "D:\home\site\wwwroot\server.js"`
-		c.env = in.baseEnv(cfg, a.name)
+		c.env = in.baseEnv(cfg, a.pool())
 	}
 }
 

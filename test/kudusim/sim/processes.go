@@ -31,6 +31,9 @@ func armName(id string) string {
 
 func armType(id, leaf string) string {
 	t := "Microsoft.Web/sites"
+	if strings.Contains(id, "/slots/") {
+		t += "/slots"
+	}
 	if strings.Contains(id, "/instances/") {
 		t += "/instances"
 	}

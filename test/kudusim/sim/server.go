@@ -51,12 +51,14 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]string{}, served: make(chan error, 1),
 		frng: rand.New(rand.NewPCG(cfg.Faults.Seed, 0x6b75647573696d))}
 	for i := 0; i < cfg.Apps; i++ {
-		a := newApp(&s.cfg, i)
-		if s.byName[a.name] != nil {
-			return nil, fmt.Errorf("%w: app name %q repeated", ErrConfig, a.name)
+		for _, slot := range append([]string{""}, cfg.Slots...) {
+			a := newApp(&s.cfg, i, slot)
+			if s.byName[a.name] != nil {
+				return nil, fmt.Errorf("%w: app or slot name %q repeated", ErrConfig, a.name)
+			}
+			s.apps = append(s.apps, a)
+			s.byName[a.name] = a
 		}
-		s.apps = append(s.apps, a)
-		s.byName[a.name] = a
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -158,8 +160,9 @@ type Info struct {
 	Apps           []AppInfo `json:"apps"`
 }
 
-// AppInfo describes one simulated app.
+// AppInfo describes one simulated app or deployment slot.
 type AppInfo struct {
+	// Name is the site name, or "{site}-{slot}" for a slot (its SCM path).
 	Name       string `json:"name"`
 	ResourceID string `json:"resource_id"`
 	// SCMURL is the base /api/processes hangs from: URL + "/" + Name.
