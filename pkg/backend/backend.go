@@ -62,11 +62,21 @@ func OpenQueue(ctx context.Context, rawURL, name string) (queue.Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("backend: queue URL: %w", err)
 	}
+	// Each case returns a typed nil on error; return a nil interface then,
+	// so that callers' q != nil checks hold.
 	switch u.Scheme {
 	case "file":
-		return filequeue.OpenURL(ctx, u, name)
+		q, err := filequeue.OpenURL(ctx, u, name)
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
 	case "sb":
-		return servicebus.OpenURL(ctx, u, name)
+		q, err := servicebus.OpenURL(ctx, u, name)
+		if err != nil {
+			return nil, err
+		}
+		return q, nil
 	}
 	return nil, fmt.Errorf("backend: queue URL %q: unsupported scheme %q (want file or sb)", redact(u), u.Scheme)
 }
@@ -79,9 +89,17 @@ func OpenBucket(ctx context.Context, rawURL string) (blob.Bucket, error) {
 	}
 	switch u.Scheme {
 	case "file":
-		return fileblob.OpenURL(ctx, u)
+		b, err := fileblob.OpenURL(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	case "https", "http":
-		return azureblob.OpenURL(ctx, u)
+		b, err := azureblob.OpenURL(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	return nil, fmt.Errorf("backend: blob URL %q: unsupported scheme %q (want file or https)", redact(u), u.Scheme)
 }
