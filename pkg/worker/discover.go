@@ -27,9 +27,11 @@ type discovery struct {
 
 // discover lists the site's instances, then the processes on each wanted
 // instance in parallel (bounded by ListConcurrency), and selects targets.
-// It fails only when the instances cannot be listed; an instance that
-// cannot be listed becomes a failed result with PID 0.
-func (e *Engine) discover(ctx context.Context, site messages.Site, sel *selector) (discovery, error) {
+// With emit, each instance's targets are handed to emit as soon as they are
+// known (from several goroutines); without, they are collected in
+// discovery.targets. It fails only when the instances cannot be listed; an
+// instance that cannot be listed becomes a failed result with PID 0.
+func (e *Engine) discover(ctx context.Context, site messages.Site, sel *selector, emit func(target)) (discovery, error) {
 	var d discovery
 	var insts []Instance
 	_, err := retry(ctx, e.cfg.Retry, func(int) error {
@@ -60,6 +62,12 @@ func (e *Engine) discover(ctx context.Context, site messages.Site, sel *selector
 	for _, inst := range wanted {
 		g.Go(func() error {
 			ts, rs := e.discoverInstance(gctx, site, sel, inst)
+			if emit != nil {
+				for _, t := range ts {
+					emit(t)
+				}
+				ts = nil
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			d.targets = append(d.targets, ts...)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,34 +127,23 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
 	}
-	disc, err := e.discover(ctx, job.Site, sel)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
-		}
-		res.Completed.Error = err.Error()
-		log.Warn("job failed before dumping", "err", err)
-		return res, e.finish(ctx, res)
-	}
-	res.Completed.Instances = disc.instances
-	targets, capped := sel.capTargets(disc.targets)
-	results := make([]messages.TargetResult, len(targets))
-	dumps := make([]*messages.DumpCaptured, len(targets))
-	var interrupted, pubFailed error
-	var mu sync.Mutex
-
+	var (
+		mu                     sync.Mutex
+		outs                   []targetOutcome
+		interrupted, pubFailed error
+	)
 	g := new(errgroup.Group)
 	if strategy == messages.StrategyDirect {
 		g.SetLimit(1) // one direct dump per site at a time
 	} else {
 		g.SetLimit(e.cfg.StagedPerSite)
 	}
-	for i, t := range targets {
+	launch := func(t target) {
 		g.Go(func() error {
 			r, dc, err := e.runTarget(ctx, job, strategy, t)
 			mu.Lock()
 			defer mu.Unlock()
-			results[i], dumps[i] = r, dc
+			outs = append(outs, targetOutcome{t, r, dc})
 			switch {
 			case errors.Is(err, ErrInterrupted):
 				interrupted = err
@@ -162,7 +153,41 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 			return nil
 		})
 	}
+	var disc discovery
+	var capped []messages.TargetResult
+	if sel.maxCount > 0 {
+		// The cap needs every candidate first.
+		if disc, err = e.discover(ctx, job.Site, sel, nil); err == nil {
+			var ts []target
+			ts, capped = sel.capTargets(disc.targets)
+			for _, t := range ts {
+				launch(t)
+			}
+		}
+	} else {
+		// Dump each target as soon as its instance is listed.
+		pending := make(chan target, 4096)
+		var dispatcher sync.WaitGroup
+		dispatcher.Add(1)
+		go func() {
+			defer dispatcher.Done()
+			for t := range pending {
+				launch(t)
+			}
+		}()
+		disc, err = e.discover(ctx, job.Site, sel, func(t target) { pending <- t })
+		close(pending)
+		dispatcher.Wait()
+	}
 	_ = g.Wait()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
+		}
+		res.Completed.Error = err.Error()
+		log.Warn("job failed before dumping", "err", err)
+		return res, e.finish(ctx, res)
+	}
 	if interrupted != nil {
 		e.m.Jobs.WithLabelValues("interrupted").Inc()
 		return nil, interrupted
@@ -171,15 +196,29 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		e.m.Jobs.WithLabelValues("error").Inc()
 		return nil, pubFailed
 	}
-	res.Completed.Targets = append(res.Completed.Targets, results...)
-	res.Completed.Targets = append(res.Completed.Targets, capped...)
-	res.Completed.Targets = append(res.Completed.Targets, disc.results...)
-	for _, d := range dumps {
-		if d != nil {
-			res.Dumps = append(res.Dumps, *d)
+	res.Completed.Instances = disc.instances
+	slices.SortFunc(outs, func(a, b targetOutcome) int {
+		if c := strings.Compare(a.t.Instance, b.t.Instance); c != 0 {
+			return c
+		}
+		return a.t.PID - b.t.PID
+	})
+	for _, o := range outs {
+		res.Completed.Targets = append(res.Completed.Targets, o.result)
+		if o.dump != nil {
+			res.Dumps = append(res.Dumps, *o.dump)
 		}
 	}
+	res.Completed.Targets = append(res.Completed.Targets, capped...)
+	res.Completed.Targets = append(res.Completed.Targets, disc.results...)
 	return res, e.finish(ctx, res)
+}
+
+// targetOutcome is one dumped (or failed) target.
+type targetOutcome struct {
+	t      target
+	result messages.TargetResult
+	dump   *messages.DumpCaptured
 }
 
 // finish stamps and publishes the JobCompleted.

@@ -63,7 +63,8 @@ type DumpRequest struct {
 type Kudu interface {
 	// Instances lists the site's instances.
 	Instances(ctx context.Context, site messages.Site) ([]Instance, error)
-	// Processes lists the processes on one instance (short form).
+	// Processes lists the processes on one instance (short form; IsSCM
+	// may be set when the SCM process is already known).
 	Processes(ctx context.Context, site messages.Site, instance string) ([]Process, error)
 	// Process returns one process in detail; ErrorKindNotFound when the pid
 	// is not running.

@@ -30,7 +30,7 @@ type siteClients struct {
 	mu       sync.Mutex
 	base     *kudu.Client
 	pinned   map[string]*kudu.Client
-	verified map[string]bool
+	verified map[string]kudu.Identity
 }
 
 var _ Kudu = (*KuduClient)(nil)
@@ -97,16 +97,22 @@ func (k *KuduClient) site(ctx context.Context, site messages.Site) (*siteClients
 	if sc, ok := k.sites[site.ResourceID]; ok {
 		return sc, nil
 	}
-	sc = &siteClients{base: cl, pinned: make(map[string]*kudu.Client), verified: make(map[string]bool)}
+	sc = &siteClients{base: cl, pinned: make(map[string]*kudu.Client), verified: make(map[string]kudu.Identity)}
 	k.sites[site.ResourceID] = sc
 	return sc, nil
 }
 
 // pinned returns the verified client for one instance of a site.
 func (k *KuduClient) pinned(ctx context.Context, site messages.Site, instance string) (*kudu.Client, error) {
+	cl, _, err := k.pinnedID(ctx, site, instance)
+	return cl, err
+}
+
+// pinnedID is pinned plus the identity VerifyInstance found.
+func (k *KuduClient) pinnedID(ctx context.Context, site messages.Site, instance string) (*kudu.Client, kudu.Identity, error) {
 	sc, err := k.site(ctx, site)
 	if err != nil {
-		return nil, err
+		return nil, kudu.Identity{}, err
 	}
 	sc.mu.Lock()
 	cl, ok := sc.pinned[instance]
@@ -114,26 +120,27 @@ func (k *KuduClient) pinned(ctx context.Context, site messages.Site, instance st
 		cl, err = sc.base.Instance(instance)
 		if err != nil {
 			sc.mu.Unlock()
-			return nil, &KuduError{Kind: ErrorKindPermanent, Err: err}
+			return nil, kudu.Identity{}, &KuduError{Kind: ErrorKindPermanent, Err: err}
 		}
 		sc.pinned[instance] = cl
 	}
-	verified := sc.verified[instance]
+	id, verified := sc.verified[instance]
 	sc.mu.Unlock()
 	if !verified {
-		if _, err := cl.VerifyInstance(ctx); err != nil {
-			return nil, wrapKudu(fmt.Errorf("verifying instance %s: %w", shortID(instance), err), false)
+		if id, err = cl.VerifyInstance(ctx); err != nil {
+			return nil, kudu.Identity{}, wrapKudu(fmt.Errorf("verifying instance %s: %w", shortID(instance), err), false)
 		}
 		sc.mu.Lock()
-		sc.verified[instance] = true
+		sc.verified[instance] = id
 		sc.mu.Unlock()
 	}
-	return cl, nil
+	return cl, id, nil
 }
 
-// Processes implements Kudu.
+// Processes implements Kudu. The Kudu (SCM) process found by
+// VerifyInstance is marked IsSCM already in the short list.
 func (k *KuduClient) Processes(ctx context.Context, site messages.Site, instance string) ([]Process, error) {
-	cl, err := k.pinned(ctx, site, instance)
+	cl, id, err := k.pinnedID(ctx, site, instance)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +150,7 @@ func (k *KuduClient) Processes(ctx context.Context, site messages.Site, instance
 	}
 	out := make([]Process, len(ps))
 	for i, p := range ps {
-		out[i] = Process{PID: p.ID, Name: p.Name, MachineName: p.MachineName}
+		out[i] = Process{PID: p.ID, Name: p.Name, MachineName: p.MachineName, IsSCM: id.SCMPID != 0 && p.ID == id.SCMPID}
 	}
 	return out, nil
 }

@@ -160,7 +160,7 @@ func (s *selector) selectOnInstance(ctx context.Context, instance string, procs 
 		}
 	}
 	for _, c := range cands {
-		if c.PID <= 0 {
+		if c.PID <= 0 || c.IsSCM {
 			if s.explicit() {
 				skip(c, "the SCM (Kudu) process is never dumped")
 			}
