@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -43,12 +44,19 @@ type Auth interface {
 // azcore.TokenCredential (for example azidentity.NewDefaultAzureCredential
 // or a managed identity). It asks for the scopes in order: the first one
 // until a 401 answer, then the next, and sticks to the one that worked.
-// Token caching and refresh are the credential's job (azidentity caches).
+// Tokens are cached per scope until tokenSlack before they expire (or
+// their RefreshOn), since some credentials (Azure CLI) are slow to ask.
 type Bearer struct {
 	cred   azcore.TokenCredential
 	scopes []string
 	idx    atomic.Int32
+
+	mu    sync.Mutex
+	cache map[string]azcore.AccessToken // by scope
 }
+
+// tokenSlack is how long before its expiry a cached token is renewed.
+const tokenSlack = 5 * time.Minute
 
 // NewBearer returns a Bearer for cred. With no scopes it uses
 // AppServiceScope, then ARMScope. Use NewBearer(cred, ARMScope) for ARM.
@@ -64,7 +72,7 @@ func NewBearer(cred azcore.TokenCredential, scopes ...string) (*Bearer, error) {
 			return nil, errors.New("kudu: NewBearer: empty scope")
 		}
 	}
-	return &Bearer{cred: cred, scopes: append([]string(nil), scopes...)}, nil
+	return &Bearer{cred: cred, scopes: append([]string(nil), scopes...), cache: map[string]azcore.AccessToken{}}, nil
 }
 
 // Scope returns the scope currently in use.
@@ -73,18 +81,41 @@ func (b *Bearer) Scope() string { return b.scopes[b.idx.Load()] }
 // Authorize implements Auth.
 func (b *Bearer) Authorize(ctx context.Context, req *http.Request) error {
 	scope := b.Scope()
-	tok, err := b.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+	tok, err := b.token(ctx, scope)
 	if err != nil {
 		return fmt.Errorf("kudu: getting a token for %s: %w", scope, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Authorization", "Bearer "+tok)
 	return nil
+}
+
+// token returns a cached token for scope or asks the credential.
+func (b *Bearer) token(ctx context.Context, scope string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if t, ok := b.cache[scope]; ok && now.Before(t.ExpiresOn.Add(-tokenSlack)) &&
+		(t.RefreshOn.IsZero() || now.Before(t.RefreshOn)) {
+		return t.Token, nil
+	}
+	t, err := b.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}})
+	if err != nil {
+		return "", err
+	}
+	if t.Token == "" {
+		return "", errors.New("the credential returned an empty token")
+	}
+	b.cache[scope] = t
+	return t.Token, nil
 }
 
 // Unauthorized implements Auth: after a 401 it moves to the next scope, if
 // any. A request made with an older scope than the current one also
 // reports true, so concurrent requests retry with the new scope.
 func (b *Bearer) Unauthorized(req *http.Request) bool {
+	b.mu.Lock()
+	delete(b.cache, b.Scope()) // revoked or wrong audience: never reuse it
+	b.mu.Unlock()
 	for {
 		i := b.idx.Load()
 		if int(i)+1 >= len(b.scopes) {

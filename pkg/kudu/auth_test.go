@@ -83,9 +83,12 @@ func TestBearerAudienceFallback(t *testing.T) {
 	if b.Scope() != ARMScope {
 		t.Fatalf("scope did not stick: %s", b.Scope())
 	}
-	// Next call goes straight to the working audience.
+	// Next call goes straight to the working audience, with the cached token.
 	if _, err := c.ListProcesses(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if len(cred.scopes) != 2 {
+		t.Fatalf("token not cached: asked %d times", len(cred.scopes))
 	}
 	if n := len(rec.all()); n != 3 {
 		t.Fatalf("%d requests, want 3", n)
@@ -122,6 +125,46 @@ func TestBearerAppServiceAudienceFirst(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no login") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+func TestBearerCacheExpiry(t *testing.T) {
+	cred := &expiringCred{life: time.Minute} // inside tokenSlack: never cached
+	b, _ := NewBearer(cred, ARMScope)
+	req, _ := http.NewRequest("GET", "http://x", nil)
+	for i := 0; i < 3; i++ {
+		if err := b.Authorize(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cred.n != 3 {
+		t.Fatalf("short-lived token reused: %d calls", cred.n)
+	}
+	cred.life = time.Hour
+	for i := 0; i < 3; i++ {
+		_ = b.Authorize(context.Background(), req)
+	}
+	if cred.n != 4 {
+		t.Fatalf("long-lived token not reused: %d calls", cred.n)
+	}
+	if _, err := NewBearer(nil); err == nil {
+		t.Fatal("nil credential accepted")
+	}
+	if _, err := NewBearer(cred, ""); err == nil {
+		t.Fatal("empty scope accepted")
+	}
+	if s := b.String(); strings.Contains(s, "tok") {
+		t.Fatalf("String shows a token: %s", s)
+	}
+}
+
+type expiringCred struct {
+	n    int
+	life time.Duration
+}
+
+func (e *expiringCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	e.n++
+	return azcore.AccessToken{Token: fmt.Sprintf("tok%d", e.n), ExpiresOn: time.Now().Add(e.life)}, nil
 }
 
 func TestBasicAuth(t *testing.T) {

@@ -161,10 +161,10 @@ func (c *conn) send(parent context.Context, cl call) (*http.Response, *http.Requ
 		return nil, nil, fmt.Errorf("kudu: %s: %w", cl.op, err)
 	}
 	for k, v := range c.header {
-		req.Header[k] = v
+		req.Header[k] = append([]string(nil), v...)
 	}
 	for k, v := range cl.header {
-		req.Header[k] = v
+		req.Header[k] = append([]string(nil), v...)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	if cl.body != nil && req.Header.Get("Content-Type") == "" {

@@ -75,12 +75,13 @@ type envelope struct {
 	Properties json.RawMessage `json:"properties"`
 }
 
-// unwrap returns the ARM "properties" of raw when raw is an ARM envelope,
-// else raw itself.
+// unwrap returns the ARM "properties" object of raw when raw is an ARM
+// envelope, else raw itself (a plain object, e.g. an environment with a
+// variable called "properties", has a string there, not an object).
 func unwrap(raw []byte) []byte {
 	var e envelope
 	if bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) && json.Unmarshal(raw, &e) == nil &&
-		len(e.Properties) > 0 && !bytes.Equal(bytes.TrimSpace(e.Properties), []byte("null")) {
+		bytes.HasPrefix(bytes.TrimSpace(e.Properties), []byte("{")) {
 		return e.Properties
 	}
 	return raw
