@@ -263,3 +263,42 @@ func TestSplitBlobURL(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentHandlersConverge delivers every message of an incident at
+// once to two handlers: the final report must reflect all of them.
+func TestConcurrentHandlersConverge(t *testing.T) {
+	ctx := context.Background()
+	b := newBucket(t)
+	putManifest(t, b)
+	h1, h2 := newHandler(b), newHandler(b)
+	var msgs []*queue.Received
+	var targets []messages.TargetResult
+	for pid := 100; pid < 106; pid++ {
+		dc := storeDump(t, b, pid, dumpgen.SampleSpec(uint32(pid), 0, 0))
+		msgs = append(msgs, message(t, dc))
+		targets = append(targets, messages.TargetResult{Instance: "3a9f01c2", PID: pid, Process: "w3wp",
+			Outcome: messages.OutcomeCaptured, DumpKey: dc.DumpKey, Bytes: dc.Bytes})
+	}
+	msgs = append(msgs, message(t, &messages.JobCompleted{IncidentID: incident, JobID: messages.JobID(incident, site), Site: site,
+		StartedAt: t0, FinishedAt: t0.Add(time.Minute), Instances: []string{"3a9f01c2"}, Targets: targets}))
+	errs := make(chan error, len(msgs))
+	for i, m := range msgs {
+		h := h1
+		if i%2 == 1 {
+			h = h2
+		}
+		go func() { errs <- h.Handle(ctx, m) }()
+	}
+	for range msgs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var inc report.Incident
+	if err := json.Unmarshal(get(t, b, layout.ReportKey(incident, "json")), &inc); err != nil {
+		t.Fatal(err)
+	}
+	if !inc.Complete || inc.Counts.Captured != 6 || inc.Counts.Analyzed != 6 {
+		t.Errorf("final report: complete=%v counts=%+v, want complete with 6 captured and analyzed", inc.Complete, inc.Counts)
+	}
+}

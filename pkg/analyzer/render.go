@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/layout"
@@ -33,7 +34,17 @@ var reportFormats = []struct{ format, contentType string }{
 // every format. It fails with ErrNoManifest (retryable) when the manifest
 // is missing and with a queue.Permanent error when it is invalid. Stored
 // jobs and analyses that cannot be decoded are left out of the report.
+//
+// Renders of one incident are serialized by a lease across processes, so
+// that a render that read older state can never overwrite one that read
+// newer state: every handler renders after its own write, and the last
+// render sees every write before it.
 func (h *Handler) Render(ctx context.Context, incident string) error {
+	lease, err := h.lockReport(ctx, incident)
+	if err != nil {
+		return err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
 	inc, err := h.Load(ctx, incident)
 	if err != nil {
 		return err
@@ -48,6 +59,38 @@ func (h *Handler) Render(ctx context.Context, incident string) error {
 		}
 	}
 	return nil
+}
+
+// Lease timing for report renders.
+const (
+	renderLeaseTTL  = blob.MinLeaseTTL
+	renderLeaseWait = 45 * time.Second
+	renderLeasePoll = 100 * time.Millisecond
+)
+
+// reportLockKey is the lease key serializing renders of one incident.
+func reportLockKey(incident string) string { return "locks/reports/" + layout.Segment(incident) }
+
+// lockReport takes the incident's render lease, waiting while another
+// renderer holds it (renders take milliseconds). It gives up after
+// renderLeaseWait with a retryable error.
+func (h *Handler) lockReport(ctx context.Context, incident string) (blob.Lease, error) {
+	ctx, cancel := context.WithTimeout(ctx, renderLeaseWait)
+	defer cancel()
+	for {
+		l, err := h.bucket.AcquireLease(ctx, reportLockKey(incident), renderLeaseTTL)
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, blob.ErrLeaseHeld) {
+			return nil, fmt.Errorf("analyzer: lock report of %s: %w", incident, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("analyzer: report of %s still locked after %v: %w", incident, renderLeaseWait, err)
+		case <-time.After(renderLeasePoll):
+		}
+	}
 }
 
 // Load reads the stored state of an incident and builds its report model.
