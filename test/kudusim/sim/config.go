@@ -52,6 +52,11 @@ type Config struct {
 	// WebJobs adds a continuous WebJob (a dotnet child of Kudu's w3wp) to
 	// every instance.
 	WebJobs bool
+	// UnreadableChildren makes the detail of the app w3wp's child
+	// (dotnet/node) fail as an access-denied read does in Kudu: counts and
+	// memory -1, CPU times "-00:00:01", no start_time, file_name "N/A",
+	// no modules.
+	UnreadableChildren bool
 	// NoRespawn keeps a killed app w3wp down (as if the site got no
 	// traffic), so the -1 alias answers 500. By default it comes back with
 	// a new pid on the instance's next request, as IIS does.

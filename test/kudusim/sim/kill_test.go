@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -143,5 +144,21 @@ func TestSlots(t *testing.T) {
 	}
 	if _, err := New(Config{Slots: []string{"Bad Slot"}}); !errors.Is(err, ErrConfig) {
 		t.Errorf("bad slot name: %v", err)
+	}
+}
+
+func TestUnreadableChildren(t *testing.T) {
+	s := newSim(t, Config{Child: "node", UnreadableChildren: true})
+	a := s.Info().Apps[0]
+	var node float64
+	for _, p := range procs(t, s, "app1", a.Instances[0]) {
+		if p["name"] == "node" {
+			node = p["id"].(float64)
+		}
+	}
+	r := get(t, a.SCMURL+"/api/processes/"+strconv.Itoa(int(node)))
+	d := decode[map[string]any](t, r)
+	if d["private_memory"] != -1.0 || d["thread_count"] != -1.0 || d["total_cpu_time"] != "-00:00:01" || d["start_time"] != nil || d["file_name"] != "N/A" || d["modules"] != nil {
+		t.Errorf("unreadable detail: %s", r.body)
 	}
 }

@@ -100,6 +100,16 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 		TimeStamp: netTime(time.Now().UTC()), EnvironmentVars: p.env, IsSCMSite: p.scm, IsWebJob: p.webjob,
 		OpenFileHandles: []string{`D:\home\LogFiles\eventlog.xml`, `D:\home\site\wwwroot\web.config`},
 	}
+	if s.cfg.UnreadableChildren && !p.scm && !p.webjob && p.name != "w3wp" {
+		// Kudu's access-denied fallbacks (DefaultValueHandling keeps -1).
+		d.HandleCount, d.ModuleCount, d.ThreadCount = -1, -1, -1
+		d.StartTime, d.FileName, d.CommandLine = netTime{}, "N/A", ""
+		neg := netSpan(-time.Second)
+		d.TotalCPUTime, d.UserCPUTime, d.PrivilegedCPUTime = neg, neg, neg
+		d.WorkingSet, d.PeakWorkingSet, d.PrivateMemory, d.VirtualMemory, d.PeakVirtualMemory = -1, -1, -1, -1, -1
+		d.PagedMemory, d.PeakPagedMemory, d.PagedSystemMemory, d.NonPagedSystemMem = -1, -1, -1, -1
+		p = &process{pid: p.pid, parent: p.parent, name: p.name, user: p.user, threads: p.threads, env: p.env}
+	}
 	if p.webjob {
 		d.Description = fmt.Sprintf("WebJob: %s, Type: %s", p.env["WEBJOBS_NAME"], p.env["WEBJOBS_TYPE"])
 	}

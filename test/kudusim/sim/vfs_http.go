@@ -156,6 +156,9 @@ func (s *Server) vfsGet(w http.ResponseWriter, r *http.Request, a *app, in *inst
 	// Kudu honours Range only without If-Range or with a matching one, and
 	// ignores If-None-Match on range requests; http.ServeContent does the
 	// same for a strong ETag.
+	if r.Header.Get("Range") != "" {
+		r.Header.Del("If-None-Match") // Kudu ignores it on range requests
+	}
 	vw := &vfsWriter{ResponseWriter: w}
 	vw.bw = s.newBodyWriter(w, r, size)
 	http.ServeContent(vw, r, "", mtime, content)

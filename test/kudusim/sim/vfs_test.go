@@ -228,3 +228,11 @@ func TestCommandFirstByteLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestVFSRangeIgnoresIfNoneMatch(t *testing.T) {
+	s := newSim(t, Config{})
+	v := s.URL + "/app1/api/vfs/data/r.txt"
+	r := call(t, http.MethodPut, v, strings.NewReader("0123456789"))
+	wantStatus(t, r, 201)
+	wantBody(t, get(t, v, "Range", "bytes=0-1", "If-None-Match", r.header.Get("ETag")), 206, "01")
+}
