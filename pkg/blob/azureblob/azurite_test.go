@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,36 +26,43 @@ const EnvTestAzurite = "DUMPFLOW_TEST_AZURITE"
 const devstoreKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 var (
-	azuriteConn string // connection string, when available
-	azuriteWhy  string // why not, otherwise
+	azuriteOnce sync.Once
+	azuriteConn string // connection string, once available
+	azuriteWhy  string // why it is not
+	azuriteStop func() // ends the Azurite this process started, if any
 )
 
-func TestMain(m *testing.M) { os.Exit(testMain(m)) }
-
-func testMain(m *testing.M) int {
-	if cs := os.Getenv(EnvTestAzurite); cs != "" {
-		azuriteConn = cs
-		return m.Run()
+// TestMain stops the Azurite that tests may have started.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if azuriteStop != nil {
+		azuriteStop()
 	}
-	bin, err := findAzurite()
-	if err != nil {
-		azuriteWhy = err.Error()
-		return m.Run()
-	}
-	stop, conn, err := startAzurite(bin)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "azureblob tests: %v\n", err)
-		return 1
-	}
-	defer stop()
-	azuriteConn = conn
-	return m.Run()
+	os.Exit(code)
 }
 
-// requireAzurite returns the connection string to test against, or skips
-// the test (fails it when CI=true).
-func requireAzurite(t *testing.T) string {
+// requireAzurite returns the connection string to test against: the one in
+// DUMPFLOW_TEST_AZURITE, else that of an Azurite started on first use. It
+// skips the test when neither is available, and fails it when CI=true.
+func requireAzurite(t testing.TB) string {
 	t.Helper()
+	azuriteOnce.Do(func() {
+		if cs := os.Getenv(EnvTestAzurite); cs != "" {
+			azuriteConn = cs
+			return
+		}
+		bin, err := findAzurite()
+		if err != nil {
+			azuriteWhy = err.Error()
+			return
+		}
+		stop, conn, err := startAzurite(bin)
+		if err != nil {
+			azuriteWhy = err.Error()
+			return
+		}
+		azuriteStop, azuriteConn = stop, conn
+	})
 	if azuriteConn == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("azurite required in CI: %s", azuriteWhy)
@@ -155,7 +163,7 @@ func startAzurite(bin string) (stop func(), conn string, err error) {
 
 // openTestBucket opens a new, uniquely named container, deleted when the
 // test ends.
-func openTestBucket(t *testing.T, opts *Options) *Bucket {
+func openTestBucket(t testing.TB, opts *Options) *Bucket {
 	t.Helper()
 	conn := requireAzurite(t)
 	name := fmt.Sprintf("t%x", time.Now().UnixNano())

@@ -53,24 +53,29 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *port.WriterOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	return newWriter(ctx, b.c.NewBlockBlobClient(key), key, opts, b.opts), nil
+}
+
+// newWriter starts a writer staging into bb; o has its defaults set.
+func newWriter(ctx context.Context, bb blockStager, key string, opts *port.WriterOptions, o Options) *writer {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	gctx, cancel := context.WithCancelCause(ctx)
 	g, gctx := errgroup.WithContext(gctx)
-	g.SetLimit(b.opts.Concurrency)
+	g.SetLimit(o.Concurrency)
 	return &writer{
 		ctx:     ctx,
 		gctx:    gctx,
 		cancel:  cancel,
 		g:       g,
-		bb:      b.c.NewBlockBlobClient(key),
+		bb:      bb,
 		key:     key,
 		opts:    *opts,
 		idBase:  hex.EncodeToString(rnd[:]),
-		bufSize: b.opts.BlockSize,
-		maxBufs: b.opts.Concurrency + 1,
-		free:    make(chan []byte, b.opts.Concurrency+1),
-	}, nil
+		bufSize: o.BlockSize,
+		maxBufs: o.Concurrency + 1,
+		free:    make(chan []byte, o.Concurrency+1),
+	}
 }
 
 // writer fills one buffer while up to Concurrency others are staged.
