@@ -12,7 +12,8 @@
 //     elsewhere. A pinned request answered by another instance fails with
 //     ErrWrongInstance.
 //   - Processes: ListProcesses (short form), Process (detail, also from an
-//     ARM envelope), Threads, Modules, Environment, Kill.
+//     ARM envelope), Threads, Modules, Environment, Kill (DELETE) and Stop
+//     (POST …/stop). Kill and the dumpers refuse pid 0 and the SCM process.
 //   - Dumps go through the Dumper interface. *Client is the direct strategy
 //     (GET /api/processes/{pid}/dump, Kudu's shared staging file, first-byte
 //     limit). *Staged runs a dump tool through the command API into a unique

@@ -128,15 +128,16 @@ func TestDumpFaults(t *testing.T) {
 	})
 	// Only the stalling routes get short timeouts, so a loaded machine
 	// cannot turn a quick answer into a timeout.
-	fast := newTestClient(t, srv, func(cfg *Config) {
-		cfg.ResponseHeaderTimeout = 150 * time.Millisecond
-		cfg.IdleReadTimeout = 150 * time.Millisecond
-	})
+	shortHeader := newTestClient(t, srv, func(cfg *Config) { cfg.ResponseHeaderTimeout = 150 * time.Millisecond })
+	shortIdle := newTestClient(t, srv, func(cfg *Config) { cfg.IdleReadTimeout = 150 * time.Millisecond })
 	patient := newTestClient(t, srv, nil)
 	read := func(pid int) error {
 		c := patient
-		if pid == 3 || pid == 4 {
-			c = fast
+		switch pid {
+		case 3:
+			c = shortHeader
+		case 4:
+			c = shortIdle
 		}
 		d, err := c.Dump(context.Background(), pid, DumpOptions{Type: DumpFull})
 		if err != nil {
@@ -186,21 +187,21 @@ func TestDumpFaults(t *testing.T) {
 // TestSlowSteadyBody: a body that takes longer than every timeout in all,
 // but never stalls for long, succeeds: there is no whole-body deadline.
 func TestSlowSteadyBody(t *testing.T) {
-	const n = 30
+	const n = 12
 	srv, _ := fakeServer(t, map[string]http.HandlerFunc{
 		"GET /api/processes/10/dump": func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(n))
 			for i := 0; i < n; i++ {
 				_, _ = w.Write([]byte{'x'})
 				w.(http.Flusher).Flush()
-				time.Sleep(25 * time.Millisecond)
+				time.Sleep(120 * time.Millisecond)
 			}
 		},
 	})
 	c := newTestClient(t, srv, func(cfg *Config) {
-		cfg.ResponseHeaderTimeout = 400 * time.Millisecond
-		cfg.IdleReadTimeout = 400 * time.Millisecond
-		cfg.RequestTimeout = 400 * time.Millisecond
+		cfg.ResponseHeaderTimeout = time.Second
+		cfg.IdleReadTimeout = time.Second
+		cfg.RequestTimeout = time.Second
 	})
 	start := time.Now()
 	d, err := c.Dump(context.Background(), 10, DumpOptions{})
@@ -212,7 +213,7 @@ func TestSlowSteadyBody(t *testing.T) {
 	if err != nil || len(got) != n {
 		t.Fatalf("slow steady body: %d bytes, %v", len(got), err)
 	}
-	if el := time.Since(start); el < 400*time.Millisecond {
+	if el := time.Since(start); el < time.Second {
 		t.Fatalf("body took %v, not longer than the timeouts; the test proves nothing", el)
 	}
 }
