@@ -48,7 +48,7 @@ func findings(a *Analysis) []Finding {
 	if p := a.Process; p != nil {
 		parts := []string{fmt.Sprintf("%d threads", len(a.Threads))}
 		if p.UptimeSeconds != nil {
-			parts = append(parts, "up "+duration(*p.UptimeSeconds))
+			parts = append(parts, "up "+Duration(*p.UptimeSeconds))
 		}
 		if p.MainModule != "" {
 			parts = append([]string{p.MainModule}, parts...)
@@ -117,7 +117,8 @@ func topTypes(m map[string]int, n int) string {
 	return strings.Join(parts, ", ")
 }
 
-func duration(s int64) string {
+// Duration formats seconds for people ("42s", "17m", "3h12m", "2d04h").
+func Duration(s int64) string {
 	switch {
 	case s < 120:
 		return fmt.Sprintf("%ds", s)

@@ -33,6 +33,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"join":    strings.Join,
 	"first":   firstN,
 	"summary": summary,
+	"uptime":  func(s *int64) string { return analysis.Duration(*s) },
 	"facts":   facts,
 	"hex":     func(v uint32) string { return fmt.Sprintf("%#x", v) },
 	"deref": func(s *string) string {
