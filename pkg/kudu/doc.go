@@ -40,6 +40,11 @@
 // server's delay. The client itself never retries, except once after a 401
 // when Auth can offer different credentials.
 //
+// # Tests
+//
+// Unit tests replay the responses of kudu-api.md from httptest servers;
+// the sub-package simtest runs the client against test/kudusim.
+//
 // # Timeouts
 //
 // Small requests have a whole-request timeout. Streaming requests (dumps,
