@@ -90,7 +90,7 @@ func TestWriteDump(t *testing.T) {
 		t.Errorf("dump header %q, stdout %q", b[:4], stdout.String())
 	}
 	mini := filepath.Join(t.TempDir(), "m.dmp")
-	if err := run(context.Background(), []string{"write-dump", "--type", "mini", mini}, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"write-dump", "--type", "mini", "--exception", mini}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -19,8 +19,9 @@ func writeDump(args []string, stdout, stderr io.Writer) error {
 	fs.Var(sizeFlag{&size}, "size", "exact dump size, e.g. 1GiB (required for full; 0 = natural size for mini)")
 	typ := fs.String("type", "full", "mini or full")
 	pid := fs.Uint("pid", 4120, "process id written to MiscInfo")
+	exc := fs.Bool("exception", false, "add an ExceptionStream (access violation on the third thread); Kudu's dumps have none")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: kudusim write-dump --size SIZE --type mini|full [--pid N] OUT.dmp\n")
+		fmt.Fprintf(stderr, "usage: kudusim write-dump --size SIZE --type mini|full [--pid N] [--exception] OUT.dmp\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,7 +44,12 @@ func writeDump(args []string, stdout, stderr io.Writer) error {
 	if *pid == 0 || *pid > 1<<32-1 {
 		return usageError{fmt.Errorf("--pid %d out of range", *pid)}
 	}
-	d, err := dumpgen.New(dumpgen.SampleSpec(uint32(*pid), flags, size))
+	spec := dumpgen.SampleSpec(uint32(*pid), flags, size)
+	if *exc {
+		th := spec.Threads[2]
+		spec.Exception = &dumpgen.Exception{ThreadID: th.ID, Code: 0xc0000005, Address: th.RIP}
+	}
+	d, err := dumpgen.New(spec)
 	if err != nil {
 		return usageError{err}
 	}

@@ -156,3 +156,23 @@ func TestFirstByteLimit(t *testing.T) {
 		t.Errorf("%d cut dump events: %+v", cut, ev)
 	}
 }
+
+// TestStagingFileReadableWhileStreamed: once written, the staging file is
+// held by the raw response with share Read, so a VFS GET in that window
+// reads the same dump (the only way to save it, kudu-api.md).
+func TestStagingFileReadableWhileStreamed(t *testing.T) {
+	s := newSim(t, Config{DumpSize: 1 << 20, Faults: Faults{Throughput: 2 << 20}})
+	a := s.Info().Apps[0]
+	direct := make(chan resp, 1)
+	go func() { direct <- get(t, a.SCMURL+"/api/processes/-1/dump?dumpType=2") }()
+	var viaVFS resp
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if viaVFS = get(t, a.SCMURL+"/api/vfs/LogFiles/minidump/minidump.dmp"); viaVFS.status == 200 {
+			break
+		}
+	}
+	d := <-direct
+	if viaVFS.status != 200 || d.status != 200 || !bytes.Equal(viaVFS.body, d.body) {
+		t.Fatalf("VFS %d (%d bytes), direct %d (%d bytes)", viaVFS.status, len(viaVFS.body), d.status, len(d.body))
+	}
+}
