@@ -31,6 +31,10 @@ type commonPayload struct {
 // the rule's custom properties. Other members are ignored.
 type commonContext struct {
 	Properties flexMap `json:"properties"`
+	// Labels and Annotations are the Prometheus rule's (monitoringService
+	// "Prometheus").
+	Labels      flexMap `json:"labels"`
+	Annotations flexMap `json:"annotations"`
 	Condition  *struct {
 		AllOf []struct {
 			Dimensions []dimension `json:"dimensions"`
@@ -89,8 +93,10 @@ func parseAzureCommon(data []byte) (*Alert, error) {
 	// read costs only its dimensions, never the alert.
 	var c commonContext
 	if json.Unmarshal(p.Data.AlertContext, &c) == nil {
-		for k, v := range c.Properties {
-			labels[k] = v
+		for _, m := range []flexMap{c.Properties, c.Annotations, c.Labels} {
+			for k, v := range m {
+				labels[k] = v
+			}
 		}
 		if c.Condition != nil {
 			for _, crit := range c.Condition.AllOf {

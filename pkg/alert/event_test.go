@@ -53,3 +53,16 @@ func TestEventsGrouped(t *testing.T) {
 		t.Errorf("keys %q %q", k0, k1)
 	}
 }
+
+func TestCommonPrometheusLabels(t *testing.T) {
+	a, err := Parse([]byte(`{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{"alertId":"/a/2","alertRule":"KubePodCrashLooping",
+	"severity":"Sev1","monitorCondition":"Fired","monitoringService":"Prometheus","firedDateTime":"2023-01-01T00:00:00Z","alertTargetIDs":["/subscriptions/s/resourcegroups/r/providers/microsoft.monitor/accounts/m"]},
+	"alertContext":{"interval":"PT1M","expression":"x > 0","labels":{"namespace":"web","azure_resource_id":"/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/w"},"annotations":{"summary":"s"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := a.Events()[0]
+	if ev.Labels["namespace"] != "web" || len(ev.ResourceIDs) != 2 {
+		t.Errorf("labels %v ids %v", ev.Labels, ev.ResourceIDs)
+	}
+}
