@@ -35,7 +35,7 @@ type commonContext struct {
 	// "Prometheus").
 	Labels      flexMap `json:"labels"`
 	Annotations flexMap `json:"annotations"`
-	Condition  *struct {
+	Condition   *struct {
 		AllOf []struct {
 			Dimensions []dimension `json:"dimensions"`
 		} `json:"allOf"`
