@@ -5,9 +5,12 @@
 //	analyzer serve [--queue URL] [--blob URL] [--listen ADDR] …    consume the "analysis" queue
 //
 // A dump in blob storage is read with ranged reads only, never downloaded.
-// Every flag may also come from the environment as DUMPFLOW_<FLAG> (upper
-// case, '-' as '_'), e.g. DUMPFLOW_BLOB. main only wires; the core is
-// pkg/analyzer.
+// BUCKET-URL is a backend URL as pkg/backend opens it (file:///dir or
+// https://ACCOUNT.blob.core.windows.net/CONTAINER); an argument without
+// "://" is a local file. serve's flags may also come from the environment
+// as DUMPFLOW_<FLAG> (upper case, '-' as '_'), e.g. DUMPFLOW_BLOB; analyze
+// reads no environment, so that a variable cannot turn a file argument into
+// a blob key. main only wires; the core is pkg/analyzer.
 package main
 
 import (
@@ -77,5 +80,5 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "Flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB).")
+	fmt.Fprintln(w, "serve's flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB).")
 }
