@@ -125,6 +125,7 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 		return
 	}
 	// Nothing goes out until the dump is written.
+	writeEnd := time.Now().Add(s.cfg.DumpWriteTime)
 	written := time.NewTimer(s.cfg.DumpWriteTime)
 	defer written.Stop()
 	var limit <-chan time.Time
@@ -136,14 +137,14 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 	select {
 	case <-written.C:
 	case <-limit:
-		s.abandonStage(k.a, gen, written.C)
+		s.abandonStage(k.a, gen, writeEnd)
 		ev.Status, ev.Detail = s.cfg.FirstByteStatus, "front-end first-byte limit"
 		s.log.add(ev)
 		k.w.Header().Set("Content-Length", "0")
 		k.w.WriteHeader(s.cfg.FirstByteStatus)
 		return
 	case <-k.r.Context().Done():
-		s.abandonStage(k.a, gen, written.C)
+		s.abandonStage(k.a, gen, writeEnd)
 		ev.Detail = "client gone before the first byte"
 		s.log.add(ev)
 		return

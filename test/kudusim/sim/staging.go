@@ -66,12 +66,14 @@ func (s *Server) endStage(a *app, gen int) {
 // abandonStage lets the write finish in the background after the client
 // went away (Kudu's action has no cancellation): the file stays locked
 // until the write time is over, then the disposed response deletes it.
-func (s *Server) abandonStage(a *app, gen int, writeDone <-chan time.Time) {
+func (s *Server) abandonStage(a *app, gen int, writeEnd time.Time) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		t := time.NewTimer(time.Until(writeEnd))
+		defer t.Stop()
 		select {
-		case <-writeDone:
+		case <-t.C:
 		case <-s.ctx.Done():
 		}
 		s.endStage(a, gen)
