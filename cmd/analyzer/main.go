@@ -3,6 +3,7 @@
 //	analyzer analyze FILE|BUCKET-URL#KEY [--format json|md|html]   one dump, to stdout
 //	analyzer analyze --blob BUCKET-URL KEY [--format …]            the same, key apart
 //	analyzer serve [--queue URL] [--blob URL] [--listen ADDR] …    consume the "analysis" queue
+//	analyzer render-sample --out DIR                                the sample incident report
 //
 // A dump in blob storage is read with ranged reads only, never downloaded.
 // BUCKET-URL is a backend URL as pkg/backend opens it (file:///dir or
@@ -31,8 +32,9 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"analyze": {"analyze one dump (a file or a blob) and print the analysis", runAnalyze},
-	"serve":   {"consume DumpCaptured and JobCompleted and write reports", runServe},
+	"analyze":       {"analyze one dump (a file or a blob) and print the analysis", runAnalyze},
+	"serve":         {"consume DumpCaptured and JobCompleted and write reports", runServe},
+	"render-sample": {"write the sample incident report to --out DIR (previews, screenshots)", runRenderSample},
 }
 
 // errUsage marks a usage error (exit status 2).
@@ -78,7 +80,7 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "serve's flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB).")
 }

@@ -137,3 +137,22 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestRenderSample(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCLI(t, "render-sample", "--out", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out) != filepath.Join(dir, "index.html") {
+		t.Errorf("stdout = %q", out)
+	}
+	for _, name := range []string{"index.html", "index.md", "index.json", "dumps/shop-web/3a9f01c2/w3wp-4120.json"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := runCLI(t, "render-sample"); !errors.Is(err, errUsage) {
+		t.Errorf("without --out: %v", err)
+	}
+}

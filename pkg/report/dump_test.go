@@ -7,7 +7,7 @@ import (
 )
 
 func TestDumpGolden(t *testing.T) {
-	_, _, dumps := fixture()
+	_, _, dumps := Sample()
 	a := dumps[0].Analysis
 	for _, f := range []string{FormatJSON, FormatMarkdown, FormatHTML} {
 		var buf bytes.Buffer
@@ -25,7 +25,7 @@ func TestDumpGolden(t *testing.T) {
 // the analysis fields at the top level (the `analyzer analyze` JSON) and
 // decodes back to the same analysis.
 func TestDumpReportRoundTrip(t *testing.T) {
-	_, _, dumps := fixture()
+	_, _, dumps := Sample()
 	b, err := json.Marshal(dumps[0])
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestIncidentGolden(t *testing.T) {
-	m, jobs, dumps := fixture()
+	m, jobs, dumps := Sample()
 	inc := Build(m, jobs, dumps)
 	for _, f := range []string{FormatJSON, FormatMarkdown, FormatHTML} {
 		var buf bytes.Buffer
@@ -46,7 +46,7 @@ func TestIncidentGolden(t *testing.T) {
 }
 
 func TestBuildIsPureAndOrderIndependent(t *testing.T) {
-	m, jobs, dumps := fixture()
+	m, jobs, dumps := Sample()
 	render := func(jobs []*messages.JobCompleted, dumps []*DumpReport) string {
 		var buf bytes.Buffer
 		if err := Build(m, jobs, dumps).Write(&buf, FormatJSON); err != nil {
@@ -67,7 +67,7 @@ func TestBuildIsPureAndOrderIndependent(t *testing.T) {
 }
 
 func TestBuildCounts(t *testing.T) {
-	m, jobs, dumps := fixture()
+	m, jobs, dumps := Sample()
 	inc := Build(m, jobs, dumps)
 	want := Counts{Captured: 3, Failed: 1, Skipped: 1, Killed: 1, Analyzed: 1}
 	if inc.Counts != want {
@@ -92,7 +92,7 @@ func TestBuildCounts(t *testing.T) {
 }
 
 func TestHTMLIsSelfContained(t *testing.T) {
-	m, jobs, dumps := fixture()
+	m, jobs, dumps := Sample()
 	var buf bytes.Buffer
 	if err := Build(m, jobs, dumps).WriteHTML(&buf); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	m, jobs, dumps := fixture()
+	m, jobs, dumps := Sample()
 	if err := Build(m, jobs, dumps).Write(&bytes.Buffer{}, "pdf"); err == nil {
 		t.Error("unknown format accepted")
 	}

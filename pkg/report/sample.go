@@ -8,9 +8,12 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
-// fixture is a realistic incident: two apps, one job reported (captured,
-// killed, failed, skipped targets), one job still running with one dump.
-func fixture() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
+// Sample returns the stored state of a realistic incident, for previews,
+// documentation and golden tests: two apps, one job reported (captured,
+// killed, not killed, failed and skipped targets, one analysis that
+// failed), one job still running with one dump. It is the same on every
+// call.
+func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 	t0 := time.Date(2026, 3, 4, 10, 15, 0, 0, time.UTC)
 	inc := "20260304t101500-5f1c2a9d0e7b4c11"
 	site := func(name string) messages.Site {
