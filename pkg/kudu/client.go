@@ -10,8 +10,7 @@ import (
 // Client talks to the Kudu (SCM) API of one site, optionally pinned to one
 // instance. It is safe for concurrent use.
 type Client struct {
-	c   *conn
-	cfg Config
+	c *conn
 
 	mu      sync.Mutex
 	scmPIDs map[int]bool // pids known to be the SCM (Kudu) process here
@@ -24,7 +23,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c: c, cfg: cfg, scmPIDs: map[int]bool{}}, nil
+	return &Client{c: c, scmPIDs: map[int]bool{}}, nil
 }
 
 // SCMURL returns the configured base URL (without trailing slash).
@@ -49,7 +48,7 @@ func (cl *Client) Instance(id string) (*Client, error) {
 	nc := *cl.c
 	nc.instance = id
 	nc.header = http.Header{"Cookie": {"ARRAffinity=" + id + "; ARRAffinitySameSite=" + id}}
-	return &Client{c: &nc, cfg: cl.cfg, scmPIDs: map[int]bool{}}, nil
+	return &Client{c: &nc, scmPIDs: map[int]bool{}}, nil
 }
 
 func (cl *Client) markSCM(pid int) {

@@ -216,3 +216,19 @@ func TestBadJSONIsPermanent(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestTimeout(t *testing.T) {
+	srv, _ := fakeServer(t, map[string]http.HandlerFunc{
+		"GET /api/processes": func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		},
+	})
+	c := newTestClient(t, srv, func(cfg *Config) { cfg.RequestTimeout = 100 * time.Millisecond })
+	_, err := c.ListProcesses(context.Background())
+	if !errors.Is(err, ErrRequestTimeout) || !IsTransient(err) {
+		t.Fatalf("got %v", err)
+	}
+}
