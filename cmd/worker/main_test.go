@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/worker"
+	"github.com/dumpflow/dumpflow/test/kudusim/sim"
+)
+
+// TestMain lets the test binary run as the worker command itself (for the
+// process-level tests).
+func TestMain(m *testing.M) {
+	if os.Getenv("WORKER_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func startSim(t *testing.T, cfg sim.Config) *sim.Server {
+	t.Helper()
+	srv, err := sim.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCaptureContract(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 2, Instances: 2, Seed: 1, DumpWriteTime: 5 * time.Millisecond})
+	info := srv.Info()
+	blobDir := t.TempDir()
+	args := []string{"capture", "--app", info.Apps[0].ResourceID, "--app", info.Apps[1].ResourceID,
+		"--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate, "--kill", "--blob", "file://" + blobDir, "--concurrency", "3"}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	var sum worker.Summary
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Dumps) != 4 || len(sum.Failures) != 0 || len(sum.Killed) != 4 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// The contract's names, exactly.
+	var raw map[string][]map[string]any
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"app", "instance", "pid", "process", "key", "bytes", "sha256", "duration_ms", "attempts"} {
+		if _, ok := raw["dumps"][0][k]; !ok {
+			t.Errorf("dumps[0] lacks %q", k)
+		}
+	}
+	for _, k := range []string{"dumps", "failures", "killed"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+}
+
+func TestCaptureFailureExitsNonZeroAndReadsEnv(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 2})
+	info := srv.Info()
+	t.Setenv("DUMPFLOW_APP", info.Apps[0].ResourceID)
+	t.Setenv("DUMPFLOW_ARM_URL", info.ARMURL)
+	t.Setenv("DUMPFLOW_SCM_URL_TEMPLATE", info.SCMURLTemplate)
+	t.Setenv("DUMPFLOW_BLOB", "file://"+t.TempDir())
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"capture", "--instances", "no-such-instance"}, &stdout, &stderr)
+	if !errors.Is(err, errTargetsFailed) {
+		t.Fatalf("err = %v, want errTargetsFailed; stderr %s", err, stderr.String())
+	}
+	var sum worker.Summary
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Failures) != 1 || sum.Failures[0].Reason == "" {
+		t.Fatalf("summary %+v", sum)
+	}
+}
+
+func TestCaptureUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"capture"},
+		{"capture", "--app", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a"},
+		{"capture", "--app", "not-a-resource-id", "--blob", "file:///tmp/x"},
+		{"capture", "--app", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a", "--blob", "file:///tmp/x", "--dump-type", "huge"},
+		{"nope"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), args, &stdout, &stderr); !errors.Is(err, errUsage) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}
