@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	n := fs.Int("alerts", 20000, "alerts to post")
 	conc := fs.Int("concurrency", 32, "concurrent clients")
 	dup := fs.Float64("dup-ratio", 0, "fraction of posts that repeat an earlier alert (Azure retries)")
-	limits := fs.Bool("limits", false, "give the policy a cooldown (limit state in the blob store)")
+	limits := fs.Bool("limits", false, "give the policy a cooldown (limit state in the blob store; one app per alert)")
 	memBlob := fs.Bool("mem-blob", false, "keep manifests in memory instead of fileblob")
 	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of filequeue (isolates ingest's own cost)")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed after)")
@@ -146,7 +146,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if *dup > 0 && i > 0 && float64(i%1000)/1000 < *dup {
 			k = i / 2 // a repeat of an earlier alert
 		}
-		bodies[i] = payload(k)
+		apps := 50
+		if *limits {
+			apps = *n // one app per alert: every post reserves a fresh limit record
+		}
+		bodies[i] = payload(k, apps)
 	}
 	lat := make([]time.Duration, *n)
 	var next, accepted, dups, failed atomic.Int64
@@ -204,9 +208,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // payload is a fired App Service metric alert in the common schema; k
-// makes its alert id (and so its incident) distinct, and picks one of 50
-// apps.
-func payload(k int) []byte {
+// makes its alert id (and so its incident) distinct, and picks one of
+// apps apps.
+func payload(k, apps int) []byte {
 	return fmt.Appendf(nil, `{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{
 "alertId":"/subscriptions/%s/providers/Microsoft.AlertsManagement/alerts/%08d-0000-0000-0000-000000000000",
 "alertRule":"High memory","severity":"Sev2","signalType":"Metric","monitorCondition":"Fired","monitoringService":"Platform",
@@ -214,7 +218,7 @@ func payload(k int) []byte {
 "firedDateTime":"2024-05-01T10:00:00.1234567Z","description":""},
 "alertContext":{"properties":null,"conditionType":"SingleResourceMultipleMetricCriteria","condition":{"windowSize":"PT5M",
 "allOf":[{"metricName":"MemoryWorkingSet","operator":"GreaterThan","threshold":"3000000000","dimensions":[{"name":"Instance","value":"RD0003FF1A2B3C"}],"metricValue":3.2e9}]}}}}`,
-		sub, k, sub, k%50)
+		sub, k, sub, k%apps)
 }
 
 func post(c *http.Client, url string, body []byte) (ok, dup bool, err error) {
