@@ -61,7 +61,17 @@ func TestKillRespawnAndAffinity(t *testing.T) {
 		}
 	}
 	wantStatus(t, call(t, http.MethodPost, a.SCMURL+"/api/processes/"+itoaT(child)+"/stop", nil, affinity(in)...), 204)
+	// ANCM restarts the dotnet child on the next request: a new pid.
 	wantStatus(t, call(t, http.MethodDelete, a.SCMURL+"/api/processes/"+itoaT(child), nil, affinity(in)...), 404)
+	again := 0
+	for _, p := range procs(t, s, "app1", in) {
+		if p["name"] == "dotnet" {
+			again = int(p["id"].(float64))
+		}
+	}
+	if again == 0 || again == child {
+		t.Errorf("dotnet child after kill: pid %d (was %d)", again, child)
+	}
 	// Other instances are untouched.
 	if len(procs(t, s, "app1", a.Instances[0])) != 3 {
 		t.Error("kill leaked to another instance")

@@ -37,6 +37,7 @@ type instance struct {
 	nextID      int // pids and thread ids share one namespace, as on Windows
 	hostPID     int // the svchost/WAS parent of both w3wps (not listed)
 	appDown     bool
+	childDown   bool // the app w3wp's dotnet/node child was killed; ANCM/iisnode restarts it
 	kuduDown    bool
 }
 
@@ -233,16 +234,22 @@ func (in *instance) spawnApp(cfg *Config, start time.Time) {
 	w.fileName = `C:\Windows\System32\inetsrv\w3wp.exe`
 	w.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "` + a.pool() + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[8:16] + ` -h "C:\DWASFiles\Sites\` + a.pool() + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\` + a.pool() + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
 	w.env = in.baseEnv(cfg, a.pool())
+	in.spawnChild(cfg, w, start.Add(2*time.Second))
+}
+
+// spawnChild starts the app's dotnet or node child of w3wp w, if any.
+func (in *instance) spawnChild(cfg *Config, w *process, start time.Time) {
+	a := in.app
 	switch a.child {
 	case "dotnet":
-		c := in.newProcess("dotnet", w.pid, dumpgen.RuntimeCoreCLR, start.Add(2*time.Second), 20+in.rng.IntN(20), 500)
+		c := in.newProcess("dotnet", w.pid, dumpgen.RuntimeCoreCLR, start, 20+in.rng.IntN(20), 500)
 		c.user, c.fileName = w.user, `C:\Program Files\dotnet\dotnet.exe`
 		c.cmdLine = `"dotnet" .\` + a.site + `.dll`
 		c.env = in.baseEnv(cfg, a.pool())
 		c.env["ASPNETCORE_PORT"] = fmt.Sprint(10000 + in.rng.IntN(50000))
 		c.env["CORECLR_ENABLE_PROFILING"] = "0"
 	case "node":
-		c := in.newProcess("node", w.pid, dumpgen.RuntimeNode, start.Add(2*time.Second), 10+in.rng.IntN(6), 400)
+		c := in.newProcess("node", w.pid, dumpgen.RuntimeNode, start, 10+in.rng.IntN(6), 400)
 		c.user, c.fileName = w.user, `C:\Program Files\nodejs\node.exe`
 		c.cmdLine = `"C:\Program Files\nodejs\node.exe" "C:\Program Files (x86)\iisnode\interceptor.js" "D:\home\site\wwwroot\server.js"`
 		c.env = in.baseEnv(cfg, a.pool())
@@ -258,10 +265,23 @@ func (in *instance) respawn(cfg *Config) []int {
 		pids = append(pids, in.kudu().pid)
 	}
 	if in.appDown && !cfg.NoRespawn {
-		in.appDown = false
+		in.appDown, in.childDown = false, false
 		in.spawnApp(cfg, time.Now())
 		if w := in.appW3wp(); w != nil {
 			pids = append(pids, w.pid)
+			for _, c := range in.children(w.pid) {
+				pids = append(pids, c.pid)
+			}
+		}
+	}
+	if in.childDown && !cfg.NoRespawn {
+		in.childDown = false
+		if w := in.appW3wp(); w != nil {
+			before := len(in.procs)
+			in.spawnChild(cfg, w, time.Now())
+			if len(in.procs) > before {
+				pids = append(pids, in.children(w.pid)[0].pid)
+			}
 		}
 	}
 	return pids
@@ -320,6 +340,9 @@ func (in *instance) kill(p *process) []int {
 		gone = append(gone, in.kill(c)...)
 	}
 	delete(in.procs, p.pid)
+	if par := in.procs[p.parent]; par != nil && par.name == "w3wp" && !par.scm && !p.webjob {
+		in.childDown = true
+	}
 	if p.name == "w3wp" {
 		if p.scm {
 			in.kuduDown = true
