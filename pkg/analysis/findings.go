@@ -71,6 +71,9 @@ func findings(a *Analysis) []Finding {
 			add(Warning, "%d open handles: a handle leak is likely", h.Total)
 		}
 	}
+	if busy := busiest(a.Threads, 3); busy != "" {
+		add(Info, "Busiest threads by CPU time: %s", busy)
+	}
 	for _, t := range a.Threads {
 		if t.DumpWriter {
 			add(Info, "Thread %#x is Breakpad's dump-writer thread, not part of the problem", t.ID)
@@ -142,4 +145,27 @@ func Bytes(n uint64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// busiest lists up to n threads with the most CPU time (at least 1 s).
+func busiest(threads []Thread, n int) string {
+	var ts []Thread
+	for _, t := range threads {
+		if t.CPUSeconds != nil && *t.CPUSeconds >= 1 {
+			ts = append(ts, t)
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return *ts[i].CPUSeconds > *ts[j].CPUSeconds })
+	var parts []string
+	for i, t := range ts {
+		if i == n {
+			break
+		}
+		where := ""
+		if len(t.Frames) > 0 {
+			where = " in " + t.Frames[0]
+		}
+		parts = append(parts, fmt.Sprintf("%#x %.1f s%s", t.ID, *t.CPUSeconds, where))
+	}
+	return strings.Join(parts, ", ")
 }

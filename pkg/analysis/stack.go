@@ -25,6 +25,12 @@ func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 	} else {
 		problem("breakpad info", err)
 	}
+	cpu := map[uint32]float64{}
+	infos, err := r.ThreadInfos()
+	problem("thread info list", err)
+	for _, ti := range infos {
+		cpu[ti.ThreadID] = float64(ti.UserTime+ti.KernelTime) / 1e7 // 100 ns units
+	}
 	ptr := 8
 	if si, err := r.SystemInfo(); err == nil {
 		ptr = si.ProcessorArchitecture.PointerSize()
@@ -37,6 +43,9 @@ func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 		out := &a.Threads[i]
 		out.ID, out.Name = t.ID, names[t.ID]
 		out.DumpWriter = hasWriter && t.ID == writer
+		if s, ok := cpu[t.ID]; ok {
+			out.CPUSeconds = &s
+		}
 		ctxLoc := t.Context
 		if ex != nil && ex.ThreadID == t.ID {
 			out.Crashed = true

@@ -130,3 +130,15 @@ func TestHexJSON(t *testing.T) {
 		t.Errorf("Hex(0) = %s", b)
 	}
 }
+
+func TestBusiestThreads(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	threads := []Thread{{ID: 1, CPUSeconds: f(0.5)}, {ID: 2, CPUSeconds: f(12.25), Frames: []string{"clr.dll+0x10"}},
+		{ID: 3}, {ID: 4, CPUSeconds: f(3)}, {ID: 5, CPUSeconds: f(2)}, {ID: 6, CPUSeconds: f(1.5)}}
+	if got, want := busiest(threads, 3), "0x2 12.2 s in clr.dll+0x10, 0x4 3.0 s, 0x5 2.0 s"; got != want {
+		t.Errorf("busiest = %q, want %q", got, want)
+	}
+	if got := busiest(threads[:1], 3); got != "" {
+		t.Errorf("busiest of idle threads = %q", got)
+	}
+}

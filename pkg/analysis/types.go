@@ -113,6 +113,9 @@ type Thread struct {
 	// module, in stack order. A scan finds callers and stale values alike.
 	Frames  []string `json:"frames"`
 	Crashed bool     `json:"crashed,omitempty"`
+	// CPUSeconds is user plus kernel time, from ThreadInfoList when the
+	// dump has one.
+	CPUSeconds *float64 `json:"cpu_seconds,omitempty"`
 	// DumpWriter marks Breakpad's own dump-writing thread.
 	DumpWriter bool   `json:"dump_writer,omitempty"`
 	Error      string `json:"error,omitempty"`
