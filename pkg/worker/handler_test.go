@@ -1,8 +1,12 @@
 package worker
 
 import (
+	"fmt"
+
 	"context"
 	"errors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +120,34 @@ func TestConfigValidation(t *testing.T) {
 	}
 	if _, err := New(nil, newMemBucket(), nil, nil, Config{}); err == nil {
 		t.Error("nil kudu accepted")
+	}
+}
+
+func TestMetricsCountOutcomes(t *testing.T) {
+	k := newFakeKudu()
+	k.addSite("app", 2)
+	inst := k.instances["app"][0]
+	f := fault{err: &KuduError{Kind: ErrorKindTransient, StatusCode: 503, Err: errors.New("503")}}
+	k.dumpFaults[fmt.Sprintf("app/%s/%d", inst, k.appPID("app", inst))] = []fault{f}
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	e, err := New(k, newMemBucket(), nil, m, fastConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Capture(context.Background(), testJob("app", messages.Action{}, messages.Selector{})); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.Dumps.WithLabelValues("captured")); got != 2 {
+		t.Errorf("captured = %v", got)
+	}
+	if got := testutil.ToFloat64(m.Retries); got != 1 {
+		t.Errorf("retries = %v", got)
+	}
+	if got := testutil.ToFloat64(m.Bytes.WithLabelValues("captured")); got != 2*4096 {
+		t.Errorf("bytes = %v", got)
+	}
+	if got := testutil.ToFloat64(m.InFlight); got != 0 {
+		t.Errorf("in flight = %v", got)
 	}
 }

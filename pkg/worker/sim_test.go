@@ -356,3 +356,30 @@ func TestSimFirstByteLimitIsReportedWithAdvice(t *testing.T) {
 		t.Fatal()
 	}
 }
+
+func TestSimStagedStrategy(t *testing.T) {
+	srv, k := startSim(t, sim.Config{Apps: 1, Instances: 3, Seed: 13, DumpWriteTime: 100 * time.Millisecond})
+	e := simEngine(t, k, t.TempDir(), nil, func(c *Config) { c.StagedPerSite = 3 })
+	res, err := e.Capture(bg, simJob(t, simIncident, srv.Info().Apps[0], messages.Action{Strategy: messages.StrategyStaged, DumpType: messages.DumpFull}, messages.Selector{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := map[string]string{}
+	for _, ev := range simEvents(srv, sim.EventStagedDump) {
+		truth[fmt.Sprintf("%s/%d", ev.Instance, ev.PID)] = ev.SHA256
+	}
+	if len(truth) != 3 {
+		t.Errorf("simulator recorded %d staged dumps, want 3", len(truth))
+	}
+	for _, tr := range res.Completed.Targets {
+		if tr.Outcome != messages.OutcomeCaptured || tr.Bytes != 1<<20 {
+			t.Fatalf("%+v", tr)
+		}
+		if want := truth[fmt.Sprintf("%s/%d", tr.Instance, tr.PID)]; want != "" && want != tr.SHA256 {
+			t.Errorf("sha256 %s, simulator wrote %s", tr.SHA256, want)
+		}
+	}
+	if len(res.Completed.Targets) != 3 {
+		t.Fatalf("%d targets", len(res.Completed.Targets))
+	}
+}
