@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/alert"
+	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
 )
@@ -77,6 +78,9 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	config := fs.String("config", "", "policy configuration file (JSON)")
 	source := fs.String("source", "", "parse the alert as this source instead of detecting it")
 	at := fs.String("now", "", "evaluate at this RFC 3339 time instead of now (policy expiry)")
+	blobURL := fs.String("blob", "", "read the limit state from this blob backend (read only); default: empty state")
+	armURL := fs.String("arm-url", "", "expand plans, resource groups and tags through this ARM endpoint; default: unexpanded")
+	armAuth := fs.Bool("arm-auth", true, "with --arm-url, authenticate with azidentity's default credential")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ingest plan --config FILE [--source NAME] ALERT.json|-")
 		fs.PrintDefaults()
@@ -103,9 +107,26 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	// No ARM directory and no stored limit state: plans, resource groups
-	// and tags are reported unexpanded, and limits start empty.
-	events := ingest.Plan(ctx, cfg, nil, nil, a, now)
+	// Without --arm-url plans, resource groups and tags are reported
+	// unexpanded; without --blob limits start from an empty state.
+	var store policy.Store
+	if *blobURL != "" {
+		b, err := backend.OpenBucket(ctx, *blobURL)
+		if err != nil {
+			return err
+		}
+		defer b.Close()
+		store = policy.NewBlobStore(b) // Plan only reads it
+	}
+	var dir ingest.SiteDirectory
+	if *armURL != "" {
+		d, err := newARMDirectory(*armURL, *armAuth)
+		if err != nil {
+			return err
+		}
+		dir = d
+	}
+	events := ingest.Plan(ctx, cfg, dir, store, a, now)
 	return printJSON(stdout, struct {
 		DryRun bool                  `json:"dry_run"`
 		Alert  *alert.Alert          `json:"alert"`

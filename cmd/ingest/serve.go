@@ -83,13 +83,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	dir := &ingest.ARMDirectory{BaseURL: *armURL}
-	if *armAuth {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
-		if err != nil {
-			return fmt.Errorf("ARM credential: %w", err)
-		}
-		dir.Credential = cred
+	dir, err := newARMDirectory(*armURL, *armAuth)
+	if err != nil {
+		return err
 	}
 	svc, err := ingest.New(ingest.Config{
 		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths,
@@ -122,4 +118,18 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		err = nil
 	}
 	return err
+}
+
+// newARMDirectory returns the ARM site directory at url, authenticated with
+// azidentity's default credential unless auth is false.
+func newARMDirectory(url string, auth bool) (*ingest.ARMDirectory, error) {
+	dir := &ingest.ARMDirectory{BaseURL: url}
+	if auth {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("ARM credential: %w", err)
+		}
+		dir.Credential = cred
+	}
+	return dir, nil
 }

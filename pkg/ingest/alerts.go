@@ -147,7 +147,10 @@ type AlertResult struct {
 // *alert.UnknownShapeError / *alert.FieldError; an unknown source wraps
 // alert.ErrUnknownSource. An error wrapping ErrStorage means the payload
 // should be retried; every other per-event outcome is in the result.
-func (s *Service) Alert(ctx context.Context, source string, body []byte, traceParentHeader string) (*AlertResult, error) {
+//
+// With dryRun set nothing is reserved, stored or sent: the result says what
+// the alert would do against the current directory and limit state.
+func (s *Service) Alert(ctx context.Context, source string, body []byte, traceParentHeader string, dryRun bool) (*AlertResult, error) {
 	var a *alert.Alert
 	var err error
 	if source == "" {
@@ -161,6 +164,13 @@ func (s *Service) Alert(ctx context.Context, source string, body []byte, tracePa
 	now := s.cfg.Now()
 	eng := &engine{cfg: s.cfg.Policies, resolver: s.resolver, limiter: s.limiter, log: s.log}
 	res := &AlertResult{Source: a.Source}
+	if dryRun {
+		// The real directory and limit state, checked but not changed.
+		for _, ev := range a.Events() {
+			res.Events = append(res.Events, eng.event(ctx, &ev, now, true))
+		}
+		return res, nil
+	}
 	tp := traceParent(traceParentHeader)
 	for _, ev := range a.Events() {
 		out := eng.event(ctx, &ev, now, false)

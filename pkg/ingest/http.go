@@ -169,7 +169,15 @@ type alertResponse struct {
 
 func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
 	source := req.r.PathValue("source")
-	res, err := s.Alert(req.r.Context(), source, req.body, req.r.Header.Get("traceparent"))
+	dry := false
+	if v := req.r.URL.Query().Get("dry_run"); v != "" {
+		var perr error
+		if dry, perr = strconv.ParseBool(v); perr != nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("dry_run=%q is not a boolean", v))
+			return
+		}
+	}
+	res, err := s.Alert(req.r.Context(), source, req.body, req.r.Header.Get("traceparent"), dry)
 	var shape *alert.UnknownShapeError
 	var field *alert.FieldError
 	switch {
@@ -189,6 +197,11 @@ func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
 		return
 	}
 	resp := alertResponse{Source: res.Source, Events: res.Events}
+	if dry {
+		resp.Status = "dry_run"
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
 	var refused string
 	for _, ev := range res.Events {
 		switch {

@@ -335,3 +335,26 @@ func TestConcurrentDuplicatesAndStorageFailure(t *testing.T) {
 		t.Fatalf("storage failure: %d %v", status, out)
 	}
 }
+
+func TestDryRun(t *testing.T) {
+	h := newHarness(t, nil)
+	body := commonAlert("/subscriptions/"+sub+"/providers/Microsoft.AlertsManagement/alerts/dry", "High memory", appID, "Fired")
+	status, out := h.do(t, "POST", "/v1/alerts?dry_run=true&token="+testToken, "application/json", body, nil)
+	if status != 200 || out["status"] != "dry_run" {
+		t.Fatalf("dry run: %d %v", status, out)
+	}
+	ev := out["events"].([]any)[0].(map[string]any)
+	if ev["outcome"] != "accepted" || ev["decision"].(map[string]any)["policy"] != "memory" {
+		t.Errorf("event %v", ev)
+	}
+	if len(h.queue.Messages()) != 0 || len(h.bucket.Keys()) != 0 {
+		t.Fatalf("dry run wrote %v and sent %d jobs", h.bucket.Keys(), len(h.queue.Messages()))
+	}
+	if status, out := h.do(t, "POST", "/v1/alerts?dry_run=maybe&token="+testToken, "application/json", body, nil); status != 400 || out["error"] != `dry_run="maybe" is not a boolean` {
+		t.Errorf("bad dry_run: %d %v", status, out)
+	}
+	// The real post afterwards is not refused by the dry run.
+	if status, _ := h.do(t, "POST", "/v1/alerts?token="+testToken, "application/json", body, nil); status != 202 {
+		t.Errorf("real post after dry run: %d", status)
+	}
+}
