@@ -132,12 +132,12 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		outs                   []targetOutcome
 		interrupted, pubFailed error
 	)
+	// Targets run concurrently up to the global limit: the site's dump slot
+	// (one direct dump per site across workers, StagedPerSite staged ones)
+	// and the global semaphore bound the dumps, while kills and their
+	// confirmation proceed beside the next dump.
 	g := new(errgroup.Group)
-	if strategy == messages.StrategyDirect {
-		g.SetLimit(1) // one direct dump per site at a time
-	} else {
-		g.SetLimit(e.cfg.StagedPerSite)
-	}
+	g.SetLimit(e.cfg.Concurrency)
 	launch := func(t target) {
 		g.Go(func() error {
 			r, dc, err := e.runTarget(ctx, job, strategy, t)
