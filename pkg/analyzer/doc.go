@@ -9,7 +9,9 @@
 // After either, the incident report (reports/{incident}/index.html, .md and
 // .json) is rendered again from what is stored: the manifest, the stored
 // jobs and the per-dump analyses. Rendering is a pure function of that
-// state, so redelivered, duplicate and late messages are harmless.
+// state, so redelivered, duplicate and late messages are harmless. Renders
+// of one incident are serialized by a blob lease (locks/reports/{incident})
+// so that a render of older state never overwrites a newer one.
 //
 // The handler follows the queue port's contract: a message that can never
 // succeed (undecodable, wrong type) is returned wrapped in queue.Permanent
