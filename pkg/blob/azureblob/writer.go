@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -250,6 +251,23 @@ func (w *writer) commitLocked() error {
 		}
 	}
 	return fmt.Errorf("azureblob: committing %q: %w", w.key, err)
+}
+
+// SetMetadata replaces the metadata (and so the index tags) Close will
+// commit, for values known only once the content is written (a checksum, a
+// byte count). It fails with blob.ErrInvalidMetadata on bad metadata, and
+// after Close or Abort.
+func (w *writer) SetMetadata(md map[string]string) error {
+	if err := port.ValidateMetadata(md); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done != nil {
+		return w.done
+	}
+	w.opts.Metadata = maps.Clone(md)
+	return nil
 }
 
 // Abort implements blob.Writer.

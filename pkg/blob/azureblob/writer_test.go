@@ -249,3 +249,6 @@ func TestTagValue(t *testing.T) {
 		t.Error("tags from metadata without tag keys")
 	}
 }
+
+// The worker stores checksums through SetMetadata.
+var _ blobtest.MetadataSetter = (*writer)(nil)

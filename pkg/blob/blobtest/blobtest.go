@@ -68,6 +68,7 @@ func Run(t *testing.T, h Harness) {
 		{"NoPartialVisible", testNoPartialVisible},
 		{"SizeMismatch", testSizeMismatch},
 		{"WriteAfterClose", testWriteAfterClose},
+		{"SetMetadata", testSetMetadata},
 		{"RangedReads", testRangedReads},
 		{"ParallelReadAt", testParallelReadAt},
 		{"List", testList},

@@ -307,3 +307,49 @@ func testWriteAfterClose(t *testing.T, h Harness) {
 	}
 	wantContent(t, b, "k", []byte("abc"))
 }
+
+// MetadataSetter is the optional Writer method that the worker uses to store
+// metadata known only after streaming (pkg/worker's interface of the same
+// name). Backends that implement it must pass testSetMetadata.
+type MetadataSetter interface {
+	SetMetadata(map[string]string) error
+}
+
+func testSetMetadata(t *testing.T, h Harness) {
+	b := h.NewBucket(t)
+	ctx := testCtx(t)
+	w, err := b.NewWriter(ctx, "k", &blob.WriterOptions{Metadata: map[string]string{"app": "a", "gone": "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, ok := w.(MetadataSetter)
+	if !ok {
+		_ = w.Abort()
+		t.Skip("the backend's Writer has no SetMetadata")
+	}
+	if _, err := w.Write([]byte("content")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ms.SetMetadata(map[string]string{"Bad": "x"}); !errors.Is(err, blob.ErrInvalidMetadata) {
+		t.Errorf("SetMetadata with a bad key = %v, want ErrInvalidMetadata", err)
+	}
+	final := map[string]string{"app": "a", "sha256": "ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73", "bytes": "7"}
+	if err := ms.SetMetadata(final); err != nil {
+		t.Fatalf("SetMetadata: %v", err)
+	}
+	final["bytes"] = "changed after the call"
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := b.Attributes(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"app": "a", "sha256": "ed7002b439e9ac845f22357d822bac1444730fbdb6016d3ec9432297b9ec9f73", "bytes": "7"}
+	if !maps.Equal(a.Metadata, want) {
+		t.Errorf("Metadata = %v, want %v", a.Metadata, want)
+	}
+	if err := ms.SetMetadata(want); err == nil {
+		t.Error("SetMetadata after Close succeeded")
+	}
+}

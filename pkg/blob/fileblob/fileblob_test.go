@@ -33,3 +33,14 @@ func TestConformance(t *testing.T) {
 		AdvanceLeaseClock: clock.Advance,
 	})
 }
+
+func TestWriterHasSetMetadata(t *testing.T) {
+	w, err := openTemp(t, &fakeClock{}).NewWriter(t.Context(), "k", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if _, ok := w.(blobtest.MetadataSetter); !ok {
+		t.Error("fileblob's Writer lacks SetMetadata, which the worker uses to store checksums")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"sync"
@@ -119,6 +120,22 @@ func (w *writer) Close() error {
 		w.abortLocked(err)
 		return err
 	}
+	return nil
+}
+
+// SetMetadata replaces the metadata Close will store, for values known only
+// once the content is written (a checksum, a byte count). It fails with
+// blob.ErrInvalidMetadata on bad metadata, and after Close or Abort.
+func (w *writer) SetMetadata(md map[string]string) error {
+	if err := blob.ValidateMetadata(md); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return w.err
+	}
+	w.attrs.Metadata = maps.Clone(md)
 	return nil
 }
 
