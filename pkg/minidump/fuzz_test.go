@@ -43,7 +43,7 @@ func generatedSeeds(tb testing.TB) [][]byte {
 // a bug. Run it with -fuzzminimizetime 10x: minimizing 20 KiB inputs for
 // the default 60 s stalls the engine.
 func FuzzNewReader(f *testing.F) {
-	for _, b := range realDumps(f) {
+	for _, b := range realDumpsIfPresent(f) {
 		if len(b) <= 128<<10 { // the 1 MiB stack dump only slows mutation
 			f.Add(b)
 		}
