@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/backend"
@@ -87,8 +90,10 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc, err := ingest.New(ingest.Config{
-		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths,
+		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths, Metrics: ingest.NewMetrics(reg),
 		MaxBodyBytes: *maxBody, RatePerSecond: *rate, RateBurst: *burst, LinkBase: *linkBase, Log: log,
 	})
 	if err != nil {
@@ -101,6 +106,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	})
 	mux := http.NewServeMux()
 	health.Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/v1/", svc.Handler())
 
 	g, gctx := errgroup.WithContext(ctx)

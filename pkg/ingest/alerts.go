@@ -200,6 +200,7 @@ func (s *Service) Alert(ctx context.Context, source string, body []byte, tracePa
 			s.log.Info("ingest: incident", "incident_id", acc.IncidentID, "duplicate", acc.Duplicate, "jobs", acc.Jobs,
 				"policy", acc.Policy, "source", ev.Source, "rule", ev.Rule)
 		}
+		s.cfg.Metrics.Events.WithLabelValues(ev.Source, out.Outcome).Inc()
 		res.Events = append(res.Events, out)
 	}
 	return res, nil

@@ -21,10 +21,10 @@ import (
 // MaxBodyBytes. Errors are JSON: {"error": "reason"}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/alerts", s.guard(true, s.handleAlert))
-	mux.Handle("POST /v1/alerts/{source}", s.guard(true, s.handleAlert))
-	mux.Handle("POST /v1/captures", s.guard(true, s.handleCapture))
-	mux.Handle("GET /v1/incidents/{id}", s.guard(false, s.handleIncident))
+	mux.Handle("POST /v1/alerts", s.guard("alerts", true, s.handleAlert))
+	mux.Handle("POST /v1/alerts/{source}", s.guard("alerts", true, s.handleAlert))
+	mux.Handle("POST /v1/captures", s.guard("captures", true, s.handleCapture))
+	mux.Handle("GET /v1/incidents/{id}", s.guard("incidents", false, s.handleIncident))
 	// Other methods on known paths, and unknown paths, answer in JSON too.
 	for path, allow := range map[string]string{"/v1/alerts": "POST", "/v1/alerts/{source}": "POST",
 		"/v1/captures": "POST", "/v1/incidents/{id}": "GET"} {
@@ -60,7 +60,7 @@ func (w *statusWriter) WriteHeader(code int) {
 // guard applies, in order: the per-client rate limit (429), authentication
 // (401), and for body routes the JSON content type (415) and the size
 // limit (413). It logs one line per request, without secrets.
-func (s *Service) guard(withBody bool, h func(http.ResponseWriter, *request)) http.Handler {
+func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter, *request)) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := s.cfg.Now()
 		w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
@@ -71,6 +71,8 @@ func (s *Service) guard(withBody bool, h func(http.ResponseWriter, *request)) ht
 			if w.status >= 400 {
 				lvl = slog.LevelWarn
 			}
+			s.cfg.Metrics.Requests.WithLabelValues(route, strconv.Itoa(w.status)).Inc()
+			s.cfg.Metrics.Duration.WithLabelValues(route).Observe(s.cfg.Now().Sub(start).Seconds())
 			s.log.Log(r.Context(), lvl, "ingest: request", "method", r.Method, "path", r.URL.Path,
 				"query", redactToken(r.URL.RawQuery), "status", w.status, "client", client, "caller", caller,
 				"duration_ms", s.cfg.Now().Sub(start).Milliseconds())

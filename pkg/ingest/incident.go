@@ -119,6 +119,7 @@ func (s *Service) sendJobs(ctx context.Context, m *messages.Manifest, traceParen
 			if err := s.cfg.Queue.Send(gctx, msg); err != nil {
 				return fmt.Errorf("%w: send job %s: %v", ErrStorage, job.JobID, err)
 			}
+			s.cfg.Metrics.Jobs.Inc()
 			return nil
 		})
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	// LinkBase, when set, prefixes blob keys to make links in incident
 	// status (e.g. a storage account's container URL).
 	LinkBase string
+	// Metrics, when set, receives ingest's Prometheus metrics.
+	Metrics *Metrics
 	// Log receives structured logs (default slog.Default()). Secrets are
 	// never logged.
 	Log *slog.Logger
@@ -94,6 +96,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
 	}
 	if cfg.State == nil {
 		cfg.State = policy.NewBlobStore(cfg.Bucket)
