@@ -16,7 +16,9 @@
 // Azure allows 50,000 blocks per blob, so one blob may hold up to
 // 50,000 × 8 MiB ≈ 390 GiB, far above the largest process dump (a full dump
 // is about the size of the process's committed memory). Both are settable
-// with Options.
+// with Options. Small blobs (reports, manifests) do not pay for a whole
+// block: the first buffer is WriterOptions.Size bytes when that is known and
+// smaller, else 64 KiB doubling up to the block size as data arrives.
 //
 // Abort and context cancellation stop staging and commit nothing; blocks
 // already staged stay uncommitted, invisible, until Azure discards them

@@ -124,12 +124,15 @@ func (w *writer) Write(p []byte) (int, error) {
 			}
 			w.buf = buf
 		}
+		if len(w.buf) == cap(w.buf) { // only a small first buffer
+			w.buf = append(make([]byte, 0, min(2*cap(w.buf), w.bufSize)), w.buf...)
+		}
 		k := copy(w.buf[len(w.buf):cap(w.buf)], p)
 		w.buf = w.buf[:len(w.buf)+k]
 		p = p[k:]
 		written += k
 		w.n += int64(k)
-		if len(w.buf) == cap(w.buf) {
+		if len(w.buf) == w.bufSize {
 			if err := w.stage(); err != nil {
 				return written, w.abortLocked(err)
 			}
@@ -162,6 +165,9 @@ func (w *writer) getBuf() ([]byte, error) {
 	}
 	if w.nBufs < w.maxBufs {
 		w.nBufs++
+		if w.nBufs == 1 {
+			return make([]byte, 0, firstBufSize(w.opts.Size, w.bufSize)), nil
+		}
 		return make([]byte, 0, w.bufSize), nil
 	}
 	select {
@@ -170,6 +176,19 @@ func (w *writer) getBuf() ([]byte, error) {
 	case <-w.gctx.Done():
 		return nil, w.failed()
 	}
+}
+
+// smallBuf is the first buffer's size when the blob's size is unknown: small
+// blobs (reports, manifests) then need no full block buffer. It doubles as
+// the blob grows, up to the block size.
+const smallBuf = 64 << 10
+
+// firstBufSize is the capacity of a writer's first buffer.
+func firstBufSize(size int64, blockSize int) int {
+	if size > 0 {
+		return int(min(size, int64(blockSize)))
+	}
+	return min(smallBuf, blockSize)
 }
 
 // stage starts staging the filled buffer as the next block.

@@ -252,3 +252,32 @@ func TestTagValue(t *testing.T) {
 
 // The worker stores checksums through SetMetadata.
 var _ blobtest.MetadataSetter = (*writer)(nil)
+
+func TestWriterSmallBlobsUseSmallBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		size, write int
+		wantCap     int
+	}{
+		{100, 100, 100},           // known size
+		{0, 10 << 10, smallBuf},   // unknown size, small
+		{0, 300 << 10, 512 << 10}, // unknown size, grown by doubling
+	} {
+		f := &fakeStager{}
+		w := newWriter(context.Background(), f, "k", &port.WriterOptions{Size: int64(tc.size)}, testOptions(t, 0, 0))
+		data := bytes.Repeat([]byte("x"), tc.write)
+		for chunk := range slices.Chunk(data, 4096) {
+			if _, err := w.Write(chunk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c := cap(w.buf); c != tc.wantCap {
+			t.Errorf("size %d, %d bytes written: buffer of %d bytes, want %d", tc.size, tc.write, c, tc.wantCap)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(f.content(), data) {
+			t.Errorf("size %d: committed content differs", tc.size)
+		}
+	}
+}
