@@ -42,6 +42,10 @@ type Harness struct {
 	// memory; zero means 1 GiB. It runs only when testing.Short() is false.
 	LargeSize int64
 
+	// SkipLarge, when not empty, skips the large streaming put and says
+	// why: only for in-memory backends, which hold every blob by design.
+	SkipLarge string
+
 	// MaxHeapGrowth bounds the heap growth allowed during the large put;
 	// zero means 64 MiB.
 	MaxHeapGrowth uint64

@@ -123,6 +123,9 @@ func testLargeStreamingPut(t *testing.T, h Harness) {
 	if testing.Short() {
 		t.Skip("the large streaming put runs without -short")
 	}
+	if h.SkipLarge != "" {
+		t.Skip(h.SkipLarge)
+	}
 	size := h.LargeSize
 	if size == 0 {
 		size = 1 << 30
