@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -42,6 +43,7 @@ func (e *Engine) discover(ctx context.Context, site messages.Site, sel *selector
 	if err != nil {
 		return d, fmt.Errorf("listing the instances of %s: %s", site.ResourceID, reason(err))
 	}
+	e.cfg.Logger.Debug("instances listed", "site", site.Segment(), "count", len(insts))
 	var wanted []string
 	for _, in := range insts {
 		d.instances = append(d.instances, in.ID)
@@ -89,6 +91,10 @@ func (e *Engine) discoverInstance(ctx context.Context, site messages.Site, sel *
 		return []messages.TargetResult{{Instance: inst, Outcome: messages.OutcomeFailed,
 			Reason: fmt.Sprintf("%s on instance %s: %s", what, shortID(inst), reason(err))}}
 	}
+	start := time.Now()
+	defer func() {
+		e.cfg.Logger.Debug("instance discovered", "site", site.Segment(), "instance", shortID(inst), "took", time.Since(start))
+	}()
 	var procs []Process
 	attempts, err := retry(ctx, e.cfg.Retry, func(int) error {
 		var err error

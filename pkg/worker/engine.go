@@ -118,6 +118,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		StartedAt: started, Instances: []string{}, Targets: []messages.TargetResult{},
 	}}
 	log := e.cfg.Logger.With("job", job.JobID)
+	log.Debug("job started", "strategy", job.Action.Strategy, "dump_type", job.Action.DumpType, "kill", job.Action.Kill)
 	sel, err := compileSelector(job.Selector)
 	if err != nil {
 		res.Completed.Error = "invalid selector: " + err.Error()

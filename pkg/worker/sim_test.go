@@ -383,3 +383,27 @@ func TestSimStagedStrategy(t *testing.T) {
 		t.Fatalf("%d targets", len(res.Completed.Targets))
 	}
 }
+
+// exitingFirst kills each target through Kudu just before dumping it, so
+// the dump meets a real 404 from the simulator.
+type exitingFirst struct{ Kudu }
+
+func (x exitingFirst) Dump(ctx context.Context, req DumpRequest) (io.ReadCloser, int64, error) {
+	if err := x.Kudu.Kill(ctx, req.Site, req.Instance, req.PID); err != nil {
+		return nil, 0, err
+	}
+	return x.Kudu.Dump(ctx, req)
+}
+
+func TestSimExitedProcessIsNotRetried(t *testing.T) {
+	srv, k := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 14, NoRespawn: true})
+	e := simEngine(t, exitingFirst{k}, t.TempDir(), nil, nil)
+	res, err := e.Capture(bg, simJob(t, simIncident, srv.Info().Apps[0], messages.Action{}, messages.Selector{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := res.Completed.Targets[0]
+	if tr.Outcome != messages.OutcomeFailed || tr.Attempts != 1 || !strings.Contains(tr.Reason, "HTTP 404") {
+		t.Fatalf("%+v", tr)
+	}
+}
