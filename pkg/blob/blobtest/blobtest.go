@@ -194,11 +194,15 @@ func wantNotFound(t *testing.T, b blob.Bucket, key string) {
 	}
 }
 
-// pattern returns n bytes that depend on seed and position.
+// pattern returns n bytes that depend on seed and position (with period
+// 64 KiB, built by doubling copies, which the race detector checks cheaply).
 func pattern(seed byte, n int) []byte {
 	p := make([]byte, n)
-	for i := range p {
+	for i := range p[:min(n, 1<<16)] {
 		p[i] = byte(i*31+i>>8) ^ seed
+	}
+	for done := min(n, 1<<16); done < n; done *= 2 {
+		copy(p[done:], p[:done])
 	}
 	return p
 }
