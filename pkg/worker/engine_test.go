@@ -1,9 +1,13 @@
 package worker
 
 import (
+	"io"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/layout"
 	"strings"
 	"sync"
 	"testing"
@@ -351,5 +355,43 @@ func TestStagedDumpsOfOneSiteRunInParallel(t *testing.T) {
 	}
 	if m := k.maxInflight["one"]; m < 2 {
 		t.Errorf("staged dumps never overlapped (max %d in flight)", m)
+	}
+}
+
+// racingKudu stores the dump's key (as another worker would) just after the
+// engine checked for it, so the engine's commit finds it taken.
+type racingKudu struct {
+	*fakeKudu
+	b   *memBucket
+	key string
+}
+
+func (r *racingKudu) Dump(ctx context.Context, req DumpRequest) (io.ReadCloser, int64, error) {
+	w, _ := r.b.NewWriter(ctx, r.key, &blob.WriterOptions{Metadata: map[string]string{MetaSHA256: strings.Repeat("ab", 32), MetaAttempts: "1"}})
+	_, _ = w.Write(fakeDump("winner", 500))
+	if err := w.Close(); err != nil {
+		return nil, 0, err
+	}
+	return r.fakeKudu.Dump(ctx, req)
+}
+
+func TestCommitLosingTheRaceReportsTheWinner(t *testing.T) {
+	k := newFakeKudu()
+	k.addSite("app", 1)
+	inst := k.instances["app"][0]
+	job := testJob("app", messages.Action{}, messages.Selector{})
+	b := newMemBucket()
+	key := layout.DumpKey(job.IncidentTime, job.IncidentID, job.Site.Segment(), inst, "w3wp", k.appPID("app", inst))
+	e := newTestEngine(t, &racingKudu{fakeKudu: k, b: b, key: key}, b, nil, fastConfig())
+	res, err := e.Capture(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := res.Completed.Targets[0]
+	if tr.Outcome != messages.OutcomeCaptured || tr.DumpKey != key || tr.SHA256 != strings.Repeat("ab", 32) || tr.Bytes != 500 {
+		t.Fatalf("%+v", tr)
+	}
+	if b.commits != 1 {
+		t.Errorf("commits = %d, want only the winner's", b.commits)
 	}
 }
