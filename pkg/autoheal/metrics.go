@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/monitor/azquery"
 )
 
@@ -195,3 +198,24 @@ func instanceOf(ts *azquery.TimeSeriesElement) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// NewMetricsClient returns an Azure Monitor metrics client for the Resource
+// Manager endpoint armURL ("" means Azure public cloud). transport is nil
+// in production; tests pass one to reach a simulator.
+func NewMetricsClient(armURL string, cred azcore.TokenCredential, transport policy.Transporter) (*azquery.MetricsClient, error) {
+	opts := &azquery.MetricsClientOptions{}
+	opts.Transport = transport
+	if armURL != "" {
+		opts.Cloud = cloud.Configuration{
+			ActiveDirectoryAuthorityHost: cloud.AzurePublic.ActiveDirectoryAuthorityHost,
+			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+				azquery.ServiceNameMetrics: {Endpoint: strings.TrimSuffix(armURL, "/"), Audience: "https://management.azure.com"},
+			},
+		}
+	}
+	c, err := azquery.NewMetricsClient(cred, opts)
+	if err != nil {
+		return nil, fmt.Errorf("autoheal: metrics client: %w", err)
+	}
+	return c, nil
+}

@@ -30,6 +30,7 @@ func writeARMError(w http.ResponseWriter, status int, code, msg string) {
 //	*    {site}/processes[/…]                         the same on whichever instance
 //	POST {site}/config/publishingcredentials/list     publishing credentials (scmUri)
 //	GET  {site}/basicPublishingCredentialsPolicies/scm  {"properties":{"allow":…}}
+//	GET  {site}/providers/Microsoft.Insights/metrics  Azure Monitor metrics (Script.Requests)
 func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
 	if _, ok := queryValue(r, "api-version"); !ok {
 		writeARMError(w, http.StatusBadRequest, "MissingApiVersionParameter",
@@ -84,6 +85,8 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request) {
 		s.respawnLocked(in)
 		s.mu.Unlock()
 		s.armProcesses(w, r, a, in, a.resourceID+"/processes", strings.Join(parts[1:], "/"))
+	case strings.EqualFold(rest, "providers/Microsoft.Insights/metrics") && r.Method == http.MethodGet:
+		s.armMetrics(w, r, a)
 	case rest == "config/publishingcredentials/list" && r.Method == http.MethodPost:
 		s.armCredentials(w, r, a)
 	case strings.EqualFold(rest, "basicPublishingCredentialsPolicies/scm") && r.Method == http.MethodGet:

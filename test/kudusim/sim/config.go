@@ -52,6 +52,9 @@ type Config struct {
 	// WebJobs adds a continuous WebJob (a dotnet child of Kudu's w3wp) to
 	// every instance.
 	WebJobs bool
+	// Script scripts memory and request behaviour over time, so tests can
+	// drive auto-heal rules; nil keeps the static figures.
+	Script *Script
 	// UnreadableChildren makes the detail of the app w3wp's child
 	// (dotnet/node) fail as an access-denied read does in Kudu: counts and
 	// memory -1, CPU times "-00:00:01", no start_time, file_name "N/A",

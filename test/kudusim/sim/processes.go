@@ -86,6 +86,12 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 	children := k.in.children(p.pid)
 	s.mu.Unlock()
 	self := k.col + "/" + idText
+	private := p.private
+	if sc := s.cfg.Script; sc != nil && sc.PrivateBytes != nil && p.name == "w3wp" && !p.scm {
+		if v := sc.PrivateBytes(k.a.name, k.in.id, time.Since(p.start)); v > 0 {
+			private = v
+		}
+	}
 	d := processDetail{
 		ID: p.pid, Name: p.name, MachineName: k.in.machine, Href: self, Minidump: self + "/dump",
 		IsProfileRunning: p.profiling, IISProfileTimeout: 180, Parent: k.href(p.parent),
@@ -93,9 +99,9 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 		HandleCount: p.handles, ModuleCount: len(p.modules), ThreadCount: len(p.threads),
 		StartTime: netTime(p.start), TotalCPUTime: netSpan(p.cpu), UserCPUTime: netSpan(p.cpu * 7 / 8),
 		PrivilegedCPUTime: netSpan(p.cpu - p.cpu*7/8),
-		WorkingSet:        p.private * 4 / 5, PeakWorkingSet: p.private, PrivateMemory: p.private,
-		VirtualMemory: p.private*3 + 2<<30, PeakVirtualMemory: p.private*3 + 2<<30 + 64<<20,
-		PagedMemory: p.private, PeakPagedMemory: p.private * 11 / 10,
+		WorkingSet:        private * 4 / 5, PeakWorkingSet: private, PrivateMemory: private,
+		VirtualMemory: private*3 + 2<<30, PeakVirtualMemory: private*3 + 2<<30 + 64<<20,
+		PagedMemory: private, PeakPagedMemory: private * 11 / 10,
 		PagedSystemMemory: 700_000 + int64(p.handles)*10, NonPagedSystemMem: 90_000 + int64(p.handles),
 		TimeStamp: netTime(time.Now().UTC()), EnvironmentVars: p.env, IsSCMSite: p.scm, IsWebJob: p.webjob,
 		OpenFileHandles: []string{`D:\home\LogFiles\eventlog.xml`, `D:\home\site\wwwroot\web.config`},
