@@ -231,237 +231,39 @@ module readerAccess 'modules/reader-access.bicep' = [
   }
 ]
 
-module environment 'modules/environment.bicep' = if (deployContainerApps) {
-  name: 'environment'
+module apps 'modules/apps.bicep' = if (deployContainerApps) {
+  name: 'apps'
   params: {
     location: location
+    namePrefix: namePrefix
     environmentName: names.environment
     workspaceName: names.workspace
-    tags: tags
-  }
-}
-
-var backendArgs = [
-  '--queue=${serviceBus.outputs.queueUrl}'
-  '--blob=${storage.outputs.blobUrl}'
-]
-
-// Also in the environment, for tools started in the container (az
-// containerapp exec) and flags read from DUMPFLOW_<FLAG>.
-var backendEnv = [
-  {
-    name: 'DUMPFLOW_QUEUE'
-    value: serviceBus.outputs.queueUrl
-  }
-  {
-    name: 'DUMPFLOW_BLOB'
-    value: storage.outputs.blobUrl
-  }
-]
-
-module ingestApp 'modules/container-app.bicep' = if (deployContainerApps) {
-  name: 'app-ingest'
-  params: {
-    location: location
-    appName: '${namePrefix}-ingest'
-    environmentId: environment.outputs.environmentId
-    image: '${imagePrefix}-ingest:${imageTag}'
-    args: concat([
-      'serve'
-      '--listen'
-      ':8080'
-      '--config'
-      '/etc/dumpflow/policies.json'
-    ], backendArgs)
-    env: concat(backendEnv, [
-      {
-        name: 'AZURE_CLIENT_ID'
-        value: identities.outputs.ingest.clientId
-      }
-      {
-        name: 'DUMPFLOW_WEBHOOK_TOKEN'
-        secretRef: webhookSecretName
-      }
-      {
-        name: 'GOMEMLIMIT'
-        value: '800MiB'
-      }
-    ])
-    identityIds: [
-      identities.outputs.ingest.id
-    ]
-    registryServer: empty(acrName) ? '' : containerRegistryServer
-    registryIdentityId: empty(acrName) ? '' : identities.outputs.ingest.id
-    secrets: [
-      {
-        name: webhookSecretName
-        keyVaultUrl: vault.outputs.secretUri
-        identity: identities.outputs.ingest.id
-      }
-      {
-        // Not secret, but a Secret volume is the only file mount Container
-        // Apps offers without a storage share.
-        name: 'policies'
-        value: policiesJson
-      }
-    ]
-    volumes: [
-      {
-        name: 'config'
-        storageType: 'Secret'
-        secrets: [
-          {
-            secretRef: 'policies'
-            path: 'policies.json'
-          }
-        ]
-      }
-    ]
-    volumeMounts: [
-      {
-        volumeName: 'config'
-        mountPath: '/etc/dumpflow'
-      }
-    ]
-    port: 8080
-    externalIngress: true
-    cpu: '0.5'
-    memory: '1Gi'
-    // Alerts must never wait for a cold start: keep one replica up.
-    minReplicas: 1
-    maxReplicas: 3
-    scaleRules: [
-      {
-        name: 'http'
-        http: {
-          metadata: {
-            concurrentRequests: '50'
-          }
-        }
-      }
-    ]
+    imagePrefix: imagePrefix
+    imageTag: imageTag
+    registryServer: containerRegistryServer
+    useRegistryIdentity: !empty(acrName)
+    queueUrl: serviceBus.outputs.queueUrl
+    blobUrl: storage.outputs.blobUrl
+    serviceBusNamespace: serviceBus.outputs.namespaceName
+    identities: {
+      ingest: identities.outputs.ingest
+      worker: identities.outputs.worker
+      analyzer: identities.outputs.analyzer
+      scaler: identities.outputs.scaler
+    }
+    webhookSecretName: webhookSecretName
+    webhookSecretUri: vault.outputs.secretUri
+    policiesJson: policiesJson
+    workerMaxReplicas: workerMaxReplicas
+    analyzerMaxReplicas: analyzerMaxReplicas
+    messagesPerReplica: messagesPerReplica
     tags: tags
   }
   dependsOn: [
     rbac
   ]
 }
-
-module workerApp 'modules/container-app.bicep' = if (deployContainerApps) {
-  name: 'app-worker'
-  params: {
-    location: location
-    appName: '${namePrefix}-worker'
-    environmentId: environment.outputs.environmentId
-    image: '${imagePrefix}-worker:${imageTag}'
-    args: concat([
-      'serve'
-      '--listen'
-      ':9090'
-      '--concurrency=4'
-    ], backendArgs)
-    env: concat(backendEnv, [
-      {
-        name: 'AZURE_CLIENT_ID'
-        value: identities.outputs.worker.clientId
-      }
-      {
-        // Peak ~224 MiB: baseline (ASSUMED <= 64 MiB, to be confirmed by the
-        // worker benchmark) + 4 dumps x 40 MiB upload buffers; the smallest
-        // Consumption size (0.25 CPU / 0.5 GiB) holds it.
-        name: 'GOMEMLIMIT'
-        value: '400MiB'
-      }
-    ])
-    identityIds: [
-      identities.outputs.worker.id
-      identities.outputs.scaler.id
-    ]
-    registryServer: empty(acrName) ? '' : containerRegistryServer
-    registryIdentityId: empty(acrName) ? '' : identities.outputs.worker.id
-    port: 9090
-    cpu: '0.25'
-    memory: '0.5Gi'
-    // Covers the worker's --grace (2m) for dumps in flight on scale-in.
-    terminationGracePeriodSeconds: 300
-    minReplicas: 0
-    maxReplicas: workerMaxReplicas
-    scaleRules: [
-      {
-        name: 'captures-queue'
-        custom: {
-          type: 'azure-servicebus'
-          identity: identities.outputs.scaler.id
-          metadata: {
-            namespace: serviceBus.outputs.namespaceName
-            queueName: 'captures'
-            messageCount: string(messagesPerReplica)
-          }
-        }
-      }
-    ]
-    tags: tags
-  }
-  dependsOn: [
-    rbac
-  ]
-}
-
-module analyzerApp 'modules/container-app.bicep' = if (deployContainerApps) {
-  name: 'app-analyzer'
-  params: {
-    location: location
-    appName: '${namePrefix}-analyzer'
-    environmentId: environment.outputs.environmentId
-    image: '${imagePrefix}-analyzer:${imageTag}'
-    args: concat([
-      'serve'
-      '--listen'
-      ':9090'
-    ], backendArgs)
-    env: concat(backendEnv, [
-      {
-        name: 'AZURE_CLIENT_ID'
-        value: identities.outputs.analyzer.clientId
-      }
-      {
-        name: 'GOMEMLIMIT'
-        value: '800MiB'
-      }
-    ])
-    identityIds: [
-      identities.outputs.analyzer.id
-      identities.outputs.scaler.id
-    ]
-    registryServer: empty(acrName) ? '' : containerRegistryServer
-    registryIdentityId: empty(acrName) ? '' : identities.outputs.analyzer.id
-    port: 9090
-    cpu: '0.5'
-    memory: '1Gi'
-    minReplicas: 0
-    maxReplicas: analyzerMaxReplicas
-    scaleRules: [
-      {
-        name: 'analysis-queue'
-        custom: {
-          type: 'azure-servicebus'
-          identity: identities.outputs.scaler.id
-          metadata: {
-            namespace: serviceBus.outputs.namespaceName
-            queueName: 'analysis'
-            messageCount: string(messagesPerReplica)
-          }
-        }
-      }
-    ]
-    tags: tags
-  }
-  dependsOn: [
-    rbac
-  ]
-}
-
-var ingestBaseUrl = deployContainerApps ? 'https://${ingestApp.outputs.fqdn}' : externalIngestUrl
+var ingestBaseUrl = deployContainerApps ? 'https://${apps.outputs.ingestFqdn}' : externalIngestUrl
 
 module actionGroup 'modules/action-group.bicep' = if (!empty(ingestBaseUrl)) {
   name: 'action-group'

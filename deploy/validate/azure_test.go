@@ -274,13 +274,16 @@ func TestBicepSettingsMatchCode(t *testing.T) {
 			`enableRbacAuthorization: true`,
 			`enablePurgeProtection: true`,
 		},
-		"main.bicep": {
+		"modules/apps.bicep": {
 			`name: 'DUMPFLOW_QUEUE'`, `name: 'DUMPFLOW_BLOB'`, `name: 'AZURE_CLIENT_ID'`,
 			`name: 'DUMPFLOW_WEBHOOK_TOKEN'`, `secretRef: webhookSecretName`,
 			`type: 'azure-servicebus'`, `queueName: 'captures'`, `queueName: 'analysis'`,
 			`'--listen'`, `'/etc/dumpflow/policies.json'`,
-			`'--queue=${serviceBus.outputs.queueUrl}'`, `'--blob=${storage.outputs.blobUrl}'`,
+			`'--queue=${queueUrl}'`, `'--blob=${blobUrl}'`,
+		},
+		"main.bicep": {
 			`var containerName = 'dumpfiles'`,
+			`blobUrl: storage.outputs.blobUrl`, `queueUrl: serviceBus.outputs.queueUrl`,
 		},
 	} {
 		f := files[file]
