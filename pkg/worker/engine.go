@@ -107,10 +107,11 @@ type JobResult struct {
 // Capture runs one job: discover, select, dump (and collect-kill), then
 // publish one DumpCaptured per stored dump (as each is stored) and one
 // JobCompleted. It returns ErrInterrupted (wrapped) when shutdown or ctx
-// stopped it before every target was done, an error when results could not
-// be published (the job should be retried), and a permanent error (see
-// queue.Permanent) never: the job's own faults are reported in
-// JobCompleted.
+// stopped it before every target was done, or an error when results could
+// not be published; the job should then be retried, and the JobResult (which
+// may be nil) holds only the targets that were done, unpublished. It never
+// returns a permanent error (see queue.Permanent): the job's own faults are
+// reported in JobCompleted.
 func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobResult, error) {
 	started := e.cfg.Now().UTC()
 	res := &JobResult{Completed: messages.JobCompleted{
@@ -189,14 +190,6 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		log.Warn("job failed before dumping", "err", err)
 		return res, e.finish(ctx, res)
 	}
-	if interrupted != nil {
-		e.m.Jobs.WithLabelValues("interrupted").Inc()
-		return nil, interrupted
-	}
-	if pubFailed != nil {
-		e.m.Jobs.WithLabelValues("error").Inc()
-		return nil, pubFailed
-	}
 	res.Completed.Instances = disc.instances
 	slices.SortFunc(outs, func(a, b targetOutcome) int {
 		if c := strings.Compare(a.t.Instance, b.t.Instance); c != 0 {
@@ -205,10 +198,23 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		return a.t.PID - b.t.PID
 	})
 	for _, o := range outs {
+		if o.result.Outcome == "" {
+			continue // interrupted before it was done
+		}
 		res.Completed.Targets = append(res.Completed.Targets, o.result)
 		if o.dump != nil {
 			res.Dumps = append(res.Dumps, *o.dump)
 		}
+	}
+	if interrupted != nil {
+		// The partial result is for a person (worker capture); it is
+		// never published.
+		e.m.Jobs.WithLabelValues("interrupted").Inc()
+		return res, interrupted
+	}
+	if pubFailed != nil {
+		e.m.Jobs.WithLabelValues("error").Inc()
+		return res, pubFailed
 	}
 	res.Completed.Targets = append(res.Completed.Targets, capped...)
 	res.Completed.Targets = append(res.Completed.Targets, disc.results...)

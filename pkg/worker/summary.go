@@ -77,7 +77,9 @@ func CaptureAll(ctx context.Context, e *Engine, jobs []*messages.CaptureJob) *Su
 		app := j.Site.Segment()
 		if errs[i] != nil {
 			s.Failures = append(s.Failures, SummaryFailure{App: app, Reason: errs[i].Error()})
-			continue
+			if results[i] == nil {
+				continue
+			}
 		}
 		c := results[i].Completed
 		if c.Error != "" {
