@@ -73,6 +73,26 @@ param tags object = {}
 
 var userIdentities = toObject(identityIds, id => id, id => {})
 
+var registries = empty(registryServer) || empty(registryIdentityId) ? [] : [
+  {
+    server: registryServer
+    identity: registryIdentityId
+  }
+]
+
+var ingress = externalIngress ? {
+  external: true
+  targetPort: port
+  transport: 'auto'
+  allowInsecure: false
+  traffic: [
+    {
+      latestRevision: true
+      weight: 100
+    }
+  ]
+} : null
+
 resource app 'Microsoft.App/containerApps@2025-01-01' = {
   name: appName
   location: location
@@ -87,28 +107,8 @@ resource app 'Microsoft.App/containerApps@2025-01-01' = {
     configuration: {
       activeRevisionsMode: 'Single'
       secrets: secrets
-      registries: empty(registryServer) || empty(registryIdentityId)
-        ? []
-        : [
-            {
-              server: registryServer
-              identity: registryIdentityId
-            }
-          ]
-      ingress: externalIngress
-        ? {
-            external: true
-            targetPort: port
-            transport: 'auto'
-            allowInsecure: false
-            traffic: [
-              {
-                latestRevision: true
-                weight: 100
-              }
-            ]
-          }
-        : null
+      registries: registries
+      ingress: ingress
     }
     template: {
       containers: [

@@ -65,8 +65,6 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
   name: empty(acrName) ? 'unused' : acrName
 }
 
-func roleId(role string) string => subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
-
 // --- Service Bus: each identity on exactly the queues it uses.
 
 resource ingestSendsCaptures 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -75,7 +73,7 @@ resource ingestSendsCaptures 'Microsoft.Authorization/roleAssignments@2022-04-01
   properties: {
     principalId: principals.ingest
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.ServiceBusDataSender)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.ServiceBusDataSender)
   }
 }
 
@@ -85,7 +83,7 @@ resource workerReceivesCaptures 'Microsoft.Authorization/roleAssignments@2022-04
   properties: {
     principalId: principals.worker
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.ServiceBusDataReceiver)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.ServiceBusDataReceiver)
   }
 }
 
@@ -95,7 +93,7 @@ resource workerSendsAnalysis 'Microsoft.Authorization/roleAssignments@2022-04-01
   properties: {
     principalId: principals.worker
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.ServiceBusDataSender)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.ServiceBusDataSender)
   }
 }
 
@@ -105,7 +103,7 @@ resource analyzerReceivesAnalysis 'Microsoft.Authorization/roleAssignments@2022-
   properties: {
     principalId: principals.analyzer
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.ServiceBusDataReceiver)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.ServiceBusDataReceiver)
   }
 }
 
@@ -118,7 +116,7 @@ resource scalerOwnsCaptures 'Microsoft.Authorization/roleAssignments@2022-04-01'
   properties: {
     principalId: principals.scaler
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.ServiceBusDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.ServiceBusDataOwner)
   }
 }
 
@@ -128,7 +126,7 @@ resource scalerOwnsAnalysis 'Microsoft.Authorization/roleAssignments@2022-04-01'
   properties: {
     principalId: principals.scaler
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.ServiceBusDataOwner)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.ServiceBusDataOwner)
   }
 }
 
@@ -145,7 +143,7 @@ resource blobData 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     properties: {
       principalId: principals[who]
       principalType: 'ServicePrincipal'
-      roleDefinitionId: roleId(roleIds.StorageBlobDataContributor)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.StorageBlobDataContributor)
     }
   }
 ]
@@ -158,7 +156,7 @@ resource ingestReadsSecret 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   properties: {
     principalId: principals.ingest
     principalType: 'ServicePrincipal'
-    roleDefinitionId: roleId(roleIds.KeyVaultSecretsUser)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.KeyVaultSecretsUser)
   }
 }
 
@@ -175,7 +173,7 @@ resource acrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
     properties: {
       principalId: principals[who]
       principalType: 'ServicePrincipal'
-      roleDefinitionId: roleId(roleIds.AcrPull)
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.AcrPull)
     }
   }
 ]
