@@ -462,8 +462,14 @@ func listDumps(ctx context.Context, b blob.Bucket) ([]storedDump, error) {
 			md = full.Metadata
 		}
 		pid, _ := strconv.Atoi(md[worker.MetaPID])
+		commit := a.ModTime
+		if commit.Nanosecond() == 0 {
+			// Whole seconds (Azure's Last-Modified): the commit happened
+			// within the second after; take the latest possible time.
+			commit = commit.Add(time.Second - time.Nanosecond)
+		}
 		out = append(out, storedDump{key: a.Key, incident: md[worker.MetaIncident], app: md[worker.MetaApp],
-			instance: md[worker.MetaInstance], pid: pid, size: a.Size, commit: a.ModTime})
+			instance: md[worker.MetaInstance], pid: pid, size: a.Size, commit: commit})
 	}
 	return out, nil
 }
