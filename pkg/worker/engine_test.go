@@ -1,18 +1,17 @@
 package worker
 
 import (
-	"io"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dumpflow/dumpflow/pkg/blob"
-	"github.com/dumpflow/dumpflow/pkg/layout"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
@@ -393,5 +392,50 @@ func TestCommitLosingTheRaceReportsTheWinner(t *testing.T) {
 	}
 	if b.commits != 1 {
 		t.Errorf("commits = %d, want only the winner's", b.commits)
+	}
+}
+
+// slowKill takes a while to kill, and records when dumps start and kills end.
+type slowKill struct {
+	*fakeKudu
+	mu         sync.Mutex
+	dumpStarts []time.Time
+	killEnds   []time.Time
+}
+
+func (s *slowKill) Dump(ctx context.Context, req DumpRequest) (io.ReadCloser, int64, error) {
+	s.mu.Lock()
+	s.dumpStarts = append(s.dumpStarts, time.Now())
+	s.mu.Unlock()
+	return s.fakeKudu.Dump(ctx, req)
+}
+
+func (s *slowKill) Kill(ctx context.Context, site messages.Site, inst string, pid int) error {
+	time.Sleep(150 * time.Millisecond)
+	defer func() { s.mu.Lock(); s.killEnds = append(s.killEnds, time.Now()); s.mu.Unlock() }()
+	return s.fakeKudu.Kill(ctx, site, inst, pid)
+}
+
+func TestKillsDoNotWaitBehindTheNextDirectDump(t *testing.T) {
+	k := newFakeKudu()
+	k.addSite("app", 2)
+	sk := &slowKill{fakeKudu: k}
+	cfg := fastConfig()
+	cfg.KillBudget.Max = 10
+	e := newTestEngine(t, sk, newMemBucket(), nil, cfg)
+	res, err := e.Capture(context.Background(), testJob("app", messages.Action{Kill: true, Strategy: messages.StrategyDirect}, messages.Selector{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Completed.Targets {
+		if tr.Kill == nil || !tr.Kill.Done {
+			t.Fatalf("%+v", tr)
+		}
+	}
+	if len(sk.dumpStarts) != 2 || len(sk.killEnds) != 2 {
+		t.Fatalf("dumps %d kills %d", len(sk.dumpStarts), len(sk.killEnds))
+	}
+	if !sk.dumpStarts[1].Before(sk.killEnds[0]) {
+		t.Errorf("the second dump started only after the first kill ended")
 	}
 }
