@@ -67,4 +67,3 @@ func runParse(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	return printJSON(stdout, a)
 }
-
