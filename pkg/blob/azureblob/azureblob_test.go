@@ -119,6 +119,10 @@ func TestOpenURLWithConnectionString(t *testing.T) {
 	if b.Container() != name {
 		t.Errorf("Container() = %q", b.Container())
 	}
+	u, _ = url.Parse("http://127.0.0.1:10000/devstoreaccount1/" + name)
+	if b2, err := OpenURL(ctx, u); err != nil || b2.Container() != name {
+		t.Errorf("OpenURL with an Azurite path-style URL: %v", err)
+	}
 	if _, err := b.List(ctx, ""); err != nil {
 		t.Errorf("List: %v", err)
 	}

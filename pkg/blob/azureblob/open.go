@@ -95,7 +95,9 @@ func (o *Options) clientOptions() *container.ClientOptions {
 // The container is created if missing unless create_container=false. When
 // the environment variable DUMPFLOW_STORAGE_CONNECTION_STRING is set, its
 // connection string supplies the endpoint and credential, and only the
-// URL's container name is used.
+// URL's container name (its last path segment) is used; the path-style
+// http://127.0.0.1:10000/devstoreaccount1/CONTAINER of Azurite is accepted
+// then.
 func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 	if u == nil {
 		return nil, errors.New("azureblob: nil URL")
@@ -103,9 +105,13 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return nil, fmt.Errorf("azureblob: URL scheme %q, want https", u.Scheme)
 	}
-	name := strings.Trim(u.Path, "/")
-	if name == "" || strings.Contains(name, "/") {
-		return nil, fmt.Errorf("azureblob: URL %q: path must be exactly /CONTAINER", u.Redacted())
+	// https://ACCOUNT.blob.core.windows.net/CONTAINER, or with a connection
+	// string also the path style of Azurite: http://HOST:PORT/ACCOUNT/CONTAINER.
+	cs := os.Getenv(EnvConnectionString)
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	name := segs[len(segs)-1]
+	if name == "" || len(segs) > 2 || len(segs) == 2 && cs == "" {
+		return nil, fmt.Errorf("azureblob: URL %q: path must be /CONTAINER (or /ACCOUNT/CONTAINER with %s)", u.Redacted(), EnvConnectionString)
 	}
 	q := u.Query()
 	opts := Options{CreateContainer: true}
@@ -124,7 +130,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 			return nil, fmt.Errorf("azureblob: unknown URL parameter %q", k)
 		}
 	}
-	if cs := os.Getenv(EnvConnectionString); cs != "" {
+	if cs != "" {
 		return OpenConnectionStringOptions(ctx, cs, name, &opts)
 	}
 	if u.Scheme != "https" {

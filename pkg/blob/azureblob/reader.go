@@ -13,7 +13,8 @@ import (
 	port "github.com/dumpflow/dumpflow/pkg/blob"
 )
 
-// NewReaderAt implements blob.Bucket; see the package comment.
+// NewReaderAt implements blob.Bucket; see the package comment. ctx governs
+// every later ReadAt, since io.ReaderAt takes none.
 func (b *Bucket) NewReaderAt(ctx context.Context, key string) (port.ReaderAt, error) {
 	if err := port.ValidateKey(key); err != nil {
 		return nil, err
