@@ -147,3 +147,84 @@ func TestServeSIGTERMMidDump(t *testing.T) {
 		}
 	}
 }
+
+// TestServeCapturesAndReports runs `worker serve` as a process on one job and
+// reads its results from the analysis queue.
+func TestServeCapturesAndReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the worker as a process")
+	}
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 2, Seed: 4, DumpWriteTime: 10 * time.Millisecond})
+	info := srv.Info()
+	qdir, bdir := t.TempDir(), t.TempDir()
+	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer captures.Close()
+	id, err := kudu.ParseSiteID(info.Apps[0].ResourceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := messages.Site{ResourceID: info.Apps[0].ResourceID, SubscriptionID: id.Subscription, ResourceGroup: id.ResourceGroup, Name: id.Name}
+	inc := "20260301t101500-8765432187654321"
+	at := time.Date(2026, 3, 1, 10, 15, 0, 0, time.UTC)
+	job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site, IncidentTime: at,
+		Trigger: messages.Trigger{Kind: "manual", FiredAt: at}, Action: messages.Action{DumpType: messages.DumpMini, Analyze: true}}
+	env := messages.New(inc, job, time.Now())
+	body, err := messages.Encode(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := captures.Send(context.Background(), queue.Message{ID: env.ID, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "serve", "--queue", "file://"+qdir, "--blob", "file://"+bdir, "--listen", "",
+		"--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate)
+	cmd.Env = append(os.Environ(), "WORKER_MAIN=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	analysis, err := filequeue.Open(qdir, "analysis", filequeue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer analysis.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var dumps int
+	var done *messages.JobCompleted
+	for done == nil {
+		ms, err := analysis.Receive(ctx, 10)
+		if err != nil {
+			t.Fatalf("waiting for results: %v: %s", err, stderr.String())
+		}
+		for _, m := range ms {
+			env, err := messages.Decode(m.Body)
+			if err != nil {
+				t.Fatalf("undecodable result %s: %v", m.ID, err)
+			}
+			switch p := env.Payload.(type) {
+			case *messages.DumpCaptured:
+				dumps++
+				if !p.Analyze || p.Bytes <= 0 {
+					t.Errorf("dump_captured %+v", p)
+				}
+			case *messages.JobCompleted:
+				done = p
+			}
+			if err := analysis.Complete(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if dumps != 2 || len(done.Targets) != 2 || done.Error != "" {
+		t.Fatalf("dumps %d, job_completed %+v", dumps, done)
+	}
+}
