@@ -2,6 +2,8 @@ package messages
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,17 +87,31 @@ func New(incidentID string, p Payload, now time.Time) Envelope {
 	}
 }
 
-// MessageID is the deterministic queue message id of a payload.
+// MaxIDLength is the longest message id (Service Bus's limit is 128).
+const MaxIDLength = 128
+
+// MessageID is the deterministic queue message id of a payload: its kind
+// and key ("job:", "dump:", "done:"), or, when that is longer than
+// MaxIDLength (a slot with long names, a dump key with a 64-character
+// instance id), the kind and a SHA-256 of the key: still deterministic, so
+// duplicate detection still works.
 func MessageID(p Payload) string {
+	var kind, key string
 	switch v := p.(type) {
 	case *CaptureJob:
-		return "job:" + v.JobID
+		kind, key = "job", v.JobID
 	case *DumpCaptured:
-		return "dump:" + v.DumpKey
+		kind, key = "dump", v.DumpKey
 	case *JobCompleted:
-		return "done:" + v.JobID
+		kind, key = "done", v.JobID
+	default:
+		return ""
 	}
-	return ""
+	if id := kind + ":" + key; len(id) <= MaxIDLength {
+		return id
+	}
+	sum := sha256.Sum256([]byte(key))
+	return kind + ":sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Validate checks the envelope and its payload.
@@ -105,8 +121,8 @@ func (e *Envelope) Validate() error {
 		return &FieldError{"version", fmt.Sprintf("unsupported schema version %d (want %d)", e.Version, Version)}
 	case e.ID == "":
 		return &FieldError{"id", "required"}
-	case len(e.ID) > 128:
-		return &FieldError{"id", "longer than 128 bytes"}
+	case len(e.ID) > MaxIDLength:
+		return &FieldError{"id", fmt.Sprintf("longer than %d bytes", MaxIDLength)}
 	case e.CreatedAt.IsZero():
 		return &FieldError{"created_at", "required"}
 	case e.Payload == nil:

@@ -219,3 +219,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestLongKeysGiveShortDeterministicIDs(t *testing.T) {
+	long := site
+	long.Name = strings.Repeat("a", 60)
+	long.Slot = strings.Repeat("b", 60)
+	long.ResourceID = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/" + long.Name + "/slots/" + long.Slot
+	j := sampleJob()
+	j.Site, j.JobID = long, JobID(incident, long)
+	env := New(incident, j, t0)
+	if len(env.ID) > MaxIDLength || !strings.HasPrefix(env.ID, "job:sha256:") {
+		t.Fatalf("id %q (%d bytes)", env.ID, len(env.ID))
+	}
+	if env.ID != New(incident, j, t0.Add(time.Hour)).ID {
+		t.Fatal("id not deterministic")
+	}
+	if _, err := Encode(env); err != nil {
+		t.Fatalf("long-named slot job does not encode: %v", err)
+	}
+}
