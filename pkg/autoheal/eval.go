@@ -58,6 +58,7 @@ type Firing struct {
 type instKey struct{ site, instance string }
 
 type instState struct {
+	site     string // as first observed (ARM ids keep their case)
 	proc     ProcessSample
 	memory   []ProcessSample
 	requests []Request
@@ -132,7 +133,7 @@ func (e *Evaluator) state(site, instance string) *instState {
 	k := instKey{strings.ToLower(site), instance}
 	s := e.inst[k]
 	if s == nil {
-		s = &instState{}
+		s = &instState{site: site}
 		e.inst[k] = s
 	}
 	return s
@@ -217,7 +218,7 @@ func (e *Evaluator) Evaluate(now time.Time) []Firing {
 }
 
 func (e *Evaluator) firing(rule string, k instKey, s *instState, trig, reason string, a Action, now time.Time) Firing {
-	return Firing{Rule: rule, Site: k.site, Instance: k.instance, MachineName: s.proc.MachineName,
+	return Firing{Rule: rule, Site: s.site, Instance: k.instance, MachineName: s.proc.MachineName,
 		PID: s.proc.PID, Process: s.proc.Process, Trigger: trig, Reason: reason, Action: a, At: now}
 }
 
