@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -351,9 +350,6 @@ func TestSimFirstByteLimitIsReportedWithAdvice(t *testing.T) {
 	tr := res.Completed.Targets[0]
 	if tr.Outcome != messages.OutcomeFailed || tr.Attempts != 1 || !strings.Contains(tr.Reason, "first-byte limit") || !strings.Contains(tr.Reason, AdviceStaged) {
 		t.Fatalf("%+v", tr)
-	}
-	if !errors.Is(nil, nil) {
-		t.Fatal()
 	}
 }
 
