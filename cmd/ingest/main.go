@@ -3,7 +3,9 @@
 //
 //	ingest parse FILE|-                      print the normalized alert as JSON
 //	ingest plan --config FILE ALERT.json     print what the policies would do
-//	ingest serve --listen ADDR --config FILE --queue URL --blob URL
+//	ingest serve --listen ADDR --config FILE --queue URL --blob URL [--rules FILE]
+//	ingest rules check FILE                   validate and print auto-heal rules
+//	ingest rules import --file F | --site ID  import a site's autoHealRules
 //
 // main only wires; the core is pkg/ingest.
 package main
@@ -31,7 +33,8 @@ type command struct {
 var commands = map[string]command{
 	"parse": {"print the normalized alert of a webhook payload as JSON", runParse},
 	"plan":  {"print what the capture policies would do with an alert", runPlan},
-	"serve": {"run the ingest HTTP service and the scheduled sweeps", runServe},
+	"serve": {"run the ingest HTTP service, the scheduled sweeps and the auto-heal rules", runServe},
+	"rules": {"check a rules file, or import a site's auto-heal rules", runRules},
 }
 
 // errUsage marks a usage error (exit status 2).

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dumpflow/dumpflow/pkg/autoheal"
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
@@ -41,6 +42,12 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	schedules := fs.Bool("schedules", true, "run the configured scheduled sweeps")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	grace := fs.Duration("grace", 20*time.Second, "shutdown grace period for open requests")
+	var rf ruleFlags
+	fs.StringVar(&rf.file, "rules", "", "auto-heal rules file (see docs/autoheal.md); empty runs none")
+	fs.StringVar(&rf.scmTemplate, "scm-url-template", "", "SCM base URL with {app}, overriding the host read from ARM (simulators)")
+	fs.DurationVar(&rf.memoryPoll, "rules-memory-poll", 30*time.Second, "how often the auto-heal memory watch reads each instance's worker process")
+	fs.DurationVar(&rf.evaluate, "rules-evaluate", 10*time.Second, "how often auto-heal rules are evaluated")
+	fs.BoolVar(&rf.metrics, "rules-metrics", true, "read request counts, status codes and latency from Azure Monitor for request-based rules")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -109,6 +116,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/v1/", svc.Handler())
 
+	var runner *autoheal.Runner
+	if rf.file != "" {
+		if runner, err = rf.newRunner(svc, *armURL, *armAuth, log); err != nil {
+			return err
+		}
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		<-gctx.Done()
@@ -118,6 +132,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	g.Go(func() error { return service.Serve(gctx, log, *listen, mux, *grace, nil) })
 	if *schedules {
 		g.Go(func() error { return svc.RunSchedules(gctx) })
+	}
+	if runner != nil {
+		g.Go(func() error { return runner.Run(gctx) })
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -297,3 +297,58 @@ func ParseStatusRange(s string) (lo, hi int, err error) {
 	}
 	return lo, hi, nil
 }
+
+// Normalized returns a copy of f with every rule's limits filled in from
+// the defaults, as the evaluator applies them.
+func (f *File) Normalized() *File {
+	out := &File{Rules: make([]Rule, len(f.Rules))}
+	copy(out.Rules, f.Rules)
+	for i := range out.Rules {
+		out.Rules[i].Limits = out.Rules[i].Limits.withDefaults()
+	}
+	if f.Proactive != nil {
+		p := *f.Proactive
+		p.Limits = p.Limits.withDefaults()
+		if p.WarmUp == 0 {
+			p.WarmUp = TimeSpan(defaultWarmUp)
+		}
+		out.Proactive = &p
+	}
+	return out
+}
+
+// WatchedSites lists the sites the rules name, in order, without
+// duplicates (compared case-insensitively).
+func (f *File) WatchedSites() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(ss []string) {
+		for _, s := range ss {
+			if k := strings.ToLower(s); !seen[k] {
+				seen[k] = true
+				out = append(out, s)
+			}
+		}
+	}
+	for _, r := range f.Rules {
+		if r.IsEnabled() {
+			add(r.Sites)
+		}
+	}
+	if f.Proactive != nil && f.Proactive.Enabled {
+		add(f.Proactive.Sites)
+	}
+	return out
+}
+
+// NeedsRequests reports whether any enabled rule has a request-based
+// trigger (so a metrics source is worth running).
+func (f *File) NeedsRequests() bool {
+	for _, r := range f.Rules {
+		t := r.Triggers
+		if r.IsEnabled() && (t.Requests != nil || t.SlowRequests != nil || len(t.SlowRequestsWithPath) > 0 || len(t.StatusCodes) > 0 || len(t.StatusCodesRange) > 0) {
+			return true
+		}
+	}
+	return f.Proactive != nil && f.Proactive.Enabled
+}

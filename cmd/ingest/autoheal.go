@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/dumpflow/dumpflow/pkg/autoheal"
+	"github.com/dumpflow/dumpflow/pkg/ingest"
+	"github.com/dumpflow/dumpflow/pkg/kudu"
+)
+
+// ruleFlags configure the auto-heal rules that serve runs (--rules).
+type ruleFlags struct {
+	file        string
+	scmTemplate string
+	memoryPoll  time.Duration
+	evaluate    time.Duration
+	metrics     bool
+}
+
+// newRunner builds the auto-heal runner of a rules file: a memory watch
+// through Kudu on every watched site and, when a rule needs request counts
+// and ARM is authenticated, Azure Monitor metrics. Firings become incidents
+// through svc.RuleFired.
+func (rf *ruleFlags) newRunner(svc *ingest.Service, armURL string, armAuth bool, log *slog.Logger) (*autoheal.Runner, error) {
+	f, err := loadRules(rf.file)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range f.Rules {
+		if r.IsEnabled() && len(r.Sites) == 0 {
+			return nil, fmt.Errorf("%w: %s: rule %q lists no sites", errUsage, rf.file, r.Name)
+		}
+	}
+	if f.Proactive != nil && f.Proactive.Enabled && len(f.Proactive.Sites) == 0 {
+		return nil, fmt.Errorf("%w: %s: proactive rules list no sites", errUsage, rf.file)
+	}
+	sites := f.WatchedSites()
+	armCfg := kudu.ARMConfig{BaseURL: armURL, SCMURLTemplate: rf.scmTemplate}
+	var scmAuth kudu.Auth
+	var sources []autoheal.Source
+	if armAuth {
+		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, fmt.Errorf("azure credential: %w", err)
+		}
+		if armCfg.Auth, err = kudu.NewBearer(cred, kudu.ARMScope); err != nil {
+			return nil, err
+		}
+		if scmAuth, err = kudu.NewBearer(cred); err != nil {
+			return nil, err
+		}
+		if rf.metrics && f.NeedsRequests() {
+			mc, err := autoheal.NewMetricsClient(armURL, cred, nil)
+			if err != nil {
+				return nil, err
+			}
+			m := autoheal.NewMetrics(mc, sites)
+			m.Log = log
+			sources = append(sources, m)
+		}
+	} else if f.NeedsRequests() {
+		log.Warn("auto-heal: request-based rules need Azure Monitor metrics, which need ARM authentication; they will not fire", "rules", rf.file)
+	}
+	arm, err := kudu.NewARM(armCfg)
+	if err != nil {
+		return nil, err
+	}
+	reader := &autoheal.KuduReader{ARM: arm, NewClient: func(scm string) (*kudu.Client, error) {
+		return kudu.New(kudu.Config{SCMURL: scm, Auth: scmAuth})
+	}}
+	sources = append(sources, &autoheal.MemoryWatch{Reader: reader, Sites: sites, Interval: rf.memoryPoll, Log: log})
+	log.Info("auto-heal rules loaded", "file", rf.file, "rules", len(f.Rules), "sites", len(sites), "sources", len(sources))
+	return &autoheal.Runner{
+		Evaluator: autoheal.NewEvaluator(f),
+		Sources:   sources,
+		Interval:  rf.evaluate,
+		Log:       log,
+		Act: func(ctx context.Context, fr autoheal.Firing) error {
+			_, err := svc.RuleFired(ctx, fr)
+			return err
+		},
+	}, nil
+}

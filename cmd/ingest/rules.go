@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/dumpflow/dumpflow/pkg/autoheal"
+)
+
+// runRules: ingest rules check FILE | ingest rules import --file FILE | --site RESOURCE_ID
+func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: ingest rules check FILE\n       ingest rules import --file FILE | --site RESOURCE_ID [--arm-url URL] [--arm-auth=false]")
+		return fmt.Errorf("%w: rules needs check or import", errUsage)
+	}
+	switch args[0] {
+	case "check":
+		return runRulesCheck(args[1:], stdout, stderr)
+	case "import":
+		return runRulesImport(ctx, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("%w: unknown rules subcommand %q (want check or import)", errUsage, args[0])
+}
+
+// runRulesCheck validates a rules file and prints it normalized (time
+// spans as hh:mm:ss, defaults of limits filled in).
+func runRulesCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rules check", stderr)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("%w: rules check takes one FILE", errUsage)
+	}
+	f, err := loadRules(pos[0])
+	if err != nil {
+		return err
+	}
+	return printJSON(stdout, f.Normalized())
+}
+
+func loadRules(path string) (*autoheal.File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := autoheal.ParseFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// runRulesImport turns a site's siteConfig.autoHealRules into a rules file.
+func runRulesImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("rules import", stderr)
+	file := fs.String("file", "", "config/web or site JSON, or a bare autoHealRules object")
+	site := fs.String("site", "", "resource id of the site (or slot) to read from Resource Manager")
+	name := fs.String("name", "", "name of the imported rule (default: the site or file name)")
+	armURL := fs.String("arm-url", "https://management.azure.com", "Azure Resource Manager endpoint")
+	armAuth := fs.Bool("arm-auth", true, "authenticate to ARM with azidentity's default credential")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*file == "") == (*site == "") {
+		return fmt.Errorf("%w: rules import needs exactly one of --file or --site", errUsage)
+	}
+	var data []byte
+	var err error
+	var sites []string
+	if *file != "" {
+		data, err = os.ReadFile(*file)
+		if *name == "" {
+			*name = strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
+		}
+	} else {
+		rd := &autoheal.SiteConfigReader{BaseURL: *armURL}
+		if *armAuth {
+			cred, cerr := azidentity.NewDefaultAzureCredential(nil)
+			if cerr != nil {
+				return fmt.Errorf("ARM credential: %w", cerr)
+			}
+			rd.Credential = cred
+		}
+		data, err = rd.Read(ctx, *site)
+		sites = []string{*site}
+		if *name == "" {
+			*name = "autoheal-" + (*site)[strings.LastIndex(*site, "/")+1:]
+		}
+	}
+	if err != nil {
+		return err
+	}
+	r, err := autoheal.Import(*name, data)
+	if err != nil {
+		return err
+	}
+	r.Sites = sites
+	f := &autoheal.File{Rules: []autoheal.Rule{*r}}
+	if r.Action.Note != "" {
+		fmt.Fprintln(stderr, "note:", r.Action.Note)
+	}
+	if !r.IsEnabled() {
+		fmt.Fprintln(stderr, "note: the site has autoHealEnabled=false; the rule is imported disabled")
+	}
+	return printJSON(stdout, f.Normalized())
+}
+
+// errNoRuleSites is returned when serve gets rules without sites to watch.
+var errNoRuleSites = errors.New("every rule used by serve must list the sites it watches")

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
+	"github.com/dumpflow/dumpflow/pkg/layout"
+	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/test/kudusim/sim"
+)
+
+const autoHealRules = `{"triggers":{"privateBytesInKB":3000000,
+  "statusCodesRange":[{"statusCodes":"500-599","path":"","count":50,"timeInterval":"00:05:00"}]},
+  "actions":{"actionType":"Recycle","minProcessExecutionTime":"00:10:00"}}`
+
+func writeFile(t *testing.T, name, data string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRulesCheck(t *testing.T) {
+	good := writeFile(t, "rules.json", `{"rules":[{"name":"leak","sites":["/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a"],
+		"triggers":{"privateBytesInKB":1000,"requests":{"count":10,"timeInterval":"0.00:01:00"}},"action":{"kind":"collect","dump_type":"full"}}]}`)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"rules", "check", good}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Rules []struct {
+			Triggers struct {
+				Requests struct{ TimeInterval string } `json:"requests"`
+			} `json:"triggers"`
+			Limits struct{ Cooldown string } `json:"limits"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Rules[0].Triggers.Requests.TimeInterval != "00:01:00" || f.Rules[0].Limits.Cooldown != "00:10:00" {
+		t.Fatalf("not normalized: %s", out.String())
+	}
+	bad := writeFile(t, "bad.json", `{"rules":[{"name":"x","triggers":{"statusCodes":[{"status":999,"count":1,"timeInterval":"00:01:00"}]},"action":{"kind":"log"}}]}`)
+	err := run(context.Background(), []string{"rules", "check", bad}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "triggers.statusCodes[0].status") || !strings.Contains(err.Error(), "999") {
+		t.Fatalf("bad rules: %v, want an error naming the field and value", err)
+	}
+}
+
+func TestRulesImport(t *testing.T) {
+	var out bytes.Buffer
+	f := writeFile(t, "contoso.json", `{"properties":{"autoHealEnabled":true,"autoHealRules":`+autoHealRules+`}}`)
+	if err := run(context.Background(), []string{"rules", "import", "--file", f}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"name": "contoso"`) || !strings.Contains(out.String(), `"kind": "collect-kill"`) {
+		t.Fatalf("import --file: %s", out.String())
+	}
+	site := "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/contoso"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != site+"/config/web" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`{"name":"web","properties":{"alwaysOn":true,"autoHealEnabled":false,"autoHealRules":` + autoHealRules + `}}`))
+	}))
+	defer srv.Close()
+	out.Reset()
+	var errOut bytes.Buffer
+	if err := run(context.Background(), []string{"rules", "import", "--site", site, "--arm-url", srv.URL, "--arm-auth=false"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), site) || !strings.Contains(out.String(), `"enabled": false`) || !strings.Contains(errOut.String(), "autoHealEnabled=false") {
+		t.Fatalf("import --site: %s / %s", out.String(), errOut.String())
+	}
+	if err := run(context.Background(), []string{"rules", "import"}, &out, &out); !errors.Is(err, errUsage) {
+		t.Fatalf("import without source: %v", err)
+	}
+	bad := writeFile(t, "bad.json", `{"triggers":{"requests":{"count":5,"timeInterval":"PT5M"}},"actions":{"actionType":"Recycle"}}`)
+	if err := run(context.Background(), []string{"rules", "import", "--file", bad}, &out, &out); err == nil || !strings.Contains(err.Error(), "PT5M") {
+		t.Fatalf("impossible rule imported: %v", err)
+	}
+}
+
+// TestServeRulesCreateIncident runs ingest serve with a rules file against
+// the simulator: the leaking w3wp crosses the rule's threshold and ingest
+// writes one incident with one job for that instance and pid.
+func TestServeRulesCreateIncident(t *testing.T) {
+	srv, err := sim.New(sim.Config{Apps: 1, Instances: 1, Script: &sim.Script{PrivateBytes: func(string, string, time.Duration) int64 { return 5 << 30 }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	info := srv.Info()
+	app := info.Apps[0]
+	sub := strings.Split(app.ResourceID, "/")[2]
+	dir := t.TempDir()
+	config := writeFile(t, "policies.json", `{"allow":{"subscriptions":["`+sub+`"]},"policies":[]}`)
+	rules := writeFile(t, "rules.json", `{"rules":[{"name":"leak","sites":["`+app.ResourceID+`"],"triggers":{"privateBytesInKB":4194304},
+		"action":{"kind":"collect","dump_type":"full"}}]}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", config, "--rules", rules,
+			"--queue", backend.FileURL(filepath.Join(dir, "q")), "--blob", backend.FileURL(filepath.Join(dir, "b")),
+			"--webhook-token", "0123456789abcdef0123", "--arm-url", info.ARMURL, "--arm-auth=false",
+			"--scm-url-template", info.SCMURLTemplate, "--rules-memory-poll", "50ms", "--rules-evaluate", "50ms", "--log-level", "error"},
+			&bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	var manifests []string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && len(manifests) == 0 {
+		time.Sleep(100 * time.Millisecond)
+		b, err := fileblob.Open(filepath.Join(dir, "b"))
+		if err != nil {
+			continue
+		}
+		list, _ := b.List(context.Background(), "incidents/")
+		for _, a := range list {
+			if strings.HasSuffix(a.Key, "/manifest.json") {
+				manifests = append(manifests, a.Key)
+			}
+		}
+		if len(manifests) > 0 {
+			rd, _, err := b.NewReader(context.Background(), manifests[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m messages.Manifest
+			if err := json.NewDecoder(rd).Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+			rd.Close()
+			if m.Trigger.Kind != "rule" || m.Trigger.Rule != "leak" || len(m.Jobs) != 1 || len(m.Selector.PIDs) != 1 ||
+				layout.ManifestKey(m.IncidentID) != manifests[0] {
+				t.Fatalf("manifest %+v", m)
+			}
+		}
+		b.Close()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if len(manifests) != 1 {
+		t.Fatalf("%d incidents, want 1", len(manifests))
+	}
+}
