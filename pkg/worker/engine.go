@@ -249,7 +249,6 @@ func (e *Engine) publish(ctx context.Context, incident string, p messages.Payloa
 		return nil
 	}
 	env := messages.New(incident, p, e.cfg.Now())
-	env.ID = queueID(env.ID) // a dump key can exceed the 128-byte id limit
 	_, err := retry(ctx, RetryPolicy{MaxAttempts: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, MaxElapsed: 30 * time.Second, Jitter: 0.5},
 		func(int) error { return e.pub.Publish(ctx, env) }, nil)
 	return err

@@ -2,11 +2,8 @@ package worker
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/queue"
@@ -63,18 +60,7 @@ func (p QueuePublisher) Publish(ctx context.Context, env messages.Envelope) erro
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", env.Type, err)
 	}
-	return p.Queue.Send(ctx, queue.Message{ID: queueID(env.ID), Body: body,
+	return p.Queue.Send(ctx, queue.Message{ID: env.ID, Body: body,
 		Properties: map[string]string{"type": env.Type, "version": fmt.Sprint(env.Version)}})
 }
 
-// queueID fits a deterministic envelope id into the queue's id limit: an id
-// longer than queue.MaxIDLength (a dump key with a 64-character instance id
-// can be) is replaced by its prefix and a SHA-256, still deterministic.
-func queueID(id string) string {
-	if len(id) <= queue.MaxIDLength {
-		return id
-	}
-	sum := sha256.Sum256([]byte(id))
-	prefix, _, _ := strings.Cut(id, ":")
-	return prefix + ":sha256:" + hex.EncodeToString(sum[:])
-}

@@ -96,16 +96,6 @@ func newVerifierWith(b []byte) *verifier {
 	return v
 }
 
-func TestQueueIDFitsLimit(t *testing.T) {
-	long := "dump:" + strings.Repeat("k", 300)
-	id := queueID(long)
-	if len(id) > queue.MaxIDLength || id != queueID(long) || !strings.HasPrefix(id, "dump:") {
-		t.Errorf("queueID = %q", id)
-	}
-	if queueID("job:x") != "job:x" {
-		t.Error("short id changed")
-	}
-}
 
 func TestConfigValidation(t *testing.T) {
 	for _, c := range []Config{
