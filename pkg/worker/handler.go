@@ -63,4 +63,3 @@ func (p QueuePublisher) Publish(ctx context.Context, env messages.Envelope) erro
 	return p.Queue.Send(ctx, queue.Message{ID: env.ID, Body: body,
 		Properties: map[string]string{"type": env.Type, "version": fmt.Sprint(env.Version)}})
 }
-

@@ -96,7 +96,6 @@ func newVerifierWith(b []byte) *verifier {
 	return v
 }
 
-
 func TestConfigValidation(t *testing.T) {
 	for _, c := range []Config{
 		{DefaultStrategy: "copy"},
