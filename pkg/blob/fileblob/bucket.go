@@ -39,6 +39,8 @@ type Options struct {
 type Bucket struct {
 	dir  string
 	root *os.Root
+	tmp  *os.File // DIR/.dumpflow/tmp, for *at system calls
+	gs   *groupSync
 	now  func() time.Time
 }
 
@@ -69,7 +71,15 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 			return nil, fmt.Errorf("fileblob: creating %s: %w", d, err)
 		}
 	}
-	b := &Bucket{dir: abs, root: root, now: time.Now}
+	tmp, err := root.Open(tmpDir)
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("fileblob: opening %s: %w", tmpDir, err)
+	}
+	b := &Bucket{dir: abs, root: root, tmp: tmp, now: time.Now}
+	b.gs = newGroupSync(func() error {
+		return b.inTmp(func(fd int) error { return syncFS(fd) })
+	})
 	if opts != nil && opts.Now != nil {
 		b.now = opts.Now
 	}
@@ -104,9 +114,27 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 // Dir is the bucket's absolute directory.
 func (b *Bucket) Dir() string { return b.dir }
 
-// Close releases the bucket's directory handle. Open writers and readers
-// stay usable until closed.
-func (b *Bucket) Close() error { return b.root.Close() }
+// Close releases the bucket's directory handles. Open readers stay usable
+// until closed; writers not yet closed fail to commit.
+func (b *Bucket) Close() error {
+	err := b.tmp.Close()
+	return errors.Join(err, b.root.Close())
+}
+
+// inTmp calls fn with the file descriptor of DIR/.dumpflow/tmp, which
+// stays open (its number cannot be reused) until fn returns. It fails once
+// the bucket is closed.
+func (b *Bucket) inTmp(fn func(fd int) error) error {
+	rc, err := b.tmp.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
 
 // name maps a validated key to its root-relative file name.
 func name(key string) string { return filepath.FromSlash(key) }

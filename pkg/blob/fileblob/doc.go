@@ -27,14 +27,36 @@
 // # Commit
 //
 // A Writer streams into a temporary file under DIR/.dumpflow/tmp (same file
-// system, so no copy on commit). Close appends the trailer, fsyncs the file,
-// then makes it visible in one step: link(2) to the final name for
-// create-if-absent, which fails if the name exists, so exactly one of any
-// number of racing writers — in any process — wins, and the loser's file is
-// discarded; rename(2) for Overwrite, which replaces the old blob atomically.
-// The parent directory is fsynced after. Readers and List never look inside
-// DIR/.dumpflow, so no partial blob is ever visible. Temporary files left
-// by a crashed writer are removed by Open once a day old.
+// system, so no copy on commit). Close appends the trailer and closes the
+// file, then commits in three steps:
+//
+//  1. A sync of the file system (syncfs(2)) makes the content durable
+//     before it has a name: after a crash, a blob's name never points at
+//     missing or partial content.
+//  2. The file is renamed to the key's name in one step: renameat2(2) with
+//     RENAME_NOREPLACE for create-if-absent, which fails if the name exists,
+//     so exactly one of any number of racing writers — in any process —
+//     wins and the loser's file is discarded (where the file system lacks
+//     RENAME_NOREPLACE, link(2), which fails the same way, then unlink of
+//     the temporary name); plain rename(2) for Overwrite, which replaces the
+//     old blob atomically. Missing parent directories are created first.
+//  3. A second sync makes the new name, and any directory created for it,
+//     durable; only then does Close return nil.
+//
+// The syncs are group commits: concurrent Closes share them (see
+// groupSync), so a burst of N small commits costs about two syncs, not 2N
+// fsyncs plus directory fsyncs. Linux's syncfs writes back all dirty data
+// and metadata of the file system holding DIR and flushes the device cache
+// before returning; since Linux 5.8 it reports writeback errors, which
+// fail the commit. It also writes back other dirty files of that file
+// system (a dump being streamed into the same bucket, for instance), which
+// costs time, never correctness. On systems other than Linux the fallback
+// is sync(2), whose completion POSIX does not promise: the durability
+// contract above holds on Linux only.
+//
+// Readers and List never look inside DIR/.dumpflow, so no partial blob is
+// ever visible. Temporary files left by a crashed writer are removed by
+// Open once a day old.
 //
 // All paths are resolved through an os.Root, so neither a key nor a symbolic
 // link planted in DIR can reach a file outside it.

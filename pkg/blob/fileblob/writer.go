@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/dumpflow/dumpflow/pkg/blob"
 )
 
@@ -40,8 +42,16 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	}
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := tmpDir + "/" + hex.EncodeToString(rnd[:]) + ".tmp"
-	f, err := b.root.OpenFile(name(tmp), os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
+	tmp := hex.EncodeToString(rnd[:]) + ".tmp"
+	var f *os.File
+	err := b.inTmp(func(dfd int) error {
+		fd, err := unix.Openat(dfd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, filePerm)
+		if err != nil {
+			return err
+		}
+		f = os.NewFile(uintptr(fd), b.dir+"/"+tmpDir+"/"+tmp)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("fileblob: creating temporary file for %q: %w", key, err)
 	}
@@ -72,7 +82,7 @@ type writer struct {
 	b     *Bucket
 	ctx   context.Context
 	key   string
-	tmp   string // root-relative temporary file name
+	tmp   string // temporary file name in DIR/.dumpflow/tmp
 	size  int64  // expected size, or 0
 	over  bool
 	attrs storedAttrs
@@ -155,7 +165,7 @@ func (w *writer) abortLocked(why error) {
 	}
 	w.f.Close()
 	w.f = nil
-	_ = w.b.root.Remove(name(w.tmp))
+	_ = w.b.inTmp(func(dfd int) error { return unix.Unlinkat(dfd, w.tmp, 0) })
 	w.err = why
 }
 
@@ -173,37 +183,77 @@ func (w *writer) commitLocked() error {
 	if _, err := w.f.Write(trailer); err != nil {
 		return fmt.Errorf("fileblob: writing %q: %w", w.key, err)
 	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("fileblob: syncing %q: %w", w.key, err)
-	}
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("fileblob: closing %q: %w", w.key, err)
 	}
-	dir := path.Dir(w.key)
-	if err := w.b.root.MkdirAll(name(dir), dirPerm); err != nil {
-		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%w: %q: a blob exists under one of its parent prefixes", blob.ErrInvalidKey, w.key)
+	// The content must be durable before its name is: a shared sync.
+	if err := w.b.gs.wait(); err != nil {
+		return fmt.Errorf("fileblob: %q: %w", w.key, err)
+	}
+	d, err := w.b.openDir(w.key)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	base := path.Base(w.key)
+	err = w.b.inTmp(func(tfd int) error {
+		dfd := int(d.Fd())
+		if w.over {
+			return unix.Renameat(tfd, w.tmp, dfd, base)
 		}
-		return fmt.Errorf("fileblob: creating directory for %q: %w", w.key, err)
-	}
-	if w.over {
-		err = w.b.root.Rename(name(w.tmp), name(w.key))
-	} else {
-		err = w.b.root.Link(name(w.tmp), name(w.key))
-	}
+		err := renameNoReplace(tfd, w.tmp, dfd, base)
+		if !errNoRenameat2(err) {
+			return err
+		}
+		// link(2) fails if the name exists, as RENAME_NOREPLACE does.
+		if err := unix.Linkat(tfd, w.tmp, dfd, base, 0); err != nil {
+			return err
+		}
+		_ = unix.Unlinkat(tfd, w.tmp, 0)
+		return nil
+	})
 	if err != nil {
 		return w.commitErr(err)
 	}
 	w.f = nil
 	w.err = errWriterDone
-	if !w.over {
-		_ = w.b.root.Remove(name(w.tmp))
+	// The new name (and any directory created for it) must be durable
+	// before Close reports success: a second shared sync.
+	if err := w.b.gs.wait(); err != nil {
+		return fmt.Errorf("fileblob: %q committed, durability unknown: %w", w.key, err)
 	}
-	return w.b.syncDir(dir)
+	return nil
+}
+
+// openDir opens the directory that holds key's file, creating it (and its
+// parents) if needed.
+func (b *Bucket) openDir(key string) (*os.File, error) {
+	dir := name(path.Dir(key))
+	d, err := b.root.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Usually only the last directory is new (incidents/{id}/).
+		err = b.root.Mkdir(dir, dirPerm)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = b.root.MkdirAll(dir, dirPerm)
+		}
+		if err == nil || errors.Is(err, fs.ErrExist) {
+			d, err = b.root.Open(dir)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("%w: %q: a blob exists under one of its parent prefixes", blob.ErrInvalidKey, key)
+		}
+		return nil, fmt.Errorf("fileblob: creating directory for %q: %w", key, err)
+	}
+	return d, nil
 }
 
 // commitErr explains a failed link or rename onto the key's name.
 func (w *writer) commitErr(err error) error {
+	if errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%w: %q: a blob exists under one of its parent prefixes", blob.ErrInvalidKey, w.key)
+	}
 	if fi, serr := w.b.root.Lstat(name(w.key)); serr == nil && fi.IsDir() {
 		return fmt.Errorf("%w: %q is a prefix of other blobs' keys", blob.ErrInvalidKey, w.key)
 	}
