@@ -20,12 +20,15 @@ import (
 
 // Sizing the manifests must honour (docs/operations.md, "Sizing").
 // workerBaseline is the worker's memory without upload buffers (Go
-// runtime, SDK clients, HTTP and hashing buffers): ASSUMED 64 MiB until the
-// worker benchmark confirms it. Each dump in flight adds one blob writer's
-// buffers, (Concurrency+1) × BlockSize of pkg/blob/azureblob.
+// runtime, SDK clients, HTTP and hashing buffers): 64 MiB, a conservative
+// margin over the 16.5 MiB peak RSS the worker benchmark measured with the
+// local blob backend (docs/benchmarks.md), to be confirmed against Azure.
+// Each dump in flight adds one Azure blob writer: its buffer bound
+// (Concurrency+1) × BlockSize of pkg/blob/azureblob plus 8 MiB of
+// overhead (46.1 MiB peak heap measured against the 40 MiB bound).
 const (
 	workerBaseline     = 64 << 20
-	uploadBuffers      = (azureblob.DefaultConcurrency + 1) * azureblob.DefaultBlockSize
+	uploadBuffers      = (azureblob.DefaultConcurrency+1)*azureblob.DefaultBlockSize + 8<<20
 	defaultConcurrency = 4 // cmd/worker serve --concurrency default
 	firstByteLimitSecs = 230
 )

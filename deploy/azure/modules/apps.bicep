@@ -193,9 +193,9 @@ module workerApp 'container-app.bicep' = {
         value: identities.worker.clientId
       }
       {
-        // Peak ~224 MiB: baseline (ASSUMED <= 64 MiB, to be confirmed by the
-        // worker benchmark) + 4 dumps x 40 MiB upload buffers; the smallest
-        // Consumption size (0.25 CPU / 0.5 GiB) holds it.
+        // Peak ~256 MiB: baseline 64 MiB (margin over the measured 16.5 MiB
+        // RSS) + 4 dumps x 48 MiB upload buffers (docs/operations.md,
+        // Sizing); the smallest Consumption size (0.25 CPU / 0.5 GiB) holds it.
         name: 'GOMEMLIMIT'
         value: '400MiB'
       }
