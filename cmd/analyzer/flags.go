@@ -5,7 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
+
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
 // newFlags returns a flag set that reports errors instead of exiting.
@@ -33,19 +34,8 @@ func parse(fs *flag.FlagSet, args []string, env func(string) string) ([]string, 
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		name := "DUMPFLOW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := env(name); !set[f.Name] && v != "" {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
-			}
-		}
-	})
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", errUsage, errors.Join(errs...))
+	if err := service.FillFromEnv(fs, env); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return pos, nil
 }

@@ -51,6 +51,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := service.FillFromEnv(fs, os.Getenv); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
 	log, err := service.NewLogger(stderr, *logLevel)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
