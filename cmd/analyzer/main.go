@@ -16,71 +16,27 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"sort"
 
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
-var commands = map[string]command{
-	"analyze":       {"analyze one dump (a file or a blob) and print the analysis", runAnalyze},
-	"serve":         {"consume DumpCaptured and JobCompleted and write reports", runServe},
-	"render-sample": {"write the sample incident report to --out DIR (previews, screenshots)", runRenderSample},
+var commands = map[string]service.Command{
+	"analyze":       {Summary: "analyze one dump (a file or a blob) and print the analysis", Run: runAnalyze},
+	"serve":         {Summary: "consume DumpCaptured and JobCompleted and write reports", Run: runServe},
+	"render-sample": {Summary: "write the sample incident report to --out DIR (previews, screenshots)", Run: runRenderSample},
 }
 
 // errUsage marks a usage error (exit status 2).
-var errUsage = errors.New("usage")
+var errUsage = service.ErrUsage
 
-func main() {
-	ctx, stop := service.SignalContext(context.Background())
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "analyzer:", err)
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
+// cli is the binary's subcommand table.
+var cli = &service.CLI{Name: "analyzer", Commands: commands,
+	Footer: "serve's flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB)."}
 
+func main() { cli.Main() }
+
+// run runs one subcommand (tests call it in-process).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: a subcommand is required", errUsage)
-		}
-		return nil
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		usage(stderr)
-		return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
-	}
-	return c.run(ctx, args[1:], stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: analyzer <subcommand> [flags]")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintln(w, "serve's flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB).")
+	return cli.Run(ctx, args, stdout, stderr)
 }

@@ -16,71 +16,32 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"sort"
 	"strings"
 
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
 // command is one subcommand.
-type command struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-}
-
 // commands is the subcommand table; add new ones (e.g. "rules") here.
-var commands = map[string]command{
-	"parse": {"print the normalized alert of a webhook payload as JSON", runParse},
-	"plan":  {"print what the capture policies would do with an alert", runPlan},
-	"serve": {"run the ingest HTTP service, the scheduled sweeps and the auto-heal rules", runServe},
-	"rules": {"check a rules file, or import a site's auto-heal rules", runRules},
+var commands = map[string]service.Command{
+	"parse": {Summary: "print the normalized alert of a webhook payload as JSON", Run: runParse},
+	"plan":  {Summary: "print what the capture policies would do with an alert", Run: runPlan},
+	"serve": {Summary: "run the ingest HTTP service, the scheduled sweeps and the auto-heal rules", Run: runServe},
+	"rules": {Summary: "check a rules file, or import a site's auto-heal rules", Run: runRules},
 }
 
 // errUsage marks a usage error (exit status 2).
-var errUsage = errors.New("usage")
+var errUsage = service.ErrUsage
 
-func main() {
-	ctx, stop := service.SignalContext(context.Background())
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "ingest:", err)
-		}
-		if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
+// cli is the binary's subcommand table.
+var cli = &service.CLI{Name: "ingest", Commands: commands,
+	Footer: "serve's flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_CONFIG)."}
 
+func main() { cli.Main() }
+
+// run runs one subcommand (tests call it in-process).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stderr)
-		if len(args) == 0 {
-			return fmt.Errorf("%w: a subcommand is required", errUsage)
-		}
-		return nil
-	}
-	c, ok := commands[args[0]]
-	if !ok {
-		usage(stderr)
-		return fmt.Errorf("%w: unknown subcommand %q", errUsage, args[0])
-	}
-	return c.run(ctx, args[1:], stdout, stderr)
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: ingest <subcommand> [flags] [args]")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
-	}
+	return cli.Run(ctx, args, stdout, stderr)
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
