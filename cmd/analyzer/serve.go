@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/dumpflow/dumpflow/pkg/analyzer"
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/queue"
@@ -56,23 +54,10 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	stop := context.AfterFunc(ctx, health.Drain)
 	defer stop()
 
-	var g errgroup.Group
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	g.Go(func() error {
-		defer cancelRun()
-		return cons.Run(runCtx)
-	})
-	if *listen != "" {
-		mux := http.NewServeMux()
-		health.Register(mux)
-		g.Go(func() error {
-			defer cancelRun() // a server that cannot listen stops the analyzer
-			return service.Serve(runCtx, log, *listen, mux, 5*time.Second, nil)
-		})
-	}
+	mux := http.NewServeMux()
+	health.Register(mux)
 	log.Info("analyzer serving", "queue", *queueURL, "listen", *listen, "concurrency", *concurrency)
-	err = g.Wait()
+	err = service.RunWithHTTP(ctx, log, *listen, mux, cons.Run)
 	log.Info("analyzer stopped")
 	return err
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/queue"
@@ -77,24 +76,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	stop := context.AfterFunc(ctx, func() { e.Stop(); health.Drain() })
 	defer stop()
 
-	var g errgroup.Group
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
-	g.Go(func() error {
-		defer cancelRun()
-		return cons.Run(runCtx)
-	})
-	if *listen != "" {
-		mux := http.NewServeMux()
-		health.Register(mux)
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-		g.Go(func() error {
-			defer cancelRun() // a server that cannot listen stops the worker
-			return service.Serve(runCtx, log, *listen, mux, 5*time.Second, nil)
-		})
-	}
+	mux := http.NewServeMux()
+	health.Register(mux)
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	log.Info("worker serving", "queue", *queueURL, "listen", *listen, "jobs", *jobs, "concurrency", ef.concurrency)
-	err = g.Wait()
+	err = service.RunWithHTTP(ctx, log, *listen, mux, cons.Run)
 	log.Info("worker stopped")
 	return err
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Check is a readiness probe: nil when the dependency is usable.
@@ -119,4 +121,25 @@ func Serve(ctx context.Context, log *slog.Logger, addr string, handler http.Hand
 		return fmt.Errorf("service: serve: %w", err)
 	}
 	return nil
+}
+
+// RunWithHTTP runs work and, when listen is not empty, an HTTP server for
+// handler on listen, until work returns or ctx ends. Each stops the other:
+// a server that cannot listen stops the work, and the server shuts down
+// (5 s grace) when the work is over. It returns the first error.
+func RunWithHTTP(ctx context.Context, log *slog.Logger, listen string, handler http.Handler, work func(ctx context.Context) error) error {
+	var g errgroup.Group
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g.Go(func() error {
+		defer cancel()
+		return work(runCtx)
+	})
+	if listen != "" {
+		g.Go(func() error {
+			defer cancel()
+			return Serve(runCtx, log, listen, handler, 5*time.Second, nil)
+		})
+	}
+	return g.Wait()
 }
