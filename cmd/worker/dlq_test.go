@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+)
+
+func TestDLQListAndResubmit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "q")
+	ctx := context.Background()
+	q, err := filequeue.Open(dir, "captures", filequeue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Send(ctx, queue.Message{ID: "job:x", Body: []byte(`{"type":"capture_job"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	got, err := q.Receive(rctx, 1)
+	cancel()
+	if err != nil || len(got) != 1 {
+		t.Fatalf("receive: %v %v", got, err)
+	}
+	if err := q.DeadLetter(ctx, got[0], "HandlerPermanentError", "app outside the allowlist"); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+
+	url := backend.FileURL(dir)
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"dlq", "list", "--queue", url}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var v deadLetterView
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if v.ID != "job:x" || v.Reason != "HandlerPermanentError" || v.Description != "app outside the allowlist" || string(v.Body) != `{"type":"capture_job"}` {
+		t.Fatalf("listed %+v", v)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"dlq", "resubmit", "--queue", url, "job:x"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	q, err = filequeue.Open(dir, "captures", filequeue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	rctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	again, err := q.Receive(rctx, 1)
+	if err != nil || len(again) != 1 || again[0].ID != "job:x" || again[0].DeliveryCount != 1 {
+		t.Fatalf("after resubmit: %+v %v", again, err)
+	}
+	if err := run(ctx, []string{"dlq", "resubmit", "--queue", url, "job:nope"}, &out, &errOut); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("resubmit of an unknown id: %v", err)
+	}
+	if err := run(ctx, []string{"dlq", "resubmit", "--queue", url}, &out, &errOut); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "ids") {
+		t.Fatalf("resubmit without ids: %v", err)
+	}
+}
