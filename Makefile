@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 .PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 build: ## build the three binaries into bin/
 	$(GO) build -o bin/ ./cmd/...
@@ -26,13 +26,14 @@ check: vet fmt test ## vet + gofmt + race tests
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10x $$pkg; \
 	  done; done
 
-bench: ## benchmarks: go test -bench, then the test/bench programs
+bench: ## benchmarks: go test -bench, then the test/bench programs (see docs/benchmarks.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	$(GO) run ./test/bench/worker stream
 	$(GO) run ./test/bench/worker fanout
+	$(GO) run ./test/bench/ingest --alerts 6000 --concurrency 64
 
 demo: ## run the whole pipeline locally (the README's first command)
 	$(GO) run ./test/demo
@@ -43,8 +44,16 @@ e2e: ## end-to-end tests of the three binaries as processes
 chaos: ## the full chaos run (1,000 targets with faults and SIGKILLs)
 	$(GO) run ./test/chaos --targets 1000
 
-images: ## container images (needs a Docker engine)
-	docker build -f deploy/docker/Dockerfile --build-arg VERSION=$$(git describe --always --dirty) -t dumpflow:dev .
+REGISTRY ?= dumpflow
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+images: ## container images, one per binary (needs a Docker engine with BuildKit)
+	@set -e; for svc in ingest worker analyzer; do \
+	  docker build -f deploy/docker/Dockerfile --target $$svc \
+	    --build-arg VERSION=$(VERSION) --build-arg REVISION=$$(git rev-parse HEAD) \
+	    --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) \
+	    -t $(REGISTRY)/dumpflow-$$svc:$(VERSION) . ; \
+	done
 
 azurite: ## install the pinned Azurite used by the blob tests
 	bash .ci/azurite.sh install
