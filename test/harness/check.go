@@ -101,6 +101,7 @@ func (s *Summary) Problems() []string {
 	add(s.Duplicates, "duplicate dump(s)", nil)
 	add(s.DuplicateRequests, "duplicate dump request(s)", s.DuplicateDetail)
 	add(s.Corrupt, "corrupt or missing dump(s)", s.CorruptDetail)
+	add(s.LeftInQueues, "message(s) left in the queues", nil)
 	return p
 }
 

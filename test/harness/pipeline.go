@@ -266,3 +266,37 @@ func (p *Pipeline) OpenBucket(ctx context.Context) (blob.Bucket, error) {
 func (p *Pipeline) OpenQueue(ctx context.Context, name string) (queue.Queue, error) {
 	return backend.OpenQueue(ctx, p.QueueURL, name)
 }
+
+// QueueFiles are the embedded queue's files (filequeue: DIR/NAME.queue).
+func (p *Pipeline) QueueFiles() []string {
+	dir := filepath.Join(p.cfg.Dir, "queue")
+	return []string{filepath.Join(dir, backend.CapturesQueue+".queue"), filepath.Join(dir, backend.AnalysisQueue+".queue")}
+}
+
+// WaitQuiet waits until none of files has been modified for quiet, or ctx
+// ends. The embedded queue writes its file on every send, receive, renewal
+// and settlement and never while idle, so a queue file quiet for longer
+// than the lock duration has no message in flight and none due.
+func WaitQuiet(ctx context.Context, files []string, quiet time.Duration) error {
+	for {
+		var latest time.Time
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil {
+				return fmt.Errorf("harness: %w", err)
+			}
+			if st.ModTime().After(latest) {
+				latest = st.ModTime()
+			}
+		}
+		wait := quiet - time.Since(latest)
+		if wait <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("harness: queues still busy: %w", ctx.Err())
+		case <-time.After(min(wait, time.Second)):
+		}
+	}
+}
