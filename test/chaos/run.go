@@ -94,7 +94,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (*result, er
 	p, err := harness.StartPipeline(ctx, harness.Config{
 		Bins: bins, Dir: dir, ARMURL: info.ARMURL, SCMURLTemplate: info.SCMURLTemplate, Token: token, Policy: pol,
 		QueueQuery: fmt.Sprintf("lock=%s&poll=50ms", queueLock), Workers: o.workers, Analyzers: o.analyzers, NoSchedules: true,
-		WorkerArgs:   []string{"--jobs", "6", "--concurrency", "8", "--max-attempts", "6"},
+		WorkerArgs:   []string{"--jobs", "6", "--concurrency", "8"},
 		AnalyzerArgs: []string{"--concurrency", "4"},
 	})
 	if err != nil {
