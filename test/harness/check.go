@@ -311,7 +311,15 @@ func (s *Summary) countDuplicateRequests(truth Truth, manifests []*messages.Mani
 		if owner == "" {
 			continue
 		}
-		if t, ok := commit[owner+"|"+r.App+"|"+r.Instance+"|"+strconv.Itoa(r.PID)]; ok && t.Before(r.Start) {
+		t, ok := commit[owner+"|"+r.App+"|"+r.Instance+"|"+strconv.Itoa(r.PID)]
+		if r.Instance == "" { // no affinity cookie: any instance's dump of that pid
+			for _, d := range dumps {
+				if d.incident == owner && d.app == r.App && d.pid == r.PID && (!ok || d.commit.Before(t)) {
+					t, ok = d.commit, true
+				}
+			}
+		}
+		if ok && t.Before(r.Start) {
 			s.DuplicateRequests++
 			s.DuplicateDetail = append(s.DuplicateDetail, fmt.Sprintf("%s/%s pid %d requested at %s, committed at %s",
 				r.App, r.Instance, r.PID, r.Start.Format("15:04:05.000"), t.Format("15:04:05.000")))
