@@ -60,9 +60,17 @@ type result struct {
 	// load generator together) per alert: a figure that holds on a busy
 	// machine, where wall-clock rates do not.
 	CPUMSPerAlert float64 `json:"cpu_ms_per_alert"`
-	Limits        bool    `json:"limits"`
-	Blob          string  `json:"blob"`
-	Queue         string  `json:"queue"`
+	// CPUCeilingPerS is GOMAXPROCS seconds of CPU divided by the CPU per
+	// alert: the rate the process could reach if it had every core to
+	// itself and nothing waited on the disk.
+	CPUCeilingPerS float64 `json:"cpu_ceiling_per_s"`
+	// Load1 is the machine's one-minute load average when the run began
+	// (from /proc/loadavg; 0 where unavailable): other processes' demand
+	// for the same cores.
+	Load1  float64 `json:"load1"`
+	Limits bool    `json:"limits"`
+	Blob   string  `json:"blob"`
+	Queue  string  `json:"queue"`
 }
 
 func main() {
@@ -168,6 +176,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	load1 := loadAverage()
 	cpu0 := cpuTime()
 	start := time.Now()
 	for range *conc {
@@ -209,9 +218,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	r := result{Alerts: *n, Accepted: accepted.Load(), Duplicates: dups.Load(), Failed: failed.Load(), Enqueued: enq,
 		Concurrency: *conc, GOMAXPROCS: runtime.GOMAXPROCS(0), WallS: wall.Seconds(),
 		AcceptedPerS: float64(accepted.Load()+dups.Load()) / wall.Seconds(),
-		P50MS:        ms(lat[len(lat)/2]), P99MS: ms(lat[len(lat)*99/100]), MaxMS: ms(lat[len(lat)-1]), Limits: *limits, Blob: blobKind, Queue: queueKind, CPUMSPerAlert: ms(cpu) / float64(*n)}
-	fmt.Fprintf(stdout, "%d alerts (%d new, %d duplicates, %d failed) in %.2fs: %.0f accepted/s, p50 %.2f ms, p99 %.2f ms; %d jobs enqueued; %.3f ms CPU per alert\n",
-		r.Alerts, r.Accepted, r.Duplicates, r.Failed, r.WallS, r.AcceptedPerS, r.P50MS, r.P99MS, r.Enqueued, r.CPUMSPerAlert)
+		P50MS:        ms(lat[len(lat)/2]), P99MS: ms(lat[len(lat)*99/100]), MaxMS: ms(lat[len(lat)-1]), Limits: *limits, Blob: blobKind, Queue: queueKind, CPUMSPerAlert: ms(cpu) / float64(*n), Load1: load1}
+	if r.CPUMSPerAlert > 0 {
+		r.CPUCeilingPerS = float64(r.GOMAXPROCS) * 1000 / r.CPUMSPerAlert
+	}
+	fmt.Fprintf(stdout, "%d alerts (%d new, %d duplicates, %d failed) in %.2fs: %.0f accepted/s, p50 %.2f ms, p99 %.2f ms; %d jobs enqueued; %.3f ms CPU per alert (CPU ceiling %.0f/s on %d cores); load average %.2f\n",
+		r.Alerts, r.Accepted, r.Duplicates, r.Failed, r.WallS, r.AcceptedPerS, r.P50MS, r.P99MS, r.Enqueued, r.CPUMSPerAlert, r.CPUCeilingPerS, r.GOMAXPROCS, r.Load1)
 	out, _ := json.Marshal(r)
 	fmt.Fprintln(stdout, string(out))
 	if r.Failed > 0 {
@@ -262,6 +274,20 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAverage is the one-minute load average, or 0 where /proc/loadavg
+// is unavailable.
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	if _, err := fmt.Sscan(string(data), &l); err != nil {
+		return 0
+	}
+	return l
 }
 
 // countReady drains the queue without settling, to count what was
