@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -267,17 +268,27 @@ func (s *Summary) checkJob(ctx context.Context, b blob.Bucket, truth Truth, m *m
 	return nil
 }
 
-// reasonClass shortens a failure reason to its kind, for counting.
+// reasonClass shortens a failure reason to its kind, for counting: URLs,
+// pids and instance ids are masked.
 func reasonClass(r string) string {
 	r = strings.TrimSpace(r)
 	if i := strings.Index(r, ": "); i > 0 && strings.HasPrefix(r, "dump failed after") {
 		r = r[i+2:]
 	}
-	if len(r) > 120 {
-		r = r[:120] + "…"
+	r = reURL.ReplaceAllString(r, "URL")
+	r = rePID.ReplaceAllString(r, "$1 N")
+	r = reInstance.ReplaceAllString(r, "ID")
+	if len(r) > 160 {
+		r = r[:160] + "…"
 	}
 	return r
 }
+
+var (
+	reURL      = regexp.MustCompile(`https?://[^ ]*[^ :]`)
+	rePID      = regexp.MustCompile(`\b(process|pid) [0-9]+`)
+	reInstance = regexp.MustCompile(`\b[0-9a-f]{12,64}…?`)
+)
 
 // countDuplicateRequests applies Check's rule for duplicate requests.
 func (s *Summary) countDuplicateRequests(truth Truth, manifests []*messages.Manifest, dumps []storedDump) {
