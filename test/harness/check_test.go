@@ -113,7 +113,7 @@ func TestCheck(t *testing.T) {
 func TestReasonClass(t *testing.T) {
 	for in, want := range map[string]string{
 		"dump failed after 4 attempt(s): gave up after 4 attempts: kudu: dump process 6300: GET http://127.0.0.1:46125/app47/api/processes/6300/dump?dumpType=0&format=raw: 429 Too Many Requests": "gave up after 4 attempts: kudu: dump process N: GET URL: 429 Too Many Requests",
-		"listing processes on instance 4c4b6f14c249…: the instance no longer exists": "listing processes on instance ID: the instance no longer exists",
+		"listing processes on instance 4c4b6f14c249…: the instance no longer exists":                                                                                                               "listing processes on instance ID: the instance no longer exists",
 	} {
 		if got := reasonClass(in); got != want {
 			t.Errorf("reasonClass(%q)\n= %q\nwant %q", in, got, want)
