@@ -16,7 +16,7 @@ func TestChaosSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the services as processes (about a minute)")
 	}
-	args := []string{"--targets", "40", "--instances", "4", "--apps-per-incident", "4", "--kill-every", "2s", "--timeout", "4m", "--seed", "7"}
+	args := []string{"--targets", "40", "--instances", "4", "--apps-per-incident", "4", "--kill-every", "2s", "--lock", "6s", "--timeout", "4m", "--seed", "7"}
 	if raceEnabled {
 		args = append(args, "--race")
 	}

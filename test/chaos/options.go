@@ -17,7 +17,7 @@ type options struct {
 	dumpSize                               int64
 	errorRate, throttleRate, resetRate     float64
 	scaleInRate                            float64
-	killEvery                              time.Duration
+	killEvery, lock                        time.Duration
 	timeout                                time.Duration
 	seed                                   uint64
 	dir                                    string
@@ -40,6 +40,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.Float64Var(&o.resetRate, "reset-rate", 0.05, "share of dump bodies cut by a TCP reset mid-stream")
 	fs.Float64Var(&o.scaleInRate, "scale-in-rate", 0.002, "per request, the chance that a random app loses an instance")
 	fs.DurationVar(&o.killEvery, "kill-every", 5*time.Second, "mean time between SIGKILLs of a worker or analyzer (0: none)")
+	fs.DurationVar(&o.lock, "lock", 10*time.Second, "queue lock duration: how long a message held by a killed process waits to be redelivered")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting for the pipeline after this long")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the simulator, its faults and the kills")
 	fs.StringVar(&o.dir, "dir", "", "data directory (default: a temporary one, removed after a clean run)")
@@ -60,6 +61,8 @@ func parseFlags(args []string) (*options, error) {
 	switch {
 	case o.targets < 1, o.instances < 1, o.instances > 50, o.workers < 1, o.analyzers < 1, o.perIncident < 1, o.perIncident > 100:
 		return nil, fmt.Errorf("--targets, --instances (≤ 50), --workers, --analyzers and --apps-per-incident (≤ 100) must be positive")
+	case o.lock < 2*time.Second:
+		return nil, fmt.Errorf("--lock must be at least 2s")
 	case o.dumpSize < 0:
 		return nil, fmt.Errorf("--dump-size must not be negative")
 	}

@@ -24,11 +24,6 @@ import (
 
 const token = "chaos-webhook-token-0123456789abcdef"
 
-// queueLock is the embedded queue's lock duration in the run: a message
-// held by a SIGKILLed process is redelivered this long after its last
-// renewal.
-const queueLock = 10 * time.Second
-
 // result is the summary printed as the last stdout line.
 type result struct {
 	*harness.Summary
@@ -93,7 +88,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (*result, er
 	}
 	p, err := harness.StartPipeline(ctx, harness.Config{
 		Bins: bins, Dir: dir, ARMURL: info.ARMURL, SCMURLTemplate: info.SCMURLTemplate, Token: token, Policy: pol,
-		QueueQuery: fmt.Sprintf("lock=%s&poll=50ms", queueLock), Workers: o.workers, Analyzers: o.analyzers, NoSchedules: true,
+		QueueQuery: fmt.Sprintf("lock=%s&poll=50ms", o.lock), Workers: o.workers, Analyzers: o.analyzers, NoSchedules: true,
 		WorkerArgs:   []string{"--jobs", "6", "--concurrency", "8"},
 		AnalyzerArgs: []string{"--concurrency", "4"},
 	})
@@ -117,10 +112,11 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (*result, er
 	kills := m.stop()
 	if waitErr == nil {
 		// Messages held by killed processes come back when their locks
-		// expire: let the queues drain (quiet for longer than the lock).
+		// expire (--lock after their last renewal): let the queues drain,
+		// i.e. stay untouched for longer than the lock.
 		logf("kills stopped; waiting for the queues to drain")
 		qctx, qcancel := context.WithTimeout(ctx, 3*time.Minute)
-		waitErr = harness.WaitQuiet(qctx, p.QueueFiles(), queueLock+3*time.Second)
+		waitErr = harness.WaitQuiet(qctx, p.QueueFiles(), o.lock+3*time.Second)
 		qcancel()
 	}
 	logf("stopping the services")
