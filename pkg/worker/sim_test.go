@@ -403,3 +403,41 @@ func TestSimExitedProcessIsNotRetried(t *testing.T) {
 		t.Fatalf("%+v", tr)
 	}
 }
+
+// TestSimForbiddenIsNotRetried: a stopped app's Kudu answers 403 with an
+// HTML page (kudu-api.md §6). The job reports the failure, naming the 403,
+// and the engine does not hammer the app with retries.
+func TestSimForbiddenIsNotRetried(t *testing.T) {
+	srv, _ := startSim(t, sim.Config{Apps: 2, Instances: 2, StoppedApps: []string{"app2"}})
+	info := srv.Info()
+	e := simEngine(t, simKudu(t, info, KuduOptions{}), t.TempDir(), nil, nil)
+	res, err := e.Capture(bg, simJob(t, simIncident, info.Apps[1], messages.Action{}, messages.Selector{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := res.Completed.Error
+	for _, tr := range res.Completed.Targets {
+		all += tr.Reason
+		if tr.Outcome != messages.OutcomeFailed {
+			t.Errorf("target %+v of a stopped app not failed", tr)
+		}
+		if tr.Attempts > 1 {
+			t.Errorf("403 retried %d times", tr.Attempts)
+		}
+	}
+	if res.Completed.Error == "" && len(res.Completed.Targets) == 0 {
+		t.Fatalf("no failure reported: %+v", res.Completed)
+	}
+	if !strings.Contains(all, "403") {
+		t.Errorf("reason does not name the 403: %q", all)
+	}
+	// One refused request per instance at most: nothing was retried.
+	if n := len(simEvents(srv, sim.EventFault)); n == 0 || n > len(info.Apps[1].Instances) {
+		t.Errorf("%d refused requests to the stopped app for %d instances", n, len(info.Apps[1].Instances))
+	}
+	// The running app is unaffected.
+	ok, err := e.Capture(bg, simJob(t, simIncident, info.Apps[0], messages.Action{}, messages.Selector{}))
+	if err != nil || outcomes(ok.Completed)[messages.OutcomeCaptured] != 2 {
+		t.Fatalf("running app: %+v %v", ok, err)
+	}
+}

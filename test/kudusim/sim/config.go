@@ -52,6 +52,10 @@ type Config struct {
 	// WebJobs adds a continuous WebJob (a dotnet child of Kudu's w3wp) to
 	// every instance.
 	WebJobs bool
+	// StoppedApps are apps whose Kudu answers 403 with the front end's
+	// "This web app is stopped" HTML page (kudu-api.md §6); ARM still
+	// answers for them.
+	StoppedApps []string
 	// Script scripts memory and request behaviour over time, so tests can
 	// drive auto-heal rules; nil keeps the static figures.
 	Script *Script

@@ -32,6 +32,11 @@ func (s *Server) frontEnd(w http.ResponseWriter, r *http.Request, a *app) bool {
 	if !s.authorize(w, r, a) {
 		return false
 	}
+	if a != nil && s.stopped(a) {
+		s.fault(r, a, http.StatusForbidden, "stopped")
+		writeHTML(w, http.StatusForbidden, "Error 403 - This web app is stopped.")
+		return false
+	}
 	f := &s.cfg.Faults
 	if s.roll(f.ScaleInRate) {
 		s.scaleRandom(false)
@@ -70,6 +75,16 @@ func (s *Server) fault(r *http.Request, a *app, status int, what string) {
 	}
 	s.log.add(e)
 	s.logf("fault %s", e.Detail)
+}
+
+// stopped reports whether a is one of Config.StoppedApps.
+func (s *Server) stopped(a *app) bool {
+	for _, n := range s.cfg.StoppedApps {
+		if strings.EqualFold(n, a.name) {
+			return true
+		}
+	}
+	return false
 }
 
 // authorize checks credentials when Config.Auth requires them. Failures

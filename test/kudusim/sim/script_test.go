@@ -76,3 +76,18 @@ func TestMetricsRoute(t *testing.T) {
 		t.Fatalf("bad timespan: %d", bad.status)
 	}
 }
+
+func TestStoppedAppAnswers403(t *testing.T) {
+	s := newSim(t, Config{Apps: 2, StoppedApps: []string{"app1"}})
+	info := s.Info()
+	r := call(t, "GET", info.Apps[0].SCMURL+"/api/processes", nil)
+	if r.status != 403 || !strings.Contains(string(r.body), "stopped") || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("stopped app: %d %q %s", r.status, r.header.Get("Content-Type"), r.body)
+	}
+	if r := call(t, "GET", info.Apps[1].SCMURL+"/api/processes", nil); r.status != 200 {
+		t.Fatalf("running app: %d", r.status)
+	}
+	if r := call(t, "GET", info.ARMURL+info.Apps[0].ResourceID+"/instances?api-version=2024-11-01", nil); r.status != 200 {
+		t.Fatalf("ARM for a stopped app: %d", r.status)
+	}
+}
