@@ -14,6 +14,9 @@ import (
 // not ISO 8601.
 type TimeSpan time.Duration
 
+// maxDays bounds the day part of a TimeSpan (about 27 years).
+const maxDays = 10000
+
 // ParseTimeSpan parses "[d.]hh:mm:ss[.fffffff]". Hours must be below 24,
 // minutes and seconds below 60, at most seven fraction digits.
 func ParseTimeSpan(s string) (TimeSpan, error) {
@@ -35,6 +38,11 @@ func ParseTimeSpan(s string) (TimeSpan, error) {
 		n, err := strconv.ParseInt(d, 10, 32)
 		if err != nil || n < 0 {
 			return bad("bad day count")
+		}
+		if n > maxDays {
+			// time.Duration ends near 106,751 days; no auto-heal window
+			// needs more than a few.
+			return bad(fmt.Sprintf("more than %d days", maxDays))
 		}
 		days = n
 		parts[0] = h
