@@ -12,11 +12,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
@@ -46,29 +43,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("ingest "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+	return service.NewFlagSet("ingest "+name, stderr)
 }
 
 // parseFlags parses args allowing flags after positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			continue
-		}
-	}
+	return service.ParseArgs(fs, args)
 }

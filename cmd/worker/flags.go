@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,22 +10,18 @@ import (
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("worker "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
+	return service.NewFlagSet("worker "+name, stderr)
 }
 
 // parse parses args, then fills every flag not given on the command line
 // from DUMPFLOW_<NAME> in env. Positional arguments are refused.
 func parse(fs *flag.FlagSet, args []string, env func(string) string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	pos, err := service.ParseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if len(pos) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
 	if err := service.FillFromEnv(fs, env); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -54,4 +55,32 @@ func (l *ListFlag) Set(v string) error {
 	}
 	*l = append(*l, v)
 	return nil
+}
+
+// NewFlagSet returns a flag set named name (e.g. "worker serve") that
+// reports errors to stderr instead of exiting.
+func NewFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// ParseArgs parses args with flags and positional arguments in any order
+// and returns the positional arguments. -h gives flag.ErrHelp; a bad flag
+// is an error wrapping ErrUsage.
+func ParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }

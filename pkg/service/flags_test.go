@@ -1,6 +1,7 @@
 package service
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"strings"
@@ -31,5 +32,20 @@ func TestFillFromEnv(t *testing.T) {
 	err := FillFromEnv(fs2, func(string) string { return "many" })
 	if err == nil || !strings.Contains(err.Error(), "DUMPFLOW_MAX_ATTEMPTS") {
 		t.Fatalf("bad value: %v", err)
+	}
+}
+
+func TestParseArgsInterleaved(t *testing.T) {
+	fs := NewFlagSet("x y", io.Discard)
+	format := fs.String("format", "json", "")
+	pos, err := ParseArgs(fs, []string{"a.dmp", "--format", "md", "b.dmp"})
+	if err != nil || *format != "md" || strings.Join(pos, ",") != "a.dmp,b.dmp" {
+		t.Fatalf("pos %v format %q err %v", pos, *format, err)
+	}
+	if _, err := ParseArgs(NewFlagSet("x", io.Discard), []string{"--nope"}); !errors.Is(err, ErrUsage) {
+		t.Fatalf("unknown flag: %v", err)
+	}
+	if _, err := ParseArgs(NewFlagSet("x", io.Discard), []string{"-h"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
 	}
 }
