@@ -42,28 +42,7 @@ func TestServeSIGTERMMidDump(t *testing.T) {
 	info := srv.Info()
 	qdir, bdir := t.TempDir(), t.TempDir()
 
-	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer captures.Close()
-	id, err := kudu.ParseSiteID(info.Apps[0].ResourceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := messages.Site{ResourceID: info.Apps[0].ResourceID, SubscriptionID: id.Subscription, ResourceGroup: id.ResourceGroup, Name: id.Name}
-	inc := "20260301t101500-1234567812345678"
-	at := time.Date(2026, 3, 1, 10, 15, 0, 0, time.UTC)
-	job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site, IncidentTime: at,
-		Trigger: messages.Trigger{Kind: "manual", FiredAt: at}, Action: messages.Action{DumpType: messages.DumpMini, Strategy: messages.StrategyDirect}}
-	env := messages.New(inc, job, time.Now())
-	body, err := messages.Encode(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := captures.Send(context.Background(), queue.Message{ID: env.ID, Body: body}); err != nil {
-		t.Fatal(err)
-	}
+	sendJob(t, qdir, info.Apps[0], "20260301t101500-1234567812345678", messages.Action{DumpType: messages.DumpMini, Strategy: messages.StrategyDirect})
 
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), "WORKER_MAIN=1",
@@ -122,6 +101,11 @@ func TestServeSIGTERMMidDump(t *testing.T) {
 		t.Errorf("simulator served %d dumps, want 1", started)
 	}
 	// The job is still on the queue (abandoned, not completed).
+	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer captures.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	got, err := captures.Receive(ctx, 1)
@@ -157,28 +141,7 @@ func TestServeCapturesAndReports(t *testing.T) {
 	srv := startSim(t, sim.Config{Apps: 1, Instances: 2, Seed: 4, DumpWriteTime: 10 * time.Millisecond})
 	info := srv.Info()
 	qdir, bdir := t.TempDir(), t.TempDir()
-	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer captures.Close()
-	id, err := kudu.ParseSiteID(info.Apps[0].ResourceID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	site := messages.Site{ResourceID: info.Apps[0].ResourceID, SubscriptionID: id.Subscription, ResourceGroup: id.ResourceGroup, Name: id.Name}
-	inc := "20260301t101500-8765432187654321"
-	at := time.Date(2026, 3, 1, 10, 15, 0, 0, time.UTC)
-	job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site, IncidentTime: at,
-		Trigger: messages.Trigger{Kind: "manual", FiredAt: at}, Action: messages.Action{DumpType: messages.DumpMini, Analyze: true}}
-	env := messages.New(inc, job, time.Now())
-	body, err := messages.Encode(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := captures.Send(context.Background(), queue.Message{ID: env.ID, Body: body}); err != nil {
-		t.Fatal(err)
-	}
+	sendJob(t, qdir, info.Apps[0], "20260301t101500-8765432187654321", messages.Action{DumpType: messages.DumpMini, Analyze: true})
 	cmd := exec.Command(os.Args[0], "serve", "--queue", "file://"+qdir, "--blob", "file://"+bdir, "--listen", "",
 		"--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate)
 	cmd.Env = append(os.Environ(), "WORKER_MAIN=1")
@@ -226,5 +189,31 @@ func TestServeCapturesAndReports(t *testing.T) {
 	}
 	if dumps != 2 || len(done.Targets) != 2 || done.Error != "" {
 		t.Fatalf("dumps %d, job_completed %+v", dumps, done)
+	}
+}
+
+// sendJob puts a CaptureJob for app on the "captures" queue in qdir.
+func sendJob(t *testing.T, qdir string, app sim.AppInfo, inc string, act messages.Action) {
+	t.Helper()
+	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer captures.Close()
+	id, err := kudu.ParseSiteID(app.ResourceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := messages.Site{ResourceID: app.ResourceID, SubscriptionID: id.Subscription, ResourceGroup: id.ResourceGroup, Name: id.Name}
+	at := time.Date(2026, 3, 1, 10, 15, 0, 0, time.UTC)
+	job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site, IncidentTime: at,
+		Trigger: messages.Trigger{Kind: "manual", FiredAt: at}, Action: act}
+	env := messages.New(inc, job, time.Now())
+	body, err := messages.Encode(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := captures.Send(context.Background(), queue.Message{ID: env.ID, Body: body}); err != nil {
+		t.Fatal(err)
 	}
 }
