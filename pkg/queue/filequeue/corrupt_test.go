@@ -26,7 +26,7 @@ func TestCorruptRecordIsDeadLettered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = q.file.store.update(ctx, func(tx *bolt.Tx) error {
+	err = q.file.db.Update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketMsgs).Put(u64(1), []byte{recordVersion, 0xff})
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ func (q *Queue) DeadLetters(ctx context.Context, max int) ([]queue.DeadLetter, e
 	}
 	defer q.end()
 	var out []queue.DeadLetter
-	err := q.file.store.view(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.View(ctx, func(tx *bolt.Tx) error {
 		out = nil
 		b, err := openBuckets(tx)
 		if err != nil {
@@ -64,7 +64,7 @@ func (q *Queue) Resubmit(ctx context.Context, id string) error {
 		return err
 	}
 	defer q.end()
-	err := q.file.store.update(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.Update(ctx, func(tx *bolt.Tx) error {
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err

@@ -18,18 +18,14 @@
 //
 // On one machine, ingest, worker and analyzer are separate processes that
 // share the "captures" and "analysis" queues, so a queue file must be
-// usable by several processes at once. bbolt holds an exclusive flock(2)
-// on its file while a DB is open and caches file state, so this package
-// never keeps the file open: each operation opens it, takes the lock with
-// a non-blocking attempt (retried with jittered 0.2–5 ms sleeps while
-// another process holds it, up to Options.BusyTimeout, then ErrBusy), runs
-// one transaction and closes it. Goroutines of one process take turns
-// through a mutex shared by every Queue on the same path.
+// usable by several processes at once. The file is shared through
+// pkg/boltfile: a process opens it when it has work, keeps it open (one
+// open, group-committed transactions) while work keeps coming and no other
+// process waits, closes it when idle or when another process announces
+// that it waits, and retries a busy lock with jittered 0.2–5 ms sleeps up
+// to Options.BusyTimeout (then ErrBusy). Goroutines of one process take
+// turns through one gate shared by every Queue on the same path.
 //
-// The price is an open/close per operation (tens of microseconds, small
-// next to the fsync of a commit) and best-effort fairness between
-// processes: a process doing back-to-back operations can delay another's
-// by a few milliseconds, which is harmless at dumpflow's message rates.
 // A waiting Receive sees its own process's sends at once and other
 // processes' sends within Options.PollInterval. See the package benchmarks
 // for throughput.

@@ -1,6 +1,8 @@
 package filequeue
 
 import (
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
+
 	"context"
 	"errors"
 	"fmt"
@@ -21,7 +23,7 @@ const (
 
 // ErrBusy is returned when the queue file stayed locked by other processes
 // for longer than Options.BusyTimeout.
-var ErrBusy = errors.New("filequeue: queue file busy")
+var ErrBusy = boltfile.ErrBusy
 
 // Options configure a Queue. The zero value of each field means its
 // default. Every process that opens the same queue should use the same

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -68,7 +69,7 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 	q.file = acquireShared(q.path, opts.BusyTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout)
 	defer cancel()
-	err = q.file.store.update(ctx, func(tx *bolt.Tx) error {
+	err = q.file.db.Update(ctx, func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -127,7 +128,7 @@ func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
 		return err
 	}
 	defer q.end()
-	err := q.file.store.update(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.Update(ctx, func(tx *bolt.Tx) error {
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err
@@ -139,7 +140,7 @@ func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
 				return err
 			}
 			if dup {
-				return errNoChange
+				return boltfile.ErrNoChange
 			}
 		}
 		seq, err := b.msgs.NextSequence()

@@ -3,6 +3,7 @@ package filequeue
 import (
 	"context"
 	"fmt"
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,7 +73,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 		out  []*queue.Received
 		next int64
 	)
-	err := q.file.store.update(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.Update(ctx, func(tx *bolt.Tx) error {
 		out, next = nil, 0
 		b, err := openBuckets(tx)
 		if err != nil {
@@ -109,7 +110,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 			}
 		}
 		if !changed {
-			return errNoChange
+			return boltfile.ErrNoChange
 		}
 		return nil
 	})

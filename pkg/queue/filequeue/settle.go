@@ -82,7 +82,7 @@ func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn fun
 		return err
 	}
 	defer q.end()
-	err = q.file.store.update(ctx, func(tx *bolt.Tx) error {
+	err = q.file.db.Update(ctx, func(tx *bolt.Tx) error {
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err

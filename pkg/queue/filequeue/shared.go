@@ -1,19 +1,21 @@
 package filequeue
 
 import (
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
+
 	"sync"
 	"time"
 )
 
 // sharedFile is the per-process state of one queue file, shared by every
 // Queue of this process that opened the same path: one store (so that
-// goroutines of this process take turns through a mutex instead of
+// goroutines of this process share commits and take turns instead of
 // competing for the file lock) and one wake-up channel (so that a Send
 // through one Queue wakes a Receive waiting on another at once).
 type sharedFile struct {
-	path  string
-	store store
-	refs  int // guarded by registryMu
+	path string
+	db   *boltfile.File
+	refs int // guarded by registryMu
 
 	mu   sync.Mutex
 	wake chan struct{} // closed and replaced on notify
@@ -31,7 +33,7 @@ func acquireShared(path string, busyTimeout time.Duration) *sharedFile {
 	defer registryMu.Unlock()
 	f := registry[path]
 	if f == nil {
-		f = &sharedFile{path: path, store: store{path: path, busyTimeout: busyTimeout}}
+		f = &sharedFile{path: path, db: boltfile.Open(path, boltfile.Options{BusyTimeout: busyTimeout})}
 		registry[path] = f
 	}
 	f.refs++
@@ -44,6 +46,7 @@ func releaseShared(f *sharedFile) {
 	f.refs--
 	if f.refs == 0 {
 		delete(registry, f.path)
+		_ = f.db.Close()
 	}
 }
 
