@@ -1,0 +1,93 @@
+package boltfile_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
+)
+
+// TestMain lets the test binary act as a second process (see hotWriter).
+func TestMain(m *testing.M) {
+	if path := os.Getenv("BOLTFILE_HOT_WRITER"); path != "" {
+		hotWriter(path)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// hotWriter keeps 16 goroutines updating the file back to back, so this
+// process always has work queued, until PATH.stop exists. It creates
+// PATH.started after its first commit.
+func hotWriter(path string) {
+	f := boltfile.Open(path, boltfile.Options{})
+	defer f.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var once sync.Once
+	for g := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				if _, err := os.Stat(path + ".stop"); err == nil {
+					return
+				}
+				if err := f.Update(ctx, put(fmt.Sprint("hot", g, "-", i), "v")); err != nil {
+					fmt.Fprintln(os.Stderr, "hot writer:", err)
+					os.Exit(1)
+				}
+				once.Do(func() { _ = os.WriteFile(path+".started", nil, 0o600) })
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A process that always has work queued keeps the file open, but lets
+// another process in as soon as it announces that it waits: the other
+// process's operations succeed well within a short busy timeout.
+func TestBusyProcessLetsWaitersIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second process")
+	}
+	path := filepath.Join(t.TempDir(), "db")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "BOLTFILE_HOT_WRITER="+path)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = os.WriteFile(path+".stop", nil, 0o600)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("hot writer: %v", err)
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(path + ".started"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("hot writer did not start")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f := boltfile.Open(path, boltfile.Options{BusyTimeout: 2 * time.Second})
+	defer f.Close()
+	start := time.Now()
+	for i := range 20 {
+		if err := f.Update(context.Background(), put(fmt.Sprint("cold", i), "v")); err != nil {
+			t.Fatalf("update %d beside a busy process: %v", i, err)
+		}
+		if v, _ := get(t, f, fmt.Sprint("cold", i)); v != "v" {
+			t.Fatalf("cold%d = %q, want v", i, v)
+		}
+	}
+	t.Logf("20 updates and reads beside a busy process in %v", time.Since(start))
+}
