@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // flexString accepts a JSON string, number, boolean or null (Azure sends
@@ -18,6 +19,10 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || string(b) == "null":
 		*f = ""
 	case b[0] == '"':
+		if s, ok := plainString(b); ok {
+			*f = flexString(s)
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return err
@@ -27,6 +32,26 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		*f = flexString(b)
 	}
 	return nil
+}
+
+// plainString returns the contents of the JSON string literal b when
+// decoding would not change them: no escape, no control character, valid
+// UTF-8 (the test encoding/json's own unquote makes before copying as is).
+// Most payload strings are plain, and this spares a decode per field.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	c := b[1 : len(b)-1]
+	for _, x := range c {
+		if x == '\\' || x == '"' || x < ' ' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(c) {
+		return "", false
+	}
+	return string(c), true
 }
 
 // flexStrings accepts an array of flexible values, a single string, or null.

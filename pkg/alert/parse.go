@@ -105,118 +105,65 @@ func ParseAs(source string, data []byte) (*Alert, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownSource, source, strings.Join(Sources(), ", "))
 	}
-	if _, err := topLevel(data); err != nil {
-		return nil, err
+	if i := skipSpace(data, 0); len(data) > MaxPayloadSize || i >= len(data) || data[i] != '{' {
+		return nil, checkObject(data) // not nil: too large, not JSON, or not an object
 	}
-	return parsers[c](data)
+	return parseChecked(c, data)
 }
 
 // Parse detects the payload's schema from its shape (SCHEMAS.md, "Telling
 // the payloads apart") and parses it.
+//
+// The payload is decoded once: detection only scans the top level's
+// structure (scan.go), and the parser's decode validates the whole text.
 func Parse(data []byte) (*Alert, error) {
-	src, err := Detect(data)
+	if len(data) > MaxPayloadSize {
+		return nil, checkObject(data)
+	}
+	s, ok := readShape(data)
+	if !ok {
+		if err := checkObject(data); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed) // unreachable: valid objects scan
+	}
+	src, err := s.source()
 	if err != nil {
+		// The scan did not validate: invalid JSON is malformed, not of
+		// an unknown shape.
+		if verr := checkObject(data); verr != nil {
+			return nil, verr
+		}
 		return nil, err
 	}
-	return parsers[src](data)
+	return parseChecked(src, data)
+}
+
+// parseChecked runs src's parser on data, which has not been validated
+// yet. Every parser decodes all of data first (encoding/json validates
+// before it decodes), so invalid JSON fails there; that failure is
+// reported as checkObject words it, the same for every source.
+func parseChecked(src string, data []byte) (*Alert, error) {
+	a, err := parsers[src](data)
+	if err != nil && errors.Is(err, ErrMalformed) {
+		if verr := checkObject(data); verr != nil {
+			return nil, verr
+		}
+	}
+	return a, err
 }
 
 // Detect returns the source whose shape data has, or an *UnknownShapeError
-// (or an error wrapping ErrMalformed).
+// (or an error wrapping ErrMalformed when data is not one JSON object).
 func Detect(data []byte) (string, error) {
-	top, err := topLevel(data)
-	if err != nil {
+	if err := checkObject(data); err != nil {
 		return "", err
 	}
-	if raw, ok := top["schemaid"]; ok {
-		var id flexString
-		_ = json.Unmarshal(raw, &id)
-		switch {
-		case equalFold(string(id), "azureMonitorCommonAlertSchema"):
-			return SourceAzureCommon, nil
-		case equalFold(string(id), "AzureMonitorMetricAlert"):
-			return SourceAzureMetricLegacy, nil
-		case equalFold(string(id), "Microsoft.Insights/activityLogs"):
-			return SourceAzureActivityLog, nil
-		case equalFold(string(id), "Microsoft.Insights/LogAlert"):
-			return SourceAzureLogLegacy, nil
-		}
-		return "", &UnknownShapeError{SchemaID: string(id), Tried: []string{
-			SourceAzureCommon + " (azureMonitorCommonAlertSchema)",
-			SourceAzureMetricLegacy + " (AzureMonitorMetricAlert)",
-			SourceAzureActivityLog + " (Microsoft.Insights/activityLogs)",
-			SourceAzureLogLegacy + " (Microsoft.Insights/LogAlert)",
-		}}
+	s, ok := readShape(data)
+	if !ok {
+		return "", fmt.Errorf("%w: not a JSON object", ErrMalformed) // unreachable: valid objects scan
 	}
-	if has(top, "alertrulename") || has(top, "searchquery") || has(top, "workspaceid") {
-		return SourceAzureLogLegacy, nil
-	}
-	// A legacy log alert wrapped in "data" without its schemaId.
-	if raw, ok := top["data"]; ok {
-		var d map[string]json.RawMessage
-		if json.Unmarshal(raw, &d) == nil && has(lowerKeys(d), "alertrulename") {
-			return SourceAzureLogLegacy, nil
-		}
-	}
-	if raw, ok := top["alerts"]; ok && isArray(raw) {
-		if isGrafana(top) {
-			return SourceGrafana, nil
-		}
-		return SourceAlertmanager, nil
-	}
-	if has(top, "status") && has(top, "context") {
-		var c map[string]json.RawMessage
-		if json.Unmarshal(top["context"], &c) == nil {
-			lc := lowerKeys(c)
-			if has(lc, "id") || has(lc, "name") || has(lc, "conditiontype") {
-				return SourceAzureClassic, nil
-			}
-		}
-	}
-	return "", &UnknownShapeError{Tried: []string{
-		SourceAzureCommon, SourceAzureMetricLegacy, SourceAzureActivityLog, SourceAzureLogLegacy,
-		SourceAzureClassic, SourceAlertmanager, SourceGrafana,
-	}}
-}
-
-// isGrafana tells a Grafana webhook from an Alertmanager one: orgId,
-// version "1", or per-alert values/silenceURL.
-func isGrafana(top map[string]json.RawMessage) bool {
-	if has(top, "orgid") {
-		return true
-	}
-	var v flexString
-	if raw, ok := top["version"]; ok && json.Unmarshal(raw, &v) == nil && v == "1" {
-		return true
-	}
-	var alerts []map[string]json.RawMessage
-	if json.Unmarshal(top["alerts"], &alerts) != nil {
-		return false
-	}
-	for _, a := range alerts {
-		la := lowerKeys(a)
-		if has(la, "values") || has(la, "silenceurl") {
-			return true
-		}
-	}
-	return false
-}
-
-// topLevel checks that data is exactly one JSON object within the size
-// limit and returns its members with lowercased keys.
-func topLevel(data []byte) (map[string]json.RawMessage, error) {
-	if len(data) > MaxPayloadSize {
-		return nil, fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(data), MaxPayloadSize)
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil || top == nil {
-		// Unmarshal rejects trailing data too; say precisely what is wrong.
-		if err := checkSingleValue(data); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
-	}
-	return lowerKeys(top), nil
+	return s.source()
 }
 
 // checkSingleValue rejects data that is not one JSON value.
@@ -230,27 +177,6 @@ func checkSingleValue(data []byte) error {
 		return fmt.Errorf("%w: trailing data after the JSON value", ErrMalformed)
 	}
 	return nil
-}
-
-func lowerKeys(m map[string]json.RawMessage) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		lk := strings.ToLower(k)
-		if _, dup := out[lk]; !dup {
-			out[lk] = v
-		}
-	}
-	return out
-}
-
-func has(m map[string]json.RawMessage, key string) bool {
-	v, ok := m[key]
-	return ok && len(v) > 0
-}
-
-func isArray(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && raw[0] == '['
 }
 
 // decode unmarshals a payload of a known source into v, reporting type
