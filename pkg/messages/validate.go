@@ -9,28 +9,15 @@ import (
 	"time"
 )
 
-// idPattern is the shape of incident ids: lowercase, safe as a blob path
-// segment and a queue message id.
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,95}$`)
-
-var (
-	traceParentPattern = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-	sha256Pattern      = regexp.MustCompile(`^[0-9a-f]{64}$`)
-	// siteNamePattern follows App Service's rules for app and slot names.
-	siteNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,59}$`)
-)
-
 func checkID(field, v string) error {
 	if v == "" {
 		return &FieldError{field, "required"}
 	}
-	if !idPattern.MatchString(v) {
+	if !validID(v) {
 		return &FieldError{field, fmt.Sprintf("%q is not a valid id (lowercase letters, digits, '.', '_', '-'; at most 96)", v)}
 	}
 	return nil
 }
-
-func validTraceParent(s string) bool { return traceParentPattern.MatchString(s) }
 
 // JobID is the deterministic id of the job for site within an incident.
 func JobID(incidentID string, s Site) string {
@@ -62,10 +49,10 @@ func (s Site) Validate() error {
 	if s.ResourceGroup == "" {
 		return &FieldError{"resource_group", "required"}
 	}
-	if !siteNamePattern.MatchString(s.Name) {
+	if !validSiteName(s.Name) {
 		return &FieldError{"name", fmt.Sprintf("%q is not a valid app name", s.Name)}
 	}
-	if s.Slot != "" && !siteNamePattern.MatchString(s.Slot) {
+	if s.Slot != "" && !validSiteName(s.Slot) {
 		return &FieldError{"slot", fmt.Sprintf("%q is not a valid slot name", s.Slot)}
 	}
 	return nil
@@ -182,7 +169,7 @@ func (d *DumpCaptured) Validate() error {
 		return &FieldError{"dump_key", "required"}
 	case d.Bytes <= 0:
 		return &FieldError{"bytes", "must be positive"}
-	case !sha256Pattern.MatchString(d.SHA256):
+	case !validSHA256(d.SHA256):
 		return &FieldError{"sha256", "not 64 lowercase hex digits"}
 	case d.Attempts < 1:
 		return &FieldError{"attempts", "must be at least 1"}
@@ -267,17 +254,23 @@ func (m *Manifest) Validate() error {
 }
 
 // EncodeManifest validates m and returns its stored JSON form (indented, so
-// that a person can read it in storage).
+// that a person can read it in storage, and ending in a newline: the bytes
+// of a json.Encoder with a two-space indent).
 func EncodeManifest(m *Manifest) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(m); err != nil {
+	compact, err := json.Marshal(m)
+	if err != nil {
 		return nil, fmt.Errorf("messages: encode manifest: %w", err)
 	}
+	// Indent sizes the buffer once (twice the compact form), where an
+	// indenting Encoder grows two buffers step by step.
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, compact, "", "  "); err != nil {
+		return nil, fmt.Errorf("messages: encode manifest: %w", err)
+	}
+	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
 
