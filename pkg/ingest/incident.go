@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -96,34 +97,41 @@ func (s *Service) writeBlob(ctx context.Context, key string, data []byte) error 
 	return w.Close()
 }
 
-// sendJobs sends the manifest's jobs, a few at a time.
+// sendJobs sends the manifest's jobs, a few at a time. A single job (the
+// usual incident: one alert on one app) is sent on the caller's goroutine.
 func (s *Service) sendJobs(ctx context.Context, m *messages.Manifest, traceParent string) error {
+	now := s.cfg.Now()
+	if len(m.Jobs) == 1 {
+		return s.sendJob(ctx, m, &m.Jobs[0], traceParent, now)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
-	now := s.cfg.Now()
-	for _, j := range m.Jobs {
-		job := &messages.CaptureJob{
-			JobID: j.JobID, IncidentID: m.IncidentID, Site: j.Site, IncidentTime: m.CreatedAt,
-			Trigger: m.Trigger, Action: m.Action, Selector: m.Selector,
-		}
-		g.Go(func() error {
-			env := messages.New(m.IncidentID, job, now)
-			env.TraceParent = traceParent
-			body, err := messages.Encode(env)
-			if err != nil {
-				return fmt.Errorf("ingest: encode job %s: %w", job.JobID, err)
-			}
-			msg := queue.Message{ID: env.ID, Body: body, Properties: map[string]string{
-				"type": env.Type, "version": strconv.Itoa(env.Version), "traceparent": env.TraceParent,
-			}}
-			if err := s.cfg.Queue.Send(gctx, msg); err != nil {
-				return fmt.Errorf("%w: send job %s: %v", ErrStorage, job.JobID, err)
-			}
-			s.cfg.Metrics.Jobs.Inc()
-			return nil
-		})
+	for i := range m.Jobs {
+		g.Go(func() error { return s.sendJob(gctx, m, &m.Jobs[i], traceParent, now) })
 	}
 	return g.Wait()
+}
+
+// sendJob sends the CaptureJob of one of m's jobs.
+func (s *Service) sendJob(ctx context.Context, m *messages.Manifest, j *messages.ManifestJob, traceParent string, now time.Time) error {
+	job := &messages.CaptureJob{
+		JobID: j.JobID, IncidentID: m.IncidentID, Site: j.Site, IncidentTime: m.CreatedAt,
+		Trigger: m.Trigger, Action: m.Action, Selector: m.Selector,
+	}
+	env := messages.New(m.IncidentID, job, now)
+	env.TraceParent = traceParent
+	body, err := messages.Encode(env)
+	if err != nil {
+		return fmt.Errorf("ingest: encode job %s: %w", job.JobID, err)
+	}
+	msg := queue.Message{ID: env.ID, Body: body, Properties: map[string]string{
+		"type": env.Type, "version": strconv.Itoa(env.Version), "traceparent": env.TraceParent,
+	}}
+	if err := s.cfg.Queue.Send(ctx, msg); err != nil {
+		return fmt.Errorf("%w: send job %s: %v", ErrStorage, job.JobID, err)
+	}
+	s.cfg.Metrics.Jobs.Inc()
+	return nil
 }
 
 // ErrIncidentNotFound is wrapped when an incident has no manifest.
