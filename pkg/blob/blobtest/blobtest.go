@@ -8,7 +8,9 @@
 // checks, ranged reads at the edges, listing by prefix, deletion, not-found
 // everywhere, leases (exclusion, renewal, release, expiry, contention), bad
 // inputs, and — unless testing.Short() — a ≥ 1 GiB streaming put whose heap
-// growth must stay flat.
+// growth must stay flat. Blobs of different sizes, with and without a known
+// WriterOptions.Size, are written under the same keys (create, race,
+// overwrite, delete), since backends may store them differently by size.
 package blobtest
 
 import (
@@ -84,6 +86,11 @@ func Run(t *testing.T, h Harness) {
 		{"LeaseInvalidTTL", testLeaseInvalidTTL},
 		{"LeaseIndependentOfBlob", testLeaseIndependentOfBlob},
 		{"LeaseContention", testLeaseContention},
+		{"SmallBlob", testSmallBlob},
+		{"CreateAcrossSizes", testCreateAcrossSizes},
+		{"OverwriteAcrossSizes", testOverwriteAcrossSizes},
+		{"DeleteEachSize", testDeleteEachSize},
+		{"CreateRaceAcrossSizes", testCreateRaceAcrossSizes},
 		{"LargeStreamingPut", testLargeStreamingPut},
 	}
 	if h.AdvanceLeaseClock != nil {

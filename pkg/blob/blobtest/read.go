@@ -16,12 +16,20 @@ func testRangedReads(t *testing.T, h Harness) {
 	const size = 1000
 	data := pattern(6, size)
 	put(t, b, "k", data, nil)
-	r, err := b.NewReaderAt(testCtx(t), "k")
+	checkRangedReads(t, b, "k", data)
+}
+
+// checkRangedReads checks ReadAt at the edges of the blob under key, which
+// holds data (at least 600 bytes).
+func checkRangedReads(t *testing.T, b blob.Bucket, key string, data []byte) {
+	t.Helper()
+	size := len(data)
+	r, err := b.NewReaderAt(testCtx(t), key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Size() != size {
+	if r.Size() != int64(size) {
 		t.Fatalf("Size() = %d, want %d", r.Size(), size)
 	}
 	for _, tc := range []struct {
@@ -35,12 +43,12 @@ func testRangedReads(t *testing.T, h Harness) {
 		{"head", 0, 100, 100, false},
 		{"middle", 400, 200, 200, false},
 		{"whole", 0, size, size, false},
-		{"last byte", size - 1, 1, 1, false},
-		{"tail", size - 10, 10, 10, false},
-		{"across end", size - 5, 10, 5, true},
+		{"last byte", int64(size) - 1, 1, 1, false},
+		{"tail", int64(size) - 10, 10, 10, false},
+		{"across end", int64(size) - 5, 10, 5, true},
 		{"whole and more", 0, size + 1, size, true},
-		{"at end", size, 1, 0, true},
-		{"past end", size + 1000, 16, 0, true},
+		{"at end", int64(size), 1, 0, true},
+		{"past end", int64(size) + 1000, 16, 0, true},
 		{"zero length at start", 0, 0, 0, false},
 		{"zero length in middle", 500, 0, 0, false},
 	} {
@@ -50,7 +58,7 @@ func testRangedReads(t *testing.T, h Harness) {
 			t.Errorf("%s: ReadAt(len %d, off %d) returned %d bytes, want %d", tc.name, tc.n, tc.off, n, tc.want)
 			continue
 		}
-		atEnd := tc.off+int64(tc.n) == size
+		atEnd := tc.off+int64(tc.n) == int64(size)
 		switch {
 		case tc.wantEOF && err != io.EOF:
 			t.Errorf("%s: err = %v, want io.EOF", tc.name, err)

@@ -7,14 +7,15 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
 )
 
 const (
@@ -32,16 +33,29 @@ type Options struct {
 	// process sharing a directory must use the same clock, so only tests
 	// set it.
 	Now func() time.Time
+	// SmallBlobMax is the largest WriterOptions.Size stored in the
+	// small-blob database rather than as a file. Zero means SmallBlobMax;
+	// a negative value stores every new blob as a file. Processes sharing
+	// a directory may use different values: the rules that make one key
+	// one blob hold across both stores whatever the threshold.
+	SmallBlobMax int64
+	// BusyTimeout bounds how long one operation waits for the small-blob
+	// database while other processes hold it (boltfile.ErrBusy); zero
+	// means boltfile.DefaultBusyTimeout.
+	BusyTimeout time.Duration
 }
 
 // Bucket is a blob.Bucket over a local directory. It is safe for
 // concurrent use, and any number of processes may open the same directory.
 type Bucket struct {
-	dir  string
-	root *os.Root
-	tmp  *os.File // DIR/.dumpflow/tmp, for *at system calls
-	gs   *groupSync
-	now  func() time.Time
+	dir      string
+	root     *os.Root
+	tmp      *os.File // DIR/.dumpflow/tmp, for *at system calls
+	gs       *groupSync
+	db       *boltfile.File // DIR/.dumpflow/small.db
+	smallMax int64          // largest Size routed to db; 0 for none
+	now      func() time.Time
+	closed   atomic.Bool
 }
 
 var _ blob.Bucket = (*Bucket)(nil)
@@ -76,15 +90,48 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 		root.Close()
 		return nil, fmt.Errorf("fileblob: opening %s: %w", tmpDir, err)
 	}
-	b := &Bucket{dir: abs, root: root, tmp: tmp, now: time.Now}
+	if opts == nil {
+		opts = &Options{}
+	}
+	b := &Bucket{dir: abs, root: root, tmp: tmp, now: time.Now, smallMax: opts.SmallBlobMax}
+	switch {
+	case opts.SmallBlobMax == 0:
+		b.smallMax = SmallBlobMax
+	case opts.SmallBlobMax < 0:
+		b.smallMax = 0
+	}
+	if opts.Now != nil {
+		b.now = opts.Now
+	}
 	b.gs = newGroupSync(func() error {
 		return b.inTmp(func(fd int) error { return syncFS(fd) })
 	})
-	if opts != nil && opts.Now != nil {
-		b.now = opts.Now
+	b.db = boltfile.Open(filepath.Join(abs, filepath.FromSlash(smallDB)), boltfile.Options{BusyTimeout: opts.BusyTimeout})
+	if err := b.createDB(); err != nil {
+		b.Close()
+		return nil, err
 	}
 	b.removeStaleTemps()
 	return b, nil
+}
+
+// createDB creates the small-blob database if it does not exist yet, and
+// makes its name durable: bbolt syncs the file's content but not the
+// directory entry of a new file.
+func (b *Bucket) createDB() error {
+	if _, err := b.root.Lstat(smallDB); err == nil {
+		return nil
+	}
+	err := b.db.Exclusive(context.Background(), func(db *bolt.DB) error {
+		return db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(smallBucket)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("fileblob: creating the small-blob database: %w", err)
+	}
+	return b.syncDir(stateDir)
 }
 
 // OpenURL opens the bucket a file URL names, such as
@@ -114,11 +161,14 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 // Dir is the bucket's absolute directory.
 func (b *Bucket) Dir() string { return b.dir }
 
-// Close releases the bucket's directory handles. Open readers stay usable
-// until closed; writers not yet closed fail to commit.
+// Close releases the bucket's directory handles and its hold on the
+// small-blob database. Open readers stay usable until closed; writers not
+// yet closed fail to commit. No other operation may be running.
 func (b *Bucket) Close() error {
-	err := b.tmp.Close()
-	return errors.Join(err, b.root.Close())
+	if b.closed.Swap(true) {
+		return nil
+	}
+	return errors.Join(b.db.Close(), b.tmp.Close(), b.root.Close())
 }
 
 // inTmp calls fn with the file descriptor of DIR/.dumpflow/tmp, which
@@ -138,158 +188,6 @@ func (b *Bucket) inTmp(fn func(fd int) error) error {
 
 // name maps a validated key to its root-relative file name.
 func name(key string) string { return filepath.FromSlash(key) }
-
-// Attributes implements blob.Bucket.
-func (b *Bucket) Attributes(ctx context.Context, key string) (blob.Attributes, error) {
-	f, attrs, err := b.open(ctx, key)
-	if err != nil {
-		return blob.Attributes{}, err
-	}
-	f.Close()
-	return attrs, nil
-}
-
-// open opens the blob file of key and reads its attributes.
-func (b *Bucket) open(ctx context.Context, key string) (*os.File, blob.Attributes, error) {
-	if err := blob.ValidateKey(key); err != nil {
-		return nil, blob.Attributes{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, blob.Attributes{}, err
-	}
-	f, err := b.root.Open(name(key))
-	if err != nil {
-		return nil, blob.Attributes{}, mapErr(key, err)
-	}
-	attrs, err := readAttrs(f, key)
-	if err != nil {
-		f.Close()
-		return nil, blob.Attributes{}, err
-	}
-	return f, attrs, nil
-}
-
-// readAttrs returns the attributes of the open blob file f.
-func readAttrs(f *os.File, key string) (blob.Attributes, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return blob.Attributes{}, fmt.Errorf("fileblob: %q: %w", key, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return blob.Attributes{}, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
-	}
-	sa, size, err := decodeTrailer(f, fi.Size())
-	if err != nil {
-		return blob.Attributes{}, fmt.Errorf("%q: %w", key, err)
-	}
-	a := blob.Attributes{
-		Key:         key,
-		Size:        size,
-		ContentType: sa.ContentType,
-		Metadata:    sa.Metadata,
-		ModTime:     fi.ModTime(),
-		ETag:        etag(fi),
-	}
-	if a.Metadata == nil {
-		a.Metadata = map[string]string{}
-	}
-	return a, nil
-}
-
-// etag identifies one version of a blob file: every commit links a new
-// inode, and the modification time and size tell reused inodes apart.
-func etag(fi fs.FileInfo) string {
-	var ino uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino = uint64(st.Ino)
-	}
-	return fmt.Sprintf(`"%x-%x-%x"`, ino, fi.ModTime().UnixNano(), fi.Size())
-}
-
-// mapErr turns a file system error about key into the port's errors.
-func mapErr(key string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.EISDIR) {
-		return fmt.Errorf("%w: %q", blob.ErrNotFound, key)
-	}
-	return fmt.Errorf("fileblob: %q: %w", key, err)
-}
-
-// List implements blob.Bucket. Files that are not blobs written by this
-// package (see ErrCorrupt) are skipped.
-func (b *Bucket) List(ctx context.Context, prefix string) ([]blob.Attributes, error) {
-	// Walk only the deepest directory the prefix names in full.
-	start := "."
-	if i := strings.LastIndexByte(prefix, '/'); i > 0 {
-		start = prefix[:i]
-		if blob.ValidateKey(start) != nil {
-			return nil, nil // no valid key has this prefix
-		}
-	}
-	var out []blob.Attributes
-	err := fs.WalkDir(b.root.FS(), start, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == start && errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p == stateDir || (p != "." && !strings.HasPrefix(p+"/", prefix) && !strings.HasPrefix(prefix, p+"/")) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !strings.HasPrefix(p, prefix) {
-			return nil
-		}
-		f, err := b.root.Open(name(p))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // deleted meanwhile
-			}
-			return err
-		}
-		a, err := readAttrs(f, p)
-		f.Close()
-		if errors.Is(err, ErrCorrupt) || errors.Is(err, blob.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out = append(out, a)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fileblob: listing %q: %w", prefix, err)
-	}
-	slices.SortFunc(out, func(x, y blob.Attributes) int { return strings.Compare(x.Key, y.Key) })
-	return out, nil
-}
-
-// Delete implements blob.Bucket.
-func (b *Bucket) Delete(ctx context.Context, key string) error {
-	if err := blob.ValidateKey(key); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	fi, err := b.root.Lstat(name(key))
-	if err != nil {
-		return mapErr(key, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %q", blob.ErrNotFound, key)
-	}
-	if err := b.root.Remove(name(key)); err != nil {
-		return mapErr(key, err)
-	}
-	return b.syncDir(path.Dir(key))
-}
 
 // syncDir fsyncs the root-relative directory dir, making a link, rename or
 // remove in it durable.

@@ -27,8 +27,9 @@ const (
 )
 
 // ErrCorrupt means a file under the bucket's directory is not a blob written
-// by this package, or its trailer is damaged.
-var ErrCorrupt = errors.New("fileblob: corrupt blob file")
+// by this package or its trailer is damaged, or a record of the small-blob
+// database is damaged.
+var ErrCorrupt = errors.New("fileblob: corrupt blob")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 

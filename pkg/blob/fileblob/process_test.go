@@ -18,7 +18,9 @@ import (
 )
 
 // envChild makes the test binary act as a child process for the
-// cross-process tests: "lease DIR KEY" or "put DIR KEY SEED START_UNIX_NANO".
+// cross-process tests: "lease DIR KEY", "put DIR KEY SEED START_UNIX_NANO",
+// "race DIR SEED START_UNIX_NANO N" or "acks DIR SEED" (see
+// process_small_test.go).
 const envChild = "FILEBLOB_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -42,6 +44,10 @@ func child(args []string) error {
 	}
 	ctx := context.Background()
 	switch args[0] {
+	case "race":
+		return childRace(ctx, b, args[2:])
+	case "acks":
+		return childAcks(ctx, b, args[2])
 	case "lease":
 		if _, err := b.AcquireLease(ctx, args[2], blob.MinLeaseTTL); err != nil {
 			return err

@@ -1,11 +1,11 @@
 package fileblob
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 )
@@ -14,28 +14,44 @@ import (
 // that was current when it was opened, even if the blob is overwritten or
 // deleted meanwhile.
 func (b *Bucket) NewReader(ctx context.Context, key string) (io.ReadCloser, blob.Attributes, error) {
-	f, attrs, err := b.open(ctx, key)
+	r, attrs, err := b.newReader(ctx, key)
 	if err != nil {
 		return nil, blob.Attributes{}, err
 	}
-	return &reader{f: f, size: attrs.Size, Reader: io.NewSectionReader(f, 0, attrs.Size)}, attrs, nil
+	r.Reader = io.NewSectionReader(r, 0, r.size)
+	return r, attrs, nil
 }
 
 // NewReaderAt implements blob.Bucket. The reader is safe for parallel
 // ReadAt calls and, like NewReader's, keeps seeing the version it opened.
+// A small blob is served from the copy of its record read at open.
 func (b *Bucket) NewReaderAt(ctx context.Context, key string) (blob.ReaderAt, error) {
-	f, attrs, err := b.open(ctx, key)
+	r, _, err := b.newReader(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return &reader{f: f, size: attrs.Size}, nil
+	return r, nil
 }
 
-// reader reads the content part of one open blob file.
+func (b *Bucket) newReader(ctx context.Context, key string) (*reader, blob.Attributes, error) {
+	s, err := b.lookup(ctx, key)
+	if err != nil {
+		return nil, blob.Attributes{}, err
+	}
+	if s.rec != nil {
+		return &reader{src: bytes.NewReader(s.rec.content), name: key, size: s.attrs.Size, close: func() error { return nil }}, s.attrs, nil
+	}
+	return &reader{src: s.f, name: s.f.Name(), size: s.attrs.Size, close: s.f.Close}, s.attrs, nil
+}
+
+// reader reads the content part of one blob: an open blob file, or the
+// content of a small blob's record.
 type reader struct {
 	io.Reader // sequential view, for NewReader
-	f         *os.File
+	src       io.ReaderAt
+	name      string
 	size      int64
+	close     func() error
 }
 
 var errNegativeOffset = errors.New("fileblob: negative offset")
@@ -55,12 +71,12 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 	if rest := r.size - off; int64(len(p)) > rest {
 		p, short = p[:rest], true
 	}
-	n, err := r.f.ReadAt(p, off)
+	n, err := r.src.ReadAt(p, off)
 	if err == nil && short {
 		err = io.EOF
 	}
 	if err != nil && err != io.EOF {
-		err = fmt.Errorf("fileblob: reading %s: %w", r.f.Name(), err)
+		err = fmt.Errorf("fileblob: reading %s: %w", r.name, err)
 	}
 	return n, err
 }
@@ -69,4 +85,4 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 func (r *reader) Size() int64 { return r.size }
 
 // Close implements io.Closer.
-func (r *reader) Close() error { return r.f.Close() }
+func (r *reader) Close() error { return r.close() }

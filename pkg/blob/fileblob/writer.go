@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -40,6 +41,17 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if b.closed.Load() {
+		return nil, errClosed
+	}
+	ct := opts.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	attrs := storedAttrs{ContentType: ct, Metadata: maps.Clone(opts.Metadata)}
+	if opts.Size > 0 && opts.Size <= b.smallMax {
+		return b.newSmallWriter(ctx, key, opts, attrs), nil
+	}
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := hex.EncodeToString(rnd[:]) + ".tmp"
@@ -55,10 +67,6 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	if err != nil {
 		return nil, fmt.Errorf("fileblob: creating temporary file for %q: %w", key, err)
 	}
-	ct := opts.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
 	w := &writer{
 		b:     b,
 		ctx:   ctx,
@@ -67,7 +75,7 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 		f:     f,
 		size:  opts.Size,
 		over:  opts.Overwrite,
-		attrs: storedAttrs{ContentType: ct, Metadata: opts.Metadata},
+		attrs: attrs,
 	}
 	w.stop = context.AfterFunc(ctx, func() {
 		w.mu.Lock()
@@ -195,8 +203,62 @@ func (w *writer) commitLocked() error {
 		return err
 	}
 	defer d.Close()
+	if err := w.rename(d); err != nil {
+		return err
+	}
+	w.f = nil
+	w.err = errWriterDone
+	// The new name (and any directory created for it) must be durable
+	// before Close reports success: a second shared sync.
+	if err := w.b.gs.wait(); err != nil {
+		return fmt.Errorf("fileblob: %q committed, durability unknown: %w", w.key, err)
+	}
+	return nil
+}
+
+// rename gives the temporary file the key's name in directory d, under
+// the small-blob database's lock: a create-if-absent fails if the database
+// holds the key, and an overwrite of a small blob deletes its record once
+// the file's name is durable (so a crash in between leaves both, where the
+// file wins). Doing the rename only under that lock is what lets small
+// commits check for files atomically (see Bucket.commitSmall).
+func (w *writer) rename(d *os.File) error {
 	base := path.Base(w.key)
-	err = w.b.inTmp(func(tfd int) error {
+	k := []byte(w.key)
+	var err error
+	xerr := w.b.db.Exclusive(w.ctx, func(db *bolt.DB) error {
+		var small bool
+		if err := db.View(func(tx *bolt.Tx) error { small = hasRecord(tx, k); return nil }); err != nil {
+			return err
+		}
+		if small && !w.over {
+			return fmt.Errorf("%w: %q", blob.ErrExists, w.key)
+		}
+		if err = w.renameFile(d, base); err != nil {
+			return nil // reported below
+		}
+		if !small {
+			return nil
+		}
+		if err := w.b.gs.wait(); err != nil {
+			return fmt.Errorf("fileblob: %q renamed over a small blob, durability unknown: %w", w.key, err)
+		}
+		return db.Update(func(tx *bolt.Tx) error { return tx.Bucket(smallBucket).Delete(k) })
+	})
+	switch {
+	case xerr != nil && !errors.Is(xerr, blob.ErrExists) && !errors.Is(xerr, w.ctx.Err()):
+		return fmt.Errorf("fileblob: committing %q: %w", w.key, xerr)
+	case xerr != nil:
+		return xerr
+	case err != nil:
+		return w.commitErr(err)
+	}
+	return nil
+}
+
+// renameFile renames the temporary file to base in directory d.
+func (w *writer) renameFile(d *os.File, base string) error {
+	return w.b.inTmp(func(tfd int) error {
 		dfd := int(d.Fd())
 		if w.over {
 			return unix.Renameat(tfd, w.tmp, dfd, base)
@@ -212,17 +274,6 @@ func (w *writer) commitLocked() error {
 		_ = unix.Unlinkat(tfd, w.tmp, 0)
 		return nil
 	})
-	if err != nil {
-		return w.commitErr(err)
-	}
-	w.f = nil
-	w.err = errWriterDone
-	// The new name (and any directory created for it) must be durable
-	// before Close reports success: a second shared sync.
-	if err := w.b.gs.wait(); err != nil {
-		return fmt.Errorf("fileblob: %q committed, durability unknown: %w", w.key, err)
-	}
-	return nil
 }
 
 // openDir opens the directory that holds key's file, creating it (and its
