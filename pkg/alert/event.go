@@ -133,7 +133,10 @@ func fromLabels(e *Event, ids *idSet, m map[string]string) {
 	}
 }
 
-func isARMID(s string) bool { return strings.HasPrefix(strings.ToLower(s), "/subscriptions/") }
+func isARMID(s string) bool {
+	const prefix = "/subscriptions/"
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
 
 // idSet keeps ids in insertion order without case-insensitive duplicates.
 type idSet struct {

@@ -75,11 +75,29 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		}
 		return nil
 	}
+	// encoding/json hands over valid JSON: split it in place, each
+	// element as json.Unmarshal into []flexString would read it.
+	out := make([]string, 0, 1)
+	bad := false
+	ok := eachElement(b, func(el []byte) {
+		var it flexString
+		if bad || it.UnmarshalJSON(el) != nil {
+			bad = true
+			return
+		}
+		if it != "" {
+			out = append(out, string(it))
+		}
+	})
+	if ok && !bad {
+		*f = out
+		return nil
+	}
 	var items []flexString
 	if err := json.Unmarshal(b, &items); err != nil {
 		return err
 	}
-	out := make([]string, 0, len(items))
+	out = make([]string, 0, len(items))
 	for _, it := range items {
 		if it != "" {
 			out = append(out, string(it))

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -25,4 +26,47 @@ func FuzzFlexString(f *testing.F) {
 			t.Fatalf("UnmarshalJSON(%q) = %q, encoding/json %q", data, got, want)
 		}
 	})
+}
+
+// referenceFlexStrings is flexStrings' decoding of an array as it was:
+// through encoding/json.
+func referenceFlexStrings(b []byte) ([]string, error) {
+	var items []flexString
+	if err := json.Unmarshal(b, &items); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		if it != "" {
+			out = append(out, string(it))
+		}
+	}
+	return out, nil
+}
+
+// FuzzFlexStrings checks flexStrings' in-place split of arrays against
+// encoding/json on every valid JSON array.
+func FuzzFlexStrings(f *testing.F) {
+	for _, s := range []string{`[]`, `["a"]`, `["a", null, 1, true, {"x": [1]}, [2], "b\"c", ""]`, " [ \"\u00e9\" , \"\\u00e9\" ] ", "[\"\xff\"]"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) || data[firstNonSpace(data)] != '[' {
+			return
+		}
+		want, werr := referenceFlexStrings(data)
+		var got flexStrings
+		err := got.UnmarshalJSON(data)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("UnmarshalJSON(%q) error %v, reference %v", data, err, werr)
+		}
+		if err == nil && !reflect.DeepEqual([]string(got), want) {
+			t.Fatalf("UnmarshalJSON(%q) = %q, reference %q", data, got, want)
+		}
+	})
+}
+
+func firstNonSpace(b []byte) int {
+	i := skipSpace(b, 0)
+	return min(i, len(b)-1)
 }
