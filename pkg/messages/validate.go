@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -264,14 +263,9 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("messages: encode manifest: %w", err)
 	}
-	// Indent sizes the buffer once (twice the compact form), where an
-	// indenting Encoder grows two buffers step by step.
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, compact, "", "  "); err != nil {
-		return nil, fmt.Errorf("messages: encode manifest: %w", err)
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	out := make([]byte, 0, len(compact)+len(compact)/2+64)
+	out = appendIndented(out, compact)
+	return append(out, '\n'), nil
 }
 
 // DecodeManifest parses and validates a stored manifest, strictly.
