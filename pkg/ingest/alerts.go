@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -197,8 +198,9 @@ func (s *Service) Alert(ctx context.Context, source string, body []byte, tracePa
 				out.Outcome = OutcomeDuplicate
 			}
 			out.Accepted = &acc
-			s.log.Info("ingest: incident", "incident_id", acc.IncidentID, "duplicate", acc.Duplicate, "jobs", acc.Jobs,
-				"policy", acc.Policy, "source", ev.Source, "rule", ev.Rule)
+			s.log.LogAttrs(ctx, slog.LevelInfo, "ingest: incident", slog.String("incident_id", acc.IncidentID),
+				slog.Bool("duplicate", acc.Duplicate), slog.Int("jobs", acc.Jobs), slog.String("policy", acc.Policy),
+				slog.String("source", ev.Source), slog.String("rule", ev.Rule))
 		}
 		s.cfg.Metrics.Events.WithLabelValues(ev.Source, out.Outcome).Inc()
 		res.Events = append(res.Events, out)

@@ -1,16 +1,17 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/alert"
@@ -43,7 +44,10 @@ func (s *Service) Handler() http.Handler {
 type request struct {
 	r      *http.Request
 	caller string
-	body   []byte
+	// body is the request body (body routes only). It is valid until the
+	// handler returns: its buffer is then reused for another request, so
+	// a handler must copy what it keeps (decoding JSON copies).
+	body []byte
 }
 
 // statusWriter records the status for the access log.
@@ -57,9 +61,19 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// bodyBuffers recycles request body buffers: a body is read whole (at
+// most Config.MaxBodyBytes) and only lives while its handler runs.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse; a rare large body's
+// buffer is left to the garbage collector rather than held.
+const maxPooledBody = 64 << 10
+
 // guard applies, in order: the per-client rate limit (429), authentication
 // (401), and for body routes the JSON content type (415) and the size
-// limit (413). It logs one line per request, without secrets.
+// limit (413). It logs one line per request, without secrets: at Warn for
+// answers of 400 and above, at Debug otherwise (an accepted alert is
+// logged at Info by Alert, and every request is counted in Metrics).
 func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter, *request)) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := s.cfg.Now()
@@ -67,15 +81,19 @@ func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter,
 		client := clientKey(r)
 		caller := ""
 		defer func() {
-			lvl := slog.LevelInfo
+			elapsed := s.cfg.Now().Sub(start)
+			s.cfg.Metrics.Requests.WithLabelValues(route, strconv.Itoa(w.status)).Inc()
+			s.cfg.Metrics.Duration.WithLabelValues(route).Observe(elapsed.Seconds())
+			lvl := slog.LevelDebug
 			if w.status >= 400 {
 				lvl = slog.LevelWarn
 			}
-			s.cfg.Metrics.Requests.WithLabelValues(route, strconv.Itoa(w.status)).Inc()
-			s.cfg.Metrics.Duration.WithLabelValues(route).Observe(s.cfg.Now().Sub(start).Seconds())
-			s.log.Log(r.Context(), lvl, "ingest: request", "method", r.Method, "path", r.URL.Path,
-				"query", redactToken(r.URL.RawQuery), "status", w.status, "client", client, "caller", caller,
-				"duration_ms", s.cfg.Now().Sub(start).Milliseconds())
+			if !s.log.Enabled(r.Context(), lvl) {
+				return
+			}
+			s.log.LogAttrs(r.Context(), lvl, "ingest: request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("query", redactToken(r.URL.RawQuery)), slog.Int("status", w.status), slog.String("client", client),
+				slog.String("caller", caller), slog.Int64("duration_ms", elapsed.Milliseconds()))
 		}()
 		if s.rate != nil {
 			if ok, wait := s.rate.allow(client); !ok {
@@ -96,7 +114,14 @@ func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter,
 				writeError(w, http.StatusUnsupportedMediaType, msg)
 				return
 			}
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+			buf := bodyBuffers.Get().(*bytes.Buffer)
+			buf.Reset()
+			defer func() {
+				if buf.Cap() <= maxPooledBody {
+					bodyBuffers.Put(buf)
+				}
+			}()
+			_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 			var tooBig *http.MaxBytesError
 			switch {
 			case errors.As(err, &tooBig):
@@ -105,11 +130,11 @@ func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter,
 			case err != nil:
 				writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
 				return
-			case len(strings.TrimSpace(string(body))) == 0:
+			case len(bytes.TrimSpace(buf.Bytes())) == 0:
 				writeError(w, http.StatusBadRequest, "empty request body")
 				return
 			}
-			req.body = body
+			req.body = buf.Bytes()
 		}
 		h(w, req)
 	})
