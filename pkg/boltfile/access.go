@@ -29,17 +29,30 @@ func (s *state) enter() {
 	s.pmu.Unlock()
 }
 
-// leave withdraws an enter that did not take the gate.
-func (s *state) leave() {
+// leave withdraws an enter. It reports whether nothing else of this
+// process waits for the gate any more.
+func (s *state) leave() (last bool) {
 	s.pmu.Lock()
+	defer s.pmu.Unlock()
 	s.queued--
-	s.pmu.Unlock()
+	return s.queued == 0 && len(s.pending) == 0
 }
 
 // take blocks until the caller holds the gate, after enter.
 func (s *state) take() {
 	s.gate <- struct{}{}
 	s.leave()
+}
+
+// settle is called by an operation that is done without taking the gate
+// (another goroutine ran it). A holder may have kept the database open
+// because this operation was waiting; if it was the last one waiting, it
+// takes the gate once so that release closes the database when idle.
+func (s *state) settle() {
+	if s.leave() {
+		s.gate <- struct{}{}
+		s.release()
+	}
 }
 
 // release gives the gate back. The database stays open only while other

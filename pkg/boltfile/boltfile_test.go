@@ -82,19 +82,29 @@ func TestConcurrentUpdatesCommitAndFailuresStayApart(t *testing.T) {
 	}
 }
 
-// An idle File holds no lock: another opener gets the file at once.
+// An idle File holds no lock: once every update has returned, another
+// opener gets the file at once, also after bursts of concurrent updates
+// (whose callers mostly return without taking the gate).
 func TestIdleFileIsReleased(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
 	f := boltfile.Open(path, boltfile.Options{})
 	defer f.Close()
-	if err := f.Update(context.Background(), put("a", "1")); err != nil {
-		t.Fatal(err)
+	for round := range 30 {
+		var wg sync.WaitGroup
+		for i := range 1 + round%16 {
+			wg.Go(func() {
+				if err := f.Update(context.Background(), put(fmt.Sprint(round, "-", i), "1")); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("round %d: file still locked after every update returned: %v", round, err)
+		}
+		_ = db.Close()
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("file still locked after the update returned: %v", err)
-	}
-	_ = db.Close()
 }
 
 func TestBusyFileTimesOutOrFollowsContext(t *testing.T) {
