@@ -10,7 +10,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -148,8 +147,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	go func() { defer serveWG.Done(); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(ctx); serveWG.Wait() }()
 
-	url := "http://" + ln.Addr().String() + "/v1/alerts?token=" + token
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
+	path := "/v1/alerts?token=" + token
 	bodies := make([][]byte, *n)
 	for i := range bodies {
 		k := i
@@ -183,13 +181,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := newConn(ln.Addr().String(), path)
+			defer c.close()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= *n {
 					return
 				}
 				t0 := time.Now()
-				ok, dup, err := post(client, url, bodies[i])
+				ok, dup, err := c.post(bodies[i])
 				lat[i] = time.Since(t0)
 				switch {
 				case err != nil || !ok:
@@ -244,27 +244,6 @@ func payload(k, apps int) []byte {
 "alertContext":{"properties":null,"conditionType":"SingleResourceMultipleMetricCriteria","condition":{"windowSize":"PT5M",
 "allOf":[{"metricName":"MemoryWorkingSet","operator":"GreaterThan","threshold":"3000000000","dimensions":[{"name":"Instance","value":"RD0003FF1A2B3C"}],"metricValue":3.2e9}]}}}}`,
 		sub, k, sub, k%apps)
-}
-
-func post(c *http.Client, url string, body []byte) (ok, dup bool, err error) {
-	resp, err := c.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		return false, false, err
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Incidents []struct {
-			Duplicate bool `json:"duplicate"`
-		} `json:"incidents"`
-		Error string `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		return false, false, err
-	}
-	if resp.StatusCode != http.StatusAccepted || len(r.Incidents) != 1 {
-		return false, false, fmt.Errorf("HTTP %d: %s", resp.StatusCode, r.Error)
-	}
-	return true, r.Incidents[0].Duplicate, nil
 }
 
 // cpuTime is the process's user+system CPU time so far.
