@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -155,6 +156,17 @@ func jsonContentType(ct string) (string, bool) {
 	return fmt.Sprintf("Content-Type %q is not application/json", mt), false
 }
 
+// queryParam is url.Values.Get of the raw query, without parsing it when
+// key cannot be in it: a query without '%' spells its keys literally, so
+// one that does not contain key has no such parameter.
+func queryParam(rawQuery, key string) string {
+	if !strings.Contains(rawQuery, key) && !strings.Contains(rawQuery, "%") {
+		return ""
+	}
+	v, _ := url.ParseQuery(rawQuery)
+	return v.Get(key)
+}
+
 // clientKey is the client's address without port. X-Forwarded-For is not
 // trusted (it is the caller's to forge); run behind a proxy that sets the
 // connection's address or rate-limit at the proxy.
@@ -197,7 +209,7 @@ type alertResponse struct {
 func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
 	source := req.r.PathValue("source")
 	dry := false
-	if v := req.r.URL.Query().Get("dry_run"); v != "" {
+	if v := queryParam(req.r.URL.RawQuery, "dry_run"); v != "" {
 		var perr error
 		if dry, perr = strconv.ParseBool(v); perr != nil {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("dry_run=%q is not a boolean", v))
