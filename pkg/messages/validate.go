@@ -1,10 +1,12 @@
 package messages
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -259,14 +261,29 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	compact, err := json.Marshal(m)
-	if err != nil {
+	// The compact form only lives until it is indented: encode it into a
+	// recycled buffer (the same bytes as json.Marshal, plus a newline).
+	buf := compactBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledCompact {
+			compactBuffers.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(m); err != nil {
 		return nil, fmt.Errorf("messages: encode manifest: %w", err)
 	}
+	compact := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	out := make([]byte, 0, len(compact)+len(compact)/2+64)
 	out = appendIndented(out, compact)
 	return append(out, '\n'), nil
 }
+
+// compactBuffers recycles EncodeManifest's compact encodings.
+var compactBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledCompact is the largest buffer compactBuffers keeps.
+const maxPooledCompact = 64 << 10
 
 // DecodeManifest parses and validates a stored manifest, strictly.
 func DecodeManifest(data []byte) (*Manifest, error) {
