@@ -50,6 +50,7 @@ type Options struct {
 type Bucket struct {
 	dir      string
 	root     *os.Root
+	dirf     *os.File // DIR, for *at system calls
 	tmp      *os.File // DIR/.dumpflow/tmp, for *at system calls
 	gs       *groupSync
 	db       *boltfile.File // DIR/.dumpflow/small.db
@@ -93,7 +94,13 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	b := &Bucket{dir: abs, root: root, tmp: tmp, now: time.Now, smallMax: opts.SmallBlobMax}
+	dirf, err := root.Open(".")
+	if err != nil {
+		tmp.Close()
+		root.Close()
+		return nil, fmt.Errorf("fileblob: opening %s: %w", abs, err)
+	}
+	b := &Bucket{dir: abs, root: root, dirf: dirf, tmp: tmp, now: time.Now, smallMax: opts.SmallBlobMax}
 	switch {
 	case opts.SmallBlobMax == 0:
 		b.smallMax = SmallBlobMax
@@ -168,14 +175,19 @@ func (b *Bucket) Close() error {
 	if b.closed.Swap(true) {
 		return nil
 	}
-	return errors.Join(b.db.Close(), b.tmp.Close(), b.root.Close())
+	return errors.Join(b.db.Close(), b.dirf.Close(), b.tmp.Close(), b.root.Close())
 }
 
 // inTmp calls fn with the file descriptor of DIR/.dumpflow/tmp, which
 // stays open (its number cannot be reused) until fn returns. It fails once
 // the bucket is closed.
-func (b *Bucket) inTmp(fn func(fd int) error) error {
-	rc, err := b.tmp.SyscallConn()
+func (b *Bucket) inTmp(fn func(fd int) error) error { return withFd(b.tmp, fn) }
+
+// inDir is inTmp for DIR.
+func (b *Bucket) inDir(fn func(fd int) error) error { return withFd(b.dirf, fn) }
+
+func withFd(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}

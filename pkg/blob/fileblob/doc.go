@@ -2,6 +2,48 @@
 // embedded default, selected by a file:// URL such as
 // file:///var/lib/dumpflow/blobs.
 //
+// # Two stores
+//
+// A blob is kept in one of two stores, chosen when it is written:
+//
+//   - Small blobs — those whose WriterOptions.Size is set (non-zero) and at
+//     most SmallBlobMax (64 KiB; Options.SmallBlobMax changes it) — are
+//     records of one bbolt database, DIR/.dumpflow/small.db, shared by
+//     every goroutine and process through pkg/boltfile. The writer buffers
+//     the bytes (never more than Size) and Close commits them in one
+//     transaction; concurrent Closes share one transaction and fsync (group
+//     commit), so a burst of incident manifests costs tens of microseconds
+//     of CPU each instead of a directory, a temporary file and a rename.
+//   - Every other blob — streamed with an unknown Size, or larger — is a
+//     file, as described under Layout and Commit.
+//
+// Readers, List, Delete and every guarantee of blob.Bucket see one bucket:
+// a key names at most one blob, whichever store holds it, across all
+// processes sharing DIR. That rests on one rule: a blob file gets or loses
+// its name only while its process holds the database's lock (file commits
+// rename inside boltfile's Exclusive, after checking that the database has
+// no record under the key), and a small commit checks, inside its
+// transaction and so under the same lock, that no file exists for the key.
+// Overwrites across stores are done under the lock too, in an order that
+// leaves the old blob if the process dies midway: the new version is made
+// durable first, then the old one removed. If both a file and a record
+// exist for a key (only after such a crash), the file is the blob: reads
+// and List show it, and the next overwrite or Delete removes both.
+//
+// Reads look for a file first, without the lock, and only when there is
+// none consult the database and then the file again under the lock, so a
+// key moving between stores is never missed. A small blob's reader serves
+// its content from a copy of the record taken at open; ModTime is the
+// commit time and ETag changes with every commit, as for files. The
+// record format (record.go) carries a version byte and a CRC-32C; a damaged
+// record is reported as ErrCorrupt and skipped by List, like a damaged
+// file.
+//
+// A small blob's durability is bbolt's: Close returns nil only after the
+// transaction holding it is fsync'd. The database is closed whenever its
+// process is idle or another process waits for it (see pkg/boltfile), so
+// it never pins the directory to one process.
+//
 // # Layout
 //
 // The blob under key "a/b/c.dmp" is the regular file DIR/a/b/c.dmp. Its
@@ -13,12 +55,14 @@
 // could see content without metadata), or a first one before it (a crash in
 // between would leave metadata with no content, indistinguishable from a
 // writer still at work). Backend state lives under DIR/.dumpflow/, a name
-// that blob.ValidateKey reserves: tmp/ for writers' temporary files, and
-// leases/ for lease records.
+// that blob.ValidateKey reserves: tmp/ for writers' temporary files,
+// leases/ for lease records, and small.db (with its companion
+// small.db.waiters) for small blobs.
 //
-// A key may not name both a blob and a prefix of other keys ("a" and
-// "a/b"), since one path cannot be a file and a directory; such a write
-// fails with an error wrapping blob.ErrInvalidKey. Directories emptied by
+// Among blobs stored as files, a key may not name both a blob and a prefix
+// of other keys ("a" and "a/b"), since one path cannot be a file and a
+// directory; such a write fails with an error wrapping blob.ErrInvalidKey.
+// Small blobs have no such limit, as in Azure. Directories emptied by
 // Delete are left in place.
 //
 // Files are created with mode 0600 and directories with 0700: memory dumps
@@ -26,9 +70,9 @@
 //
 // # Commit
 //
-// A Writer streams into a temporary file under DIR/.dumpflow/tmp (same file
-// system, so no copy on commit). Close appends the trailer and closes the
-// file, then commits in three steps:
+// A Writer of a blob file streams into a temporary file under
+// DIR/.dumpflow/tmp (same file system, so no copy on commit). Close appends
+// the trailer and closes the file, then commits in three steps:
 //
 //  1. A sync of the file system (syncfs(2)) makes the content durable
 //     before it has a name: after a crash, a blob's name never points at
@@ -40,11 +84,14 @@
 //     RENAME_NOREPLACE, link(2), which fails the same way, then unlink of
 //     the temporary name); plain rename(2) for Overwrite, which replaces the
 //     old blob atomically. Missing parent directories are created first.
+//     The rename runs under the small-blob database's lock (see Two
+//     stores); an overwrite of a small blob deletes its record after the
+//     renamed file's name is durable.
 //  3. A second sync makes the new name, and any directory created for it,
 //     durable; only then does Close return nil.
 //
 // The syncs are group commits: concurrent Closes share them (see
-// groupSync), so a burst of N small commits costs about two syncs, not 2N
+// groupSync), so a burst of N commits costs about two syncs, not 2N
 // fsyncs plus directory fsyncs. Linux's syncfs writes back all dirty data
 // and metadata of the file system holding DIR and flushes the device cache
 // before returning; since Linux 5.8 it reports writeback errors, which
@@ -54,8 +101,8 @@
 // is sync(2), whose completion POSIX does not promise: the durability
 // contract above holds on Linux only.
 //
-// Readers and List never look inside DIR/.dumpflow, so no partial blob is
-// ever visible. Temporary files left by a crashed writer are removed by
+// Readers and List never look inside DIR/.dumpflow for files (only into the
+// database, for committed records), so no partial blob is ever visible. Temporary files left by a crashed writer are removed by
 // Open once a day old.
 //
 // All paths are resolved through an os.Root, so neither a key nor a symbolic
@@ -74,6 +121,8 @@
 // as Azure's does. Expiry uses the wall clock, which all processes on one
 // machine share.
 //
-// Memory use is constant whatever the blob size: writes go straight to the
-// file and ReadAt reads only what it is asked for.
+// Memory use is constant whatever the blob size: writes of large blobs go
+// straight to the file and ReadAt reads only what it is asked for; a small
+// blob is held in memory whole, at most SmallBlobMax bytes per writer or
+// reader.
 package fileblob

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 )
@@ -40,7 +41,25 @@ var errClosed = errors.New("fileblob: bucket closed")
 
 // fileHeld reports whether a blob file exists under key. Directories
 // (prefixes of other keys) and missing parents mean no.
+//
+// It runs for every small commit, inside the batch's transaction, so it
+// starts with one fstatat(2) relative to DIR instead of os.Root's walk (an
+// open per directory). That call resolves symbolic links in parent
+// directories wherever they lead, so only its "no regular file" answer is
+// taken as is (os.Root would find no file either: it resolves the same
+// links, or refuses those that leave DIR); a regular file is confirmed
+// through the root.
 func (b *Bucket) fileHeld(key string) (bool, error) {
+	var st unix.Stat_t
+	var serr error
+	err := b.inDir(func(fd int) error {
+		serr = unix.Fstatat(fd, name(key), &st, unix.AT_SYMLINK_NOFOLLOW)
+		return nil
+	})
+	if err == nil && (serr == nil && st.Mode&unix.S_IFMT != unix.S_IFREG ||
+		errors.Is(serr, fs.ErrNotExist) || errors.Is(serr, syscall.ENOTDIR)) {
+		return false, nil
+	}
 	fi, err := b.root.Lstat(name(key))
 	switch {
 	case err == nil:
