@@ -35,12 +35,16 @@ func TestConformance(t *testing.T) {
 }
 
 func TestWriterHasSetMetadata(t *testing.T) {
-	w, err := openTemp(t, &fakeClock{}).NewWriter(t.Context(), "k", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Abort()
-	if _, ok := w.(blobtest.MetadataSetter); !ok {
-		t.Error("fileblob's Writer lacks SetMetadata, which the worker uses to store checksums")
+	b := openTemp(t, &fakeClock{})
+	// A streamed blob (a file) and a small one (the database).
+	for _, opts := range []*blob.WriterOptions{nil, {Size: 10}} {
+		w, err := b.NewWriter(t.Context(), "k", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := w.(blobtest.MetadataSetter); !ok {
+			t.Errorf("fileblob's %T lacks SetMetadata, which the worker uses to store checksums", w)
+		}
+		_ = w.Abort()
 	}
 }

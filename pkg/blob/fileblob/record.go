@@ -62,7 +62,11 @@ func appendBytes[S string | []byte](out []byte, s S) []byte {
 // decodeRecord decodes the record stored under key. The result does not
 // alias p (bbolt's values are valid only inside their transaction). Any
 // damage is an error wrapping ErrCorrupt.
-func decodeRecord(key string, p []byte) (*record, error) {
+func decodeRecord(key string, p []byte) (*record, error) { return parseRecord(key, p, true) }
+
+// parseRecord is decodeRecord; without copyContent, the result's content
+// aliases p, for callers that need only the attributes.
+func parseRecord(key string, p []byte, copyContent bool) (*record, error) {
 	bad := func(why string, args ...any) error {
 		return fmt.Errorf("%w: small-blob record of %q: %s", ErrCorrupt, key, fmt.Sprintf(why, args...))
 	}
@@ -91,7 +95,10 @@ func decodeRecord(key string, p []byte) (*record, error) {
 			r.attrs.Metadata[k] = v
 		}
 	}
-	r.content = append([]byte{}, d.bytes()...)
+	r.content = d.bytes()
+	if copyContent {
+		r.content = append([]byte{}, r.content...)
+	}
 	switch {
 	case d.err != "":
 		return nil, bad("%s", d.err)

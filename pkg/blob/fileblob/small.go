@@ -185,7 +185,7 @@ func (b *Bucket) listSmall(ctx context.Context, prefix string) ([]blob.Attribute
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			rec, err := decodeRecord(string(k), v)
+			rec, err := parseRecord(string(k), v, false)
 			if err != nil {
 				continue
 			}

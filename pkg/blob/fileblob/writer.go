@@ -221,12 +221,13 @@ func (w *writer) commitLocked() error {
 // holds the key, and an overwrite of a small blob deletes its record once
 // the file's name is durable (so a crash in between leaves both, where the
 // file wins). Doing the rename only under that lock is what lets small
-// commits check for files atomically (see Bucket.commitSmall).
+// commits check for files atomically (see Bucket.commitSmall). Concurrent
+// renames share one hold of the lock (see lockBatch).
 func (w *writer) rename(d *os.File) error {
 	base := path.Base(w.key)
 	k := []byte(w.key)
 	var err error
-	xerr := w.b.db.Exclusive(w.ctx, func(db *bolt.DB) error {
+	xerr := w.b.renames.do(w.ctx, func(db *bolt.DB) error {
 		var small bool
 		if err := db.View(func(tx *bolt.Tx) error { small = hasRecord(tx, k); return nil }); err != nil {
 			return err
