@@ -2,11 +2,15 @@ package alert
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 )
 
-// commonPayload is the Azure Monitor common alert schema.
-type commonPayload struct {
+// commonPayload is the Azure Monitor common alert schema. C is the type
+// alertContext decodes into: *commonContext in the one-pass decode,
+// json.RawMessage when the context must be decoded on its own (see
+// parseAzureCommon).
+type commonPayload[C any] struct {
 	SchemaID string `json:"schemaId"`
 	Data     *struct {
 		Essentials *struct {
@@ -21,10 +25,13 @@ type commonPayload struct {
 			ResolvedDateTime  flexString  `json:"resolvedDateTime"`
 			Description       flexString  `json:"description"`
 		} `json:"essentials"`
-		AlertContext     json.RawMessage `json:"alertContext"`
-		CustomProperties flexMap         `json:"customProperties"`
+		AlertContext     C       `json:"alertContext"`
+		CustomProperties flexMap `json:"customProperties"`
 	} `json:"data"`
 }
+
+// contextField is the JSON path of alertContext in errors.
+const contextField = "data.alertContext"
 
 // commonContext holds the parts of alertContext variants dumpflow uses:
 // condition dimensions (metric, log V2), log V1's top-level Dimensions, and
@@ -54,10 +61,43 @@ type dimension struct {
 // service: the alertContext variant only adds dimensions and properties).
 func parseAzureCommon(data []byte) (*Alert, error) {
 	const src = SourceAzureCommon
-	var p commonPayload
-	if err := decode(src, data, &p); err != nil {
+	// The alertContext varies by monitoring service; a variant we cannot
+	// read costs only its dimensions and properties, never the alert. The
+	// payload is decoded once with the context in place; only when that
+	// fails inside the context is it decoded again with the context kept
+	// raw, and the context then decoded on its own, its errors ignored.
+	// (A payload repeating alertContext gets the repeats merged, as
+	// encoding/json merges every other repeated object member; decoded on
+	// its own the last one would win.)
+	var p commonPayload[*commonContext]
+	err := decode(src, data, &p)
+	var fe *FieldError
+	if errors.As(err, &fe) && (fe.Field == contextField || strings.HasPrefix(fe.Field, contextField+".")) {
+		var raw commonPayload[json.RawMessage]
+		if err := decode(src, data, &raw); err != nil {
+			return nil, err
+		}
+		var c commonContext
+		ctx := &c
+		if raw.Data == nil || json.Unmarshal(raw.Data.AlertContext, &c) != nil {
+			ctx = nil
+		}
+		return azureCommonAlert(&raw, ctx)
+	}
+	if err != nil {
 		return nil, err
 	}
+	var ctx *commonContext
+	if p.Data != nil {
+		ctx = p.Data.AlertContext
+	}
+	return azureCommonAlert(&p, ctx)
+}
+
+// azureCommonAlert builds the Alert of a decoded payload; ctx is its
+// alertContext, nil when absent, null or unreadable.
+func azureCommonAlert[C any](p *commonPayload[C], ctx *commonContext) (*Alert, error) {
+	const src = SourceAzureCommon
 	if p.Data == nil {
 		return nil, &FieldError{Source: src, Field: "data", Msg: "required"}
 	}
@@ -89,10 +129,7 @@ func parseAzureCommon(data []byte) (*Alert, error) {
 	if e.MonitoringService != "" {
 		labels["monitoringService"] = string(e.MonitoringService)
 	}
-	// The alertContext varies by monitoring service; a variant we cannot
-	// read costs only its dimensions, never the alert.
-	var c commonContext
-	if json.Unmarshal(p.Data.AlertContext, &c) == nil {
+	if c := ctx; c != nil {
 		for _, m := range []flexMap{c.Properties, c.Annotations, c.Labels} {
 			for k, v := range m {
 				labels[k] = v
