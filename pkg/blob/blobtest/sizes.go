@@ -1,6 +1,7 @@
 package blobtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -107,6 +108,20 @@ func testSmallBlob(t *testing.T, h Harness) {
 	}
 	if err := w.Close(); err == nil {
 		t.Error("Close after Abort succeeded")
+	}
+	wantNotFound(t, b, "incidents/i2/manifest.json")
+	cctx, cancel := context.WithCancel(ctx)
+	w, err = b.NewWriter(cctx, "incidents/i2/manifest.json", kindSmall.opts("me", false, len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data[:10]); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	_, _ = w.Write(data[10:])
+	if err := w.Close(); !errors.Is(err, context.Canceled) {
+		t.Errorf("Close after cancel = %v, want context.Canceled", err)
 	}
 	wantNotFound(t, b, "incidents/i2/manifest.json")
 

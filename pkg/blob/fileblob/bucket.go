@@ -34,8 +34,9 @@ type Options struct {
 	// set it.
 	Now func() time.Time
 	// SmallBlobMax is the largest WriterOptions.Size stored in the
-	// small-blob database rather than as a file. Zero means SmallBlobMax;
-	// a negative value stores every new blob as a file. Processes sharing
+	// small-blob database rather than as a file, at most MaxSmallBlobMax
+	// (a small blob is held in memory whole). Zero means SmallBlobMax; a
+	// negative value stores every new blob as a file. Processes sharing
 	// a directory may use different values: the rules that make one key
 	// one blob hold across both stores whatever the threshold.
 	SmallBlobMax int64
@@ -69,6 +70,9 @@ func Open(dir string) (*Bucket, error) { return OpenOptions(dir, nil) }
 func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 	if dir == "" {
 		return nil, errors.New("fileblob: empty directory name")
+	}
+	if opts != nil && opts.SmallBlobMax > MaxSmallBlobMax {
+		return nil, fmt.Errorf("fileblob: Options.SmallBlobMax %d is more than %d", opts.SmallBlobMax, MaxSmallBlobMax)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

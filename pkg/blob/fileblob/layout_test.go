@@ -3,9 +3,11 @@ package fileblob_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,5 +239,32 @@ func TestOpenURL(t *testing.T) {
 	}
 	if _, err := fileblob.OpenURL(ctx, nil); err == nil {
 		t.Error("OpenURL(nil) succeeded")
+	}
+}
+
+func TestSmallBlobMaxBounds(t *testing.T) {
+	dir := t.TempDir()
+	if b, err := fileblob.OpenOptions(dir, &fileblob.Options{SmallBlobMax: fileblob.MaxSmallBlobMax + 1}); err == nil {
+		b.Close()
+		t.Error("OpenOptions accepted a SmallBlobMax above MaxSmallBlobMax")
+	}
+	// With the small store off, a small blob is a file; with it on, not.
+	for _, tc := range []struct {
+		max      int64
+		wantFile bool
+	}{{-1, true}, {0, false}, {100, false}, {99, true}} {
+		b, err := fileblob.OpenOptions(dir, &fileblob.Options{SmallBlobMax: tc.max})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := fmt.Sprintf("max%d", tc.max)
+		if err := mustPut(t, b, key, strings.Repeat("x", 100), &blob.WriterOptions{Size: 100}); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+		_, err = os.Stat(filepath.Join(dir, key))
+		if isFile := err == nil; isFile != tc.wantFile {
+			t.Errorf("SmallBlobMax %d: 100-byte blob stored as a file: %v, want %v", tc.max, isFile, tc.wantFile)
+		}
 	}
 }

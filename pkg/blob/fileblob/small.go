@@ -23,6 +23,9 @@ import (
 // file. See the package comment and Options.SmallBlobMax.
 const SmallBlobMax = 64 << 10
 
+// MaxSmallBlobMax bounds Options.SmallBlobMax.
+const MaxSmallBlobMax = 1 << 20
+
 // smallDB is the root-relative name of the small-blob database; the
 // reserved state directory keeps it apart from every valid key.
 const smallDB = stateDir + "/small.db"
