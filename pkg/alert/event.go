@@ -133,9 +133,27 @@ func fromLabels(e *Event, ids *idSet, m map[string]string) {
 	}
 }
 
+// isARMID is strings.HasPrefix(strings.ToLower(s), "/subscriptions/"),
+// without the copy when the prefix's bytes are ASCII (a few non-ASCII
+// letters lowercase to ASCII ones, such as 'İ' to 'i').
 func isARMID(s string) bool {
 	const prefix = "/subscriptions/"
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+	if len(s) < len(prefix) {
+		return strings.HasPrefix(strings.ToLower(s), prefix)
+	}
+	for i := range len(prefix) {
+		c := s[i]
+		if c >= 0x80 {
+			return strings.HasPrefix(strings.ToLower(s), prefix)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // idSet keeps ids in insertion order without case-insensitive duplicates.

@@ -3,6 +3,7 @@ package alert
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -69,4 +70,16 @@ func FuzzFlexStrings(f *testing.F) {
 func firstNonSpace(b []byte) int {
 	i := skipSpace(b, 0)
 	return min(i, len(b)-1)
+}
+
+// FuzzIsARMID checks isARMID against the lowercased copy it avoids.
+func FuzzIsARMID(f *testing.F) {
+	for _, s := range []string{"", "/subscriptions/", "/SUBSCRIPTIONS/x", "/subscrİptions/x", "/subscriptions", "x/subscriptions/", "/ſubscriptions/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isARMID(s), strings.HasPrefix(strings.ToLower(s), "/subscriptions/"); got != want {
+			t.Fatalf("isARMID(%q) = %v, want %v", s, got, want)
+		}
+	})
 }
