@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/alert"
@@ -61,7 +62,10 @@ func (c *Config) Evaluate(e *alert.Event, now time.Time) Decision {
 			sel.MinAgeSeconds = g
 		}
 		d.Capture, d.Action, d.Selector, d.Targets, d.Limits = true, act, sel, p.Targets, p.Limits
-		d.Reason = fmt.Sprintf("policy %q: %s alert %q (severity %q) from %s", p.Name, e.Source, e.Rule, e.Severity, e.FiredAt)
+		// fmt.Sprintf("policy %q: %s alert %q (severity %q) from %s", …),
+		// spelled out: this runs for every alert that captures.
+		d.Reason = "policy " + strconv.Quote(p.Name) + ": " + e.Source + " alert " + strconv.Quote(e.Rule) +
+			" (severity " + strconv.Quote(e.Severity) + ") from " + e.FiredAt
 		return d
 	}
 	d.Reason = "no policy matches"

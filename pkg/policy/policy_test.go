@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -180,4 +181,19 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		c.Evaluate(event("high memory", "Sev1"), time.Now())
 	})
+}
+
+// TestCaptureReasonText pins the decision's reason to its fmt form.
+func TestCaptureReasonText(t *testing.T) {
+	c, err := Parse([]byte(`{"policies": [{"name": "mem-hot", "action": "analyze"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &alert.Event{Source: "azure-monitor-common", Status: alert.StatusFired, Rule: "High\tmemory é", Severity: "Sev\x01",
+		FiredAt: "2024-05-01T10:00:00Z"}
+	d := c.Evaluate(e, time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC))
+	want := fmt.Sprintf("policy %q: %s alert %q (severity %q) from %s", "mem-hot", e.Source, e.Rule, e.Severity, e.FiredAt)
+	if !d.Capture || d.Reason != want {
+		t.Fatalf("decision %+v, want reason %q", d, want)
+	}
 }
