@@ -1,5 +1,7 @@
 package messages
 
+import "strings"
+
 // The shapes of ids, hashes and names that messages carry, checked byte by
 // byte: validation runs on every Encode and Decode, and these are several
 // times cheaper than the regular expressions they stand for (each comment
@@ -73,4 +75,33 @@ func validSiteName(s string) bool {
 		}
 	}
 	return true
+}
+
+// containsFoldASCII is strings.Contains(strings.ToLower(s), lower), for
+// lower in lowercase ASCII, without the copy when s is ASCII (some
+// non-ASCII letters lowercase to ASCII ones, such as 'İ' to 'i': those s
+// take the long way). shape_test.go checks the two agree.
+func containsFoldASCII(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return strings.Contains(strings.ToLower(s), lower)
+		}
+	}
+	for i := 0; i+len(lower) <= len(s); i++ {
+		j := 0
+		for j < len(lower) {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+			j++
+		}
+		if j == len(lower) {
+			return true
+		}
+	}
+	return false
 }

@@ -24,10 +24,15 @@ func shapeSeeds() []string {
 		strings.Repeat("0f", 32), strings.Repeat("0F", 32), strings.Repeat("0f", 32) + "\n",
 		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n",
 		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01", "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-		incident, JobID(incident, site)}
+		incident, JobID(incident, site), site.ResourceID, strings.ToUpper(site.ResourceID), "/PROVIDERS/Microsoft.Web/SITES/",
+		"/providers/microſoft.web/sites/", "/provİders/microsoft.web/sites/", "/providers/microsoft.web/sites", "x/providers/microsoft.web/sites/y"}
 }
 
 func checkShapes(t *testing.T, s string) {
+	const sites = "/providers/microsoft.web/sites/"
+	if got, want := containsFoldASCII(s, sites), strings.Contains(strings.ToLower(s), sites); got != want {
+		t.Errorf("containsFoldASCII(%q) = %v, strings.ToLower says %v", s, got, want)
+	}
 	for _, p := range shapePatterns {
 		if got, want := p.check(s), p.re.MatchString(s); got != want {
 			t.Errorf("%s check of %q = %v, regexp %v", p.name, s, got, want)

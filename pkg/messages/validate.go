@@ -41,7 +41,7 @@ func (s Site) Validate() error {
 	if s.ResourceID == "" {
 		return &FieldError{"resource_id", "required"}
 	}
-	if !strings.HasPrefix(s.ResourceID, "/") || !strings.Contains(strings.ToLower(s.ResourceID), "/providers/microsoft.web/sites/") {
+	if !strings.HasPrefix(s.ResourceID, "/") || !containsFoldASCII(s.ResourceID, "/providers/microsoft.web/sites/") {
 		return &FieldError{"resource_id", fmt.Sprintf("%q is not a Microsoft.Web/sites resource id", s.ResourceID)}
 	}
 	if s.SubscriptionID == "" {
