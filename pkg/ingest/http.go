@@ -76,6 +76,7 @@ const maxPooledBody = 64 << 10
 // answers of 400 and above, at Debug otherwise (an accepted alert is
 // logged at Info by Alert, and every request is counted in Metrics).
 func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter, *request)) http.Handler {
+	metrics := newRouteMetrics(s.cfg.Metrics, route)
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		start := s.cfg.Now()
 		w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
@@ -83,8 +84,7 @@ func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter,
 		caller := ""
 		defer func() {
 			elapsed := s.cfg.Now().Sub(start)
-			s.cfg.Metrics.Requests.WithLabelValues(route, strconv.Itoa(w.status)).Inc()
-			s.cfg.Metrics.Duration.WithLabelValues(route).Observe(elapsed.Seconds())
+			metrics.observe(w.status, elapsed)
 			lvl := slog.LevelDebug
 			if w.status >= 400 {
 				lvl = slog.LevelWarn

@@ -1,6 +1,12 @@
 package ingest
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are ingest's Prometheus metrics. Create them with NewMetrics; a
 // Service without metrics uses an unregistered set.
@@ -42,4 +48,29 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg.MustRegister(m.Requests, m.Duration, m.Events, m.Jobs)
 	}
 	return m
+}
+
+// routeMetrics are one route's children of Requests and Duration, looked
+// up once: a Vec's WithLabelValues hashes its labels on every call.
+type routeMetrics struct {
+	route    string
+	vec      *prometheus.CounterVec
+	duration prometheus.Observer
+	// requests maps an HTTP status (int) to its prometheus.Counter; the
+	// statuses ingest answers are a small fixed set.
+	requests sync.Map
+}
+
+func newRouteMetrics(m *Metrics, route string) *routeMetrics {
+	return &routeMetrics{route: route, vec: m.Requests, duration: m.Duration.WithLabelValues(route)}
+}
+
+// observe counts one request answered with status after d.
+func (rm *routeMetrics) observe(status int, d time.Duration) {
+	c, ok := rm.requests.Load(status)
+	if !ok {
+		c, _ = rm.requests.LoadOrStore(status, rm.vec.WithLabelValues(rm.route, strconv.Itoa(status)))
+	}
+	c.(prometheus.Counter).Inc()
+	rm.duration.Observe(d.Seconds())
 }
