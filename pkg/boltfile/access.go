@@ -19,6 +19,15 @@ const (
 	// maxYieldWait bounds how long a process that let waiters in waits for
 	// them to take the file before it competes for it again.
 	maxYieldWait = 50 * time.Millisecond
+	// linger is how long an open database stays open unused when no other
+	// process wants it. Reopening costs a page fault per page touched
+	// again (expensive in VMs), so a process with steady traffic keeps it.
+	linger = 100 * time.Millisecond
+	// waiterPoll is how often an open, unused database checks whether
+	// another process waits for it.
+	waiterPoll = time.Millisecond
+	// initialMmapSize is the address space mapped when the file is opened.
+	initialMmapSize = 256 << 20
 )
 
 // enter announces that an operation wants the gate. Every enter is paired
@@ -44,32 +53,73 @@ func (s *state) take() {
 	s.leave()
 }
 
-// settle is called by an operation that is done without taking the gate
-// (another goroutine ran it). A holder may have kept the database open
-// because this operation was waiting; if it was the last one waiting, it
-// takes the gate once so that release closes the database when idle.
-func (s *state) settle() {
-	if s.leave() {
-		s.gate <- struct{}{}
-		s.release()
-	}
-}
-
-// release gives the gate back. The database stays open only while other
-// operations of this process wait for the gate and no other process waits
-// for the file; otherwise it is closed.
+// release gives the gate back. The database stays open while operations
+// of this process keep coming and no other process waits for the file:
+// the idle closer closes it once it has been unused for linger. When
+// another process waits, it is closed at once.
 func (s *state) release() {
 	if s.db != nil {
 		s.pmu.Lock()
 		busy := s.queued > 0 || len(s.pending) > 0
 		s.pmu.Unlock()
-		if !busy || s.othersWaiting() {
+		if s.othersWaiting() {
 			_ = s.closeDB()
 			s.yielded = busy
 			s.yieldAt = time.Now()
+		} else {
+			s.lastUse.Store(time.Now().UnixNano())
+			s.startCloser()
+			select {
+			case s.idle <- struct{}{}:
+			default: // already signalled
+			}
 		}
 	}
 	<-s.gate
+}
+
+// startCloser starts the idle closer once. The caller holds the gate.
+func (s *state) startCloser() {
+	if s.idle != nil {
+		return
+	}
+	s.idle = make(chan struct{}, 1)
+	s.quit = make(chan struct{})
+	s.closer.Go(s.closeWhenIdle)
+}
+
+// closeWhenIdle closes the database once it has been unused for linger,
+// or as soon as another process announces that it waits for the file
+// (checked every waiterPoll while the database is open), until quit is
+// closed. Owned by the state; Close waits for it.
+func (s *state) closeWhenIdle() {
+	ticker := time.NewTicker(waiterPoll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.idle:
+		}
+		for open := true; open; {
+			select {
+			case <-s.quit:
+				return
+			case <-ticker.C:
+			}
+			select {
+			case s.gate <- struct{}{}:
+			default:
+				continue // in use; checked again next tick
+			}
+			unused := time.Duration(time.Now().UnixNano() - s.lastUse.Load())
+			if s.db != nil && (unused >= linger || s.othersWaiting()) {
+				_ = s.closeDB()
+			}
+			open = s.db != nil
+			<-s.gate
+		}
+	}
 }
 
 // use returns the open database, opening it if needed. The caller holds
@@ -98,7 +148,10 @@ func (s *state) discard() { _ = s.closeDB() }
 func (s *state) open(ctx context.Context) (*bolt.DB, error) {
 	// Timeout of 1ns makes bbolt try the lock exactly once (its own retry
 	// sleeps 50ms, far too coarse), so the retry loop below is ours.
-	opts := &bolt.Options{Timeout: time.Nanosecond, FreelistType: bolt.FreelistMapType}
+	// A large initial mapping means a growing file is not remapped (and
+	// every page faulted in again) at each doubling; the file itself still
+	// grows only as data is written.
+	opts := &bolt.Options{Timeout: time.Nanosecond, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmapSize}
 	deadline := time.Now().Add(s.busyTimeout)
 	wait := firstWait
 	var timer *time.Timer

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -58,6 +59,12 @@ type state struct {
 	yielded bool      // the last close let announced waiters in
 	yieldAt time.Time // when
 
+	// The idle closer (see closeWhenIdle); started with the first open.
+	idle    chan struct{}
+	quit    chan struct{}
+	closer  sync.WaitGroup
+	lastUse atomic.Int64 // unix nanoseconds of the last release with db open
+
 	pmu     sync.Mutex
 	pending []*call // updates waiting for the next batch
 	queued  int     // operations waiting for the gate (guarded by pmu)
@@ -105,6 +112,13 @@ func (f *File) Close() error {
 		registryMu.Unlock()
 		if !last {
 			return
+		}
+		s.gate <- struct{}{}
+		quit := s.quit
+		<-s.gate
+		if quit != nil {
+			close(quit)
+			s.closer.Wait()
 		}
 		s.gate <- struct{}{}
 		defer func() { <-s.gate }()

@@ -34,7 +34,7 @@ func (f *File) Update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	s.pmu.Unlock()
 	select {
 	case err := <-c.done: // an earlier holder ran it in its batch
-		s.settle()
+		s.leave()
 		return err
 	case s.gate <- struct{}{}:
 		s.leave()
