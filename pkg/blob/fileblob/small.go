@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/boltfile"
 )
 
 // SmallBlobMax is the default largest size of a small blob: a blob whose
@@ -87,26 +88,38 @@ func (b *Bucket) commitSmall(ctx context.Context, key string, rec *record, overw
 	}
 	val := encodeRecord(rec)
 	k := []byte(key)
+	// A taken key is an outcome, not a failure of the transaction: an
+	// error would roll back the whole batch and run the other commits
+	// again, and duplicates are common (every message may be delivered
+	// twice). fn may run more than once; its last run is the one that
+	// counts.
+	var outcome error
 	err := b.db.Update(ctx, func(tx *bolt.Tx) error {
+		outcome = nil
 		held, err := b.fileHeld(key)
 		if err != nil {
 			return err
 		}
 		if held {
-			if overwrite {
-				return errFileHeld
+			outcome = errFileHeld
+			if !overwrite {
+				outcome = fmt.Errorf("%w: %q", blob.ErrExists, key)
 			}
-			return fmt.Errorf("%w: %q", blob.ErrExists, key)
+			return boltfile.ErrNoChange
 		}
 		bk, err := tx.CreateBucketIfNotExists(smallBucket)
 		if err != nil {
 			return err
 		}
 		if !overwrite && bk.Get(k) != nil {
-			return fmt.Errorf("%w: %q", blob.ErrExists, key)
+			outcome = fmt.Errorf("%w: %q", blob.ErrExists, key)
+			return boltfile.ErrNoChange
 		}
 		return bk.Put(k, val)
 	})
+	if err == nil {
+		err = outcome
+	}
 	if errors.Is(err, errFileHeld) {
 		err = b.replaceFile(ctx, key, k, val)
 	}
