@@ -24,10 +24,11 @@ func BenchmarkPut1GiB(b *testing.B) {
 }
 
 // BenchmarkPutSmallConcurrent measures durable create-if-absent commits of
-// 1.5 KB blobs, each in a new directory as incident manifests are, by 64
-// concurrent writers (group commit shares the syncs). It reports the
-// process CPU time per put, which matters more than wall time on a busy
-// machine: go test -bench PutSmallConcurrent -benchtime 5000x
+// 1.5 KB blobs with Size set, under keys shaped like incident manifests, by
+// 64 concurrent writers; they go to the small-blob database, whose group
+// commit shares the fsyncs (BenchmarkSmallCreateParallel compares that with
+// files). It reports the process CPU time per put, which matters more than
+// wall time on a busy machine: go test -bench PutSmallConcurrent -benchtime 5000x
 func BenchmarkPutSmallConcurrent(b *testing.B) {
 	bucket, err := fileblob.Open(b.TempDir())
 	if err != nil {

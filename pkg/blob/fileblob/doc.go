@@ -42,7 +42,9 @@
 // A small blob's durability is bbolt's: Close returns nil only after the
 // transaction holding it is fsync'd. The database is closed whenever its
 // process is idle or another process waits for it (see pkg/boltfile), so
-// it never pins the directory to one process.
+// it never pins the directory to one process. An operation that needs the
+// database while other processes hold it longer than Options.BusyTimeout
+// fails with an error wrapping boltfile.ErrBusy.
 //
 // # Layout
 //
