@@ -168,6 +168,15 @@ func Encode(e Envelope) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
+	if job, ok := e.Payload.(*CaptureJob); ok {
+		buf := compactBuffers.Get().(*bytes.Buffer)
+		defer putCompact(buf)
+		if b, ok := appendJobEnvelope(buf.AvailableBuffer()[:0], &e, job); ok {
+			out := append(make([]byte, 0, len(b)), b...)
+			buf.Write(b) // keep the grown array for the next message
+			return out, nil
+		}
+	}
 	b, err := json.Marshal(outEnvelope{
 		Type: e.Type, Version: e.Version, ID: e.ID, IncidentID: e.IncidentID,
 		TraceParent: e.TraceParent, CreatedAt: e.CreatedAt, Payload: e.Payload,

@@ -261,29 +261,39 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	// The compact form only lives until it is indented: encode it into a
-	// recycled buffer (the same bytes as json.Marshal, plus a newline).
+	// The compact form only lives until it is indented: it goes into a
+	// recycled buffer.
 	buf := compactBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooledCompact {
-			compactBuffers.Put(buf)
+	defer putCompact(buf)
+	compact, ok := appendManifest(buf.AvailableBuffer()[:0], m)
+	if !ok {
+		// A value appendManifest cannot write: encoding/json says why.
+		if _, err := json.Marshal(m); err != nil {
+			return nil, fmt.Errorf("messages: encode manifest: %w", err)
 		}
-	}()
-	if err := json.NewEncoder(buf).Encode(m); err != nil {
-		return nil, fmt.Errorf("messages: encode manifest: %w", err)
+		return nil, fmt.Errorf("messages: encode manifest %s: unencodable value", m.IncidentID)
 	}
-	compact := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	buf.Write(compact) // keep the grown array for the next manifest
 	out := make([]byte, 0, len(compact)+len(compact)/2+64)
 	out = appendIndented(out, compact)
 	return append(out, '\n'), nil
 }
 
-// compactBuffers recycles EncodeManifest's compact encodings.
+// compactBuffers recycles the buffers Encode and EncodeManifest write
+// into before copying out.
 var compactBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxPooledCompact is the largest buffer compactBuffers keeps.
 const maxPooledCompact = 64 << 10
+
+// putCompact resets buf and returns it to compactBuffers unless it grew
+// too large to keep.
+func putCompact(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledCompact {
+		buf.Reset()
+		compactBuffers.Put(buf)
+	}
+}
 
 // DecodeManifest parses and validates a stored manifest, strictly.
 func DecodeManifest(data []byte) (*Manifest, error) {
