@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,25 @@ func TestKeyPrefixConflicts(t *testing.T) {
 		if err := mustPut(t, b, "c", "x", &blob.WriterOptions{Overwrite: over}); !errors.Is(err, blob.ErrInvalidKey) {
 			t.Errorf("put (overwrite %v) at a prefix of other keys = %v, want ErrInvalidKey", over, err)
 		}
+	}
+	// Small blobs are no files: a key may name one and prefix others.
+	small := &blob.WriterOptions{Size: 1}
+	if err := mustPut(t, b, "c", "x", small); err != nil {
+		t.Errorf("small blob at a prefix of other keys: %v", err)
+	}
+	if err := mustPut(t, b, "s", "x", small); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustPut(t, b, "s/t", "x", nil); err != nil {
+		t.Errorf("blob file under a small blob's key: %v", err)
+	}
+	list, err := b.List(context.Background(), "")
+	var keys []string
+	for _, a := range list {
+		keys = append(keys, a.Key)
+	}
+	if want := []string{"a", "c", "c/d", "s", "s/t"}; err != nil || !slices.Equal(keys, want) {
+		t.Errorf("List = %q, %v; want %q", keys, err, want)
 	}
 }
 
