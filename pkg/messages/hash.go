@@ -5,17 +5,21 @@ import (
 	"encoding/hex"
 )
 
+// shortHash is the first 16 hex digits of the SHA-256 of parts, each
+// length-prefixed (8 bytes, little-endian) so ("ab","c") and ("a","bc")
+// differ. Small inputs are hashed from a stack buffer in one call.
 func shortHash(parts ...string) string {
-	h := sha256.New()
+	var stack [512]byte
+	buf := stack[:0]
 	for _, p := range parts {
-		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
-		var n [8]byte
 		l := uint64(len(p))
-		for i := range n {
-			n[i] = byte(l >> (8 * i))
+		for i := range 8 {
+			buf = append(buf, byte(l>>(8*i)))
 		}
-		h.Write(n[:])
-		h.Write([]byte(p))
+		buf = append(buf, p...)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	sum := sha256.Sum256(buf)
+	var out [16]byte
+	hex.Encode(out[:], sum[:8])
+	return string(out[:])
 }
