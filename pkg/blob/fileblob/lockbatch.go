@@ -13,11 +13,11 @@ import (
 // lockBatch shares the small-blob database's lock among concurrent file
 // commits, which must rename under it: the commits that wait while one
 // holds the lock take it together next time, in one boltfile.Exclusive,
-// rather than one after another. Each Exclusive may open and close the
-// database (boltfile closes it whenever no operation of the process
-// waits), and that costs more than the renames, so a burst of N file
-// commits pays for it about twice, not N times. This is boltfile's group
-// commit applied to work outside the file.
+// rather than one after another. Each Exclusive is a handoff of the
+// process's gate and may have to open the database (boltfile closes it
+// when idle or when another process waits for it), which costs more than
+// a rename, so a burst of N file commits pays for that about twice, not N
+// times. This is boltfile's group commit applied to work outside the file.
 type lockBatch struct {
 	db   *boltfile.File
 	gate chan struct{} // one slot, held by the batch running
