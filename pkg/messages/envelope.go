@@ -59,8 +59,9 @@ type wireEnvelope struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-// outEnvelope is the form Encode marshals: wireEnvelope's fields in the
-// same order, with the payload marshalled in place. The bytes are those of
+// outEnvelope is the form Encode marshals with encoding/json (every
+// payload but a CaptureJob, which fastencode.go writes): wireEnvelope's
+// fields in the same order, with the payload marshalled in place. The bytes are those of
 // wireEnvelope holding the payload marshalled on its own (the golden files
 // pin them), without a second pass to copy and compact the payload.
 type outEnvelope struct {
