@@ -11,23 +11,38 @@ import (
 // json.RawMessage when the context must be decoded on its own (see
 // parseAzureCommon).
 type commonPayload[C any] struct {
-	SchemaID string `json:"schemaId"`
-	Data     *struct {
-		Essentials *struct {
-			AlertID           flexString  `json:"alertId"`
-			AlertRule         flexString  `json:"alertRule"`
-			Severity          flexString  `json:"severity"`
-			SignalType        flexString  `json:"signalType"`
-			MonitorCondition  flexString  `json:"monitorCondition"`
-			MonitoringService flexString  `json:"monitoringService"`
-			AlertTargetIDs    flexStrings `json:"alertTargetIDs"`
-			FiredDateTime     flexString  `json:"firedDateTime"`
-			ResolvedDateTime  flexString  `json:"resolvedDateTime"`
-			Description       flexString  `json:"description"`
-		} `json:"essentials"`
-		AlertContext     C       `json:"alertContext"`
-		CustomProperties flexMap `json:"customProperties"`
-	} `json:"data"`
+	SchemaID string         `json:"schemaId"`
+	Data     *commonData[C] `json:"data"`
+}
+
+// commonData, commonEssentials, commonCondition and commonCriterion are
+// aliases of unnamed struct types (so that encoding/json's type errors
+// name them as before), shared by the reflective and the hand decoders.
+type commonData[C any] = struct {
+	Essentials       *commonEssentials `json:"essentials"`
+	AlertContext     C                 `json:"alertContext"`
+	CustomProperties flexMap           `json:"customProperties"`
+}
+
+type commonEssentials = struct {
+	AlertID           flexString  `json:"alertId"`
+	AlertRule         flexString  `json:"alertRule"`
+	Severity          flexString  `json:"severity"`
+	SignalType        flexString  `json:"signalType"`
+	MonitorCondition  flexString  `json:"monitorCondition"`
+	MonitoringService flexString  `json:"monitoringService"`
+	AlertTargetIDs    flexStrings `json:"alertTargetIDs"`
+	FiredDateTime     flexString  `json:"firedDateTime"`
+	ResolvedDateTime  flexString  `json:"resolvedDateTime"`
+	Description       flexString  `json:"description"`
+}
+
+type commonCondition = struct {
+	AllOf []commonCriterion `json:"allOf"`
+}
+
+type commonCriterion = struct {
+	Dimensions []dimension `json:"dimensions"`
 }
 
 // contextField is the JSON path of alertContext in errors.
@@ -40,13 +55,9 @@ type commonContext struct {
 	Properties flexMap `json:"properties"`
 	// Labels and Annotations are the Prometheus rule's (monitoringService
 	// "Prometheus").
-	Labels      flexMap `json:"labels"`
-	Annotations flexMap `json:"annotations"`
-	Condition   *struct {
-		AllOf []struct {
-			Dimensions []dimension `json:"dimensions"`
-		} `json:"allOf"`
-	} `json:"condition"`
+	Labels      flexMap          `json:"labels"`
+	Annotations flexMap          `json:"annotations"`
+	Condition   *commonCondition `json:"condition"`
 	// Dimensions is log alerts V1's PascalCase "Dimensions"; JSON keys
 	// match case-insensitively.
 	Dimensions []dimension `json:"dimensions"`
@@ -70,7 +81,11 @@ func parseAzureCommon(data []byte) (*Alert, error) {
 	// encoding/json merges every other repeated object member; decoded on
 	// its own the last one would win.)
 	var p commonPayload[*commonContext]
-	err := decode(src, data, &p)
+	var err error
+	if !decodeCommonFast(data, &p) {
+		p = commonPayload[*commonContext]{}
+		err = decode(src, data, &p)
+	}
 	var fe *FieldError
 	if errors.As(err, &fe) && (fe.Field == contextField || strings.HasPrefix(fe.Field, contextField+".")) {
 		var raw commonPayload[json.RawMessage]

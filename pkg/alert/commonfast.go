@@ -1,0 +1,557 @@
+package alert
+
+import (
+	"unicode/utf8"
+)
+
+// decodeCommonFast decodes a common-schema payload into p without
+// reflection, for the plain payloads Azure sends: keys and strings without
+// escapes, no repeated members, every known member of the type the schema
+// gives it. It returns false, leaving p in an undefined state, for
+// anything else (invalid JSON included), and the caller decodes with
+// encoding/json instead: the result when it returns true is exactly
+// encoding/json's (commonfast_test.go checks this on the fixtures and
+// fuzzed input), it only gets there faster.
+func decodeCommonFast(data []byte, p *commonPayload[*commonContext]) bool {
+	r := fastReader{data: data}
+	r.space()
+	ok := r.object(func(key []byte) bool {
+		switch {
+		case fieldIs(key, "schemaId"):
+			s, ok := r.plainString()
+			p.SchemaID = s
+			return ok
+		case fieldIs(key, "data"):
+			return r.commonData(p)
+		}
+		return r.skip()
+	})
+	r.space()
+	return ok && r.i == len(r.data)
+}
+
+func (r *fastReader) commonData(p *commonPayload[*commonContext]) bool {
+	if r.null() {
+		p.Data = nil
+		return true
+	}
+	d := &p.Data
+	*d = new(commonData[*commonContext])
+	data := *d
+	return r.object(func(key []byte) bool {
+		switch {
+		case fieldIs(key, "essentials"):
+			if r.null() {
+				data.Essentials = nil
+				return true
+			}
+			data.Essentials = new(commonEssentials)
+			e := data.Essentials
+			return r.object(func(key []byte) bool {
+				switch {
+				case fieldIs(key, "alertId"):
+					return r.flexString(&e.AlertID)
+				case fieldIs(key, "alertRule"):
+					return r.flexString(&e.AlertRule)
+				case fieldIs(key, "severity"):
+					return r.flexString(&e.Severity)
+				case fieldIs(key, "signalType"):
+					return r.flexString(&e.SignalType)
+				case fieldIs(key, "monitorCondition"):
+					return r.flexString(&e.MonitorCondition)
+				case fieldIs(key, "monitoringService"):
+					return r.flexString(&e.MonitoringService)
+				case fieldIs(key, "alertTargetIDs"):
+					return r.flexStrings(&e.AlertTargetIDs)
+				case fieldIs(key, "firedDateTime"):
+					return r.flexString(&e.FiredDateTime)
+				case fieldIs(key, "resolvedDateTime"):
+					return r.flexString(&e.ResolvedDateTime)
+				case fieldIs(key, "description"):
+					return r.flexString(&e.Description)
+				}
+				return r.skip()
+			})
+		case fieldIs(key, "alertContext"):
+			if r.null() {
+				data.AlertContext = nil
+				return true
+			}
+			data.AlertContext = new(commonContext)
+			return r.commonContext(data.AlertContext)
+		case fieldIs(key, "customProperties"):
+			return r.flexMap(&data.CustomProperties)
+		}
+		return r.skip()
+	})
+}
+
+func (r *fastReader) commonContext(c *commonContext) bool {
+	return r.object(func(key []byte) bool {
+		switch {
+		case fieldIs(key, "properties"):
+			return r.flexMap(&c.Properties)
+		case fieldIs(key, "labels"):
+			return r.flexMap(&c.Labels)
+		case fieldIs(key, "annotations"):
+			return r.flexMap(&c.Annotations)
+		case fieldIs(key, "condition"):
+			if r.null() {
+				c.Condition = nil
+				return true
+			}
+			c.Condition = new(commonCondition)
+			cond := c.Condition
+			return r.object(func(key []byte) bool {
+				if !fieldIs(key, "allOf") {
+					return r.skip()
+				}
+				if r.null() {
+					cond.AllOf = nil
+					return true
+				}
+				cond.AllOf = []commonCriterion{} // non-nil even when empty, as encoding/json leaves it
+				return r.array(func() bool {
+					cond.AllOf = append(cond.AllOf, commonCriterion{})
+					crit := &cond.AllOf[len(cond.AllOf)-1]
+					return r.object(func(key []byte) bool {
+						if !fieldIs(key, "dimensions") {
+							return r.skip()
+						}
+						return r.dimensions(&crit.Dimensions)
+					})
+				})
+			})
+		case fieldIs(key, "dimensions"):
+			return r.dimensions(&c.Dimensions)
+		}
+		return r.skip()
+	})
+}
+
+func (r *fastReader) dimensions(out *[]dimension) bool {
+	if r.null() {
+		*out = nil
+		return true
+	}
+	*out = []dimension{} // non-nil even when empty, as encoding/json leaves it
+	return r.array(func() bool {
+		*out = append(*out, dimension{})
+		d := &(*out)[len(*out)-1]
+		return r.object(func(key []byte) bool {
+			switch {
+			case fieldIs(key, "name"):
+				return r.flexString(&d.Name)
+			case fieldIs(key, "value"):
+				return r.flexString(&d.Value)
+			}
+			return r.skip()
+		})
+	})
+}
+
+// fieldIs reports whether a plain ASCII key names the field whose JSON
+// name is name: an exact or ASCII case-insensitive match, as encoding/json
+// matches (non-ASCII keys never get here).
+func fieldIs[K []byte | string](key []byte, name K) bool {
+	if len(key) != len(name) {
+		return false
+	}
+	for i, c := range key {
+		n := name[i]
+		if c == n {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= n && n <= 'Z' {
+			n += 'a' - 'A'
+		}
+		if c != n {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiFold reports whether two plain ASCII keys are equal but for case.
+func asciiFold(a, b []byte) bool { return fieldIs(a, b) }
+
+// fastReader reads the strict subset of JSON decodeCommonFast accepts.
+// Every method returns false on input outside it.
+type fastReader struct {
+	data  []byte
+	i     int
+	depth int
+}
+
+// maxFastDepth bounds nesting (encoding/json allows 10000; deeper
+// payloads take the slow path).
+const maxFastDepth = 64
+
+func (r *fastReader) space() {
+	for r.i < len(r.data) && isSpace(r.data[r.i]) {
+		r.i++
+	}
+}
+
+// null consumes a null literal if one is next.
+func (r *fastReader) null() bool {
+	if len(r.data)-r.i >= 4 && string(r.data[r.i:r.i+4]) == "null" {
+		r.i += 4
+		return true
+	}
+	return false
+}
+
+// object reads an object, calling member with each key (plain ASCII) with
+// the reader at the value; member must consume it. A repeated key (in any
+// case) is refused: encoding/json merges repeats in ways not copied here.
+func (r *fastReader) object(member func(key []byte) bool) bool { return r.objectOf(true, member) }
+
+// objectOf is object; with track unset, repeated keys are allowed (for
+// values skipped whole).
+func (r *fastReader) objectOf(track bool, member func(key []byte) bool) bool {
+	if r.i >= len(r.data) || r.data[r.i] != '{' {
+		return false
+	}
+	if r.depth++; r.depth > maxFastDepth {
+		return false
+	}
+	r.i++
+	r.space()
+	if r.i < len(r.data) && r.data[r.i] == '}' {
+		r.i++
+		r.depth--
+		return true
+	}
+	var seen [64][]byte
+	n := 0
+	for {
+		key, ok := r.plainBytes()
+		if !ok {
+			return false
+		}
+		for _, k := range key {
+			if k >= utf8.RuneSelf {
+				return false
+			}
+		}
+		if track {
+			for _, s := range seen[:n] {
+				if asciiFold(s, key) {
+					return false
+				}
+			}
+			if n == len(seen) {
+				return false
+			}
+			seen[n] = key
+			n++
+		}
+		r.space()
+		if r.i >= len(r.data) || r.data[r.i] != ':' {
+			return false
+		}
+		r.i++
+		r.space()
+		if !member(key) {
+			return false
+		}
+		r.space()
+		if r.i >= len(r.data) {
+			return false
+		}
+		switch r.data[r.i] {
+		case ',':
+			r.i++
+			r.space()
+		case '}':
+			r.i++
+			r.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array reads an array, calling elem with the reader at each element;
+// elem must consume it.
+func (r *fastReader) array(elem func() bool) bool {
+	if r.i >= len(r.data) || r.data[r.i] != '[' {
+		return false
+	}
+	if r.depth++; r.depth > maxFastDepth {
+		return false
+	}
+	r.i++
+	r.space()
+	if r.i < len(r.data) && r.data[r.i] == ']' {
+		r.i++
+		r.depth--
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		r.space()
+		if r.i >= len(r.data) {
+			return false
+		}
+		switch r.data[r.i] {
+		case ',':
+			r.i++
+			r.space()
+		case ']':
+			r.i++
+			r.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// plainBytes reads a string without escapes or control characters, in
+// valid UTF-8, and returns its contents (a slice of the input).
+func (r *fastReader) plainBytes() ([]byte, bool) {
+	if r.i >= len(r.data) || r.data[r.i] != '"' {
+		return nil, false
+	}
+	start := r.i + 1
+	ascii := true
+	for j := start; j < len(r.data); j++ {
+		c := r.data[j]
+		switch {
+		case c == '"':
+			s := r.data[start:j]
+			if !ascii && !utf8.Valid(s) {
+				return nil, false
+			}
+			r.i = j + 1
+			return s, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, false
+}
+
+func (r *fastReader) plainString() (string, bool) {
+	b, ok := r.plainBytes()
+	return string(b), ok
+}
+
+// skip reads any valid JSON value (strings may hold escapes here).
+func (r *fastReader) skip() bool {
+	if r.i >= len(r.data) {
+		return false
+	}
+	switch c := r.data[r.i]; {
+	case c == '{':
+		return r.objectOf(false, func([]byte) bool { return r.skip() })
+	case c == '[':
+		return r.array(r.skip)
+	case c == '"':
+		return r.skipString()
+	case c == 't':
+		return r.literal("true")
+	case c == 'f':
+		return r.literal("false")
+	case c == 'n':
+		return r.literal("null")
+	}
+	return r.number()
+}
+
+func (r *fastReader) literal(lit string) bool {
+	if len(r.data)-r.i >= len(lit) && string(r.data[r.i:r.i+len(lit)]) == lit {
+		r.i += len(lit)
+		return true
+	}
+	return false
+}
+
+// skipString reads a string, checking its escapes as encoding/json does
+// (bytes at or above 0x80 are not checked: the scanner does not either).
+func (r *fastReader) skipString() bool {
+	for j := r.i + 1; j < len(r.data); j++ {
+		switch c := r.data[j]; {
+		case c == '"':
+			r.i = j + 1
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			j++
+			if j >= len(r.data) {
+				return false
+			}
+			switch r.data[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(r.data) {
+					return false
+				}
+				for _, h := range r.data[j+1 : j+5] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						return false
+					}
+				}
+				j += 4
+			default:
+				return false
+			}
+		}
+	}
+	return false
+}
+
+// number reads a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (r *fastReader) number() bool {
+	d, i := r.data, r.i
+	digits := func() bool {
+		start := i
+		for i < len(d) && '0' <= d[i] && d[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && '1' <= d[i] && d[i] <= '9':
+		digits()
+	default:
+		return false
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	r.i = i
+	return true
+}
+
+// flexString reads a value as flexString.UnmarshalJSON would receive and
+// store it: plain strings, null, and anything else as its raw text.
+func (r *fastReader) flexString(f *flexString) bool {
+	if r.i < len(r.data) && r.data[r.i] == '"' {
+		s, ok := r.plainString()
+		*f = flexString(s)
+		return ok
+	}
+	if r.null() {
+		*f = ""
+		return true
+	}
+	start := r.i
+	if !r.skip() {
+		return false
+	}
+	*f = flexString(r.data[start:r.i])
+	return true
+}
+
+// flexStrings reads a value as flexStrings.UnmarshalJSON would.
+func (r *fastReader) flexStrings(f *flexStrings) bool {
+	if r.i < len(r.data) && r.data[r.i] == '[' {
+		out := make([]string, 0, 1)
+		ok := r.array(func() bool {
+			var s flexString
+			if !r.flexString(&s) {
+				return false
+			}
+			if s != "" {
+				out = append(out, string(s))
+			}
+			return true
+		})
+		*f = out
+		return ok
+	}
+	var s flexString
+	if !r.flexString(&s) {
+		return false
+	}
+	if s == "" {
+		*f = nil
+	} else {
+		*f = []string{string(s)}
+	}
+	return true
+}
+
+// flexMap reads a value as flexMap.UnmarshalJSON would: an object's
+// members as flexStrings (a repeated key keeps its last value), anything
+// else as nil.
+func (r *fastReader) flexMap(f *flexMap) bool {
+	if r.i >= len(r.data) || r.data[r.i] != '{' {
+		*f = nil
+		return r.skip()
+	}
+	if r.depth++; r.depth > maxFastDepth {
+		return false
+	}
+	out := flexMap{}
+	r.i++
+	r.space()
+	if r.i < len(r.data) && r.data[r.i] == '}' {
+		r.i++
+		r.depth--
+		*f = out
+		return true
+	}
+	for {
+		key, ok := r.plainBytes()
+		if !ok {
+			return false
+		}
+		r.space()
+		if r.i >= len(r.data) || r.data[r.i] != ':' {
+			return false
+		}
+		r.i++
+		r.space()
+		var v flexString
+		if !r.flexString(&v) {
+			return false
+		}
+		out[string(key)] = string(v)
+		r.space()
+		if r.i >= len(r.data) {
+			return false
+		}
+		switch r.data[r.i] {
+		case ',':
+			r.i++
+			r.space()
+		case '}':
+			r.i++
+			r.depth--
+			*f = out
+			return true
+		default:
+			return false
+		}
+	}
+}
