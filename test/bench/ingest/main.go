@@ -4,7 +4,12 @@
 // (pkg/queue/filequeue; manifests on pkg/blob/fileblob). It prints accepted
 // alerts per second and p50/p99 latency; the last stdout line is JSON.
 //
-//	go run ./test/bench/ingest [--alerts N] [--concurrency C] [--dup-ratio F] [--limits] [--mem-blob]
+//	go run ./test/bench/ingest [--alerts N] [--concurrency C] [--dup-ratio F] [--limits] [--mem-blob] [--mem-queue] [--in-process]
+//
+// The load generator runs as a second process (this program, re-executed),
+// as webhook senders are: in one process, its goroutines would compete
+// with the server's in one Go scheduler, which is not what a deployed
+// ingest sees. Both share the machine's cores.
 //
 // Goal: ≥ 5,000 accepted alerts/s on 2 cores with p99 ≤ 20 ms.
 package main
@@ -20,11 +25,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,13 +59,21 @@ type result struct {
 	P50MS        float64 `json:"p50_ms"`
 	P99MS        float64 `json:"p99_ms"`
 	MaxMS        float64 `json:"max_ms"`
-	// CPUMSPerAlert is the process's CPU time (user+system, server and
-	// load generator together) per alert: a figure that holds on a busy
-	// machine, where wall-clock rates do not.
-	CPUMSPerAlert float64 `json:"cpu_ms_per_alert"`
-	// CPUCeilingPerS is GOMAXPROCS seconds of CPU divided by the CPU per
-	// alert: the rate the process could reach if it had every core to
-	// itself and nothing waited on the disk.
+	// Cores is the machine's CPU count; LoadProcess is true when the load
+	// generator ran as a separate process (the default), as webhook
+	// senders do.
+	Cores       int  `json:"cores"`
+	LoadProcess bool `json:"load_process"`
+	// CPUMSPerAlert is CPU time (user+system) per alert, server and load
+	// generator together: a figure that holds on a busy machine, where
+	// wall-clock rates do not. ServerCPUMSPerAlert is the ingest
+	// service's share.
+	CPUMSPerAlert       float64 `json:"cpu_ms_per_alert"`
+	ServerCPUMSPerAlert float64 `json:"server_cpu_ms_per_alert"`
+	ClientCPUMSPerAlert float64 `json:"client_cpu_ms_per_alert"`
+	// CPUCeilingPerS is the machine's cores divided by the CPU per alert:
+	// the rate server and load generator could reach together if they
+	// had every core and nothing waited on the disk.
 	CPUCeilingPerS float64 `json:"cpu_ceiling_per_s"`
 	// Load1 is the machine's one-minute load average when the run began
 	// (from /proc/loadavg; 0 where unavailable): other processes' demand
@@ -73,6 +85,9 @@ type result struct {
 }
 
 func main() {
+	if spec := os.Getenv(loadEnv); spec != "" {
+		os.Exit(loadMain(spec))
+	}
 	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-bench:", err)
 		os.Exit(1)
@@ -88,7 +103,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	memBlob := fs.Bool("mem-blob", false, "keep manifests in memory instead of fileblob")
 	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of filequeue (isolates ingest's own cost)")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed after)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file")
+	inProcess := fs.Bool("in-process", false, "run the load generator in this process instead of a separate one")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,22 +163,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	go func() { defer serveWG.Done(); _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Shutdown(ctx); serveWG.Wait() }()
 
-	path := "/v1/alerts?token=" + token
-	bodies := make([][]byte, *n)
-	for i := range bodies {
-		k := i
-		if *dup > 0 && i > 0 && float64(i%1000)/1000 < *dup {
-			k = i / 2 // a repeat of an earlier alert
-		}
-		apps := 50
-		if *limits {
-			apps = *n // one app per alert: every post reserves a fresh limit record
-		}
-		bodies[i] = payload(k, apps)
-	}
-	lat := make([]time.Duration, *n)
-	var next, accepted, dups, failed atomic.Int64
-	var wg sync.WaitGroup
+	spec := loadSpec{Addr: ln.Addr().String(), Alerts: *n, Concurrency: *conc, DupRatio: *dup, Limits: *limits}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -176,74 +177,43 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	load1 := loadAverage()
 	cpu0 := cpuTime()
-	start := time.Now()
-	for range *conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := newConn(ln.Addr().String(), path)
-			defer c.close()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= *n {
-					return
-				}
-				t0 := time.Now()
-				ok, dup, err := c.post(bodies[i])
-				lat[i] = time.Since(t0)
-				switch {
-				case err != nil || !ok:
-					if failed.Add(1) == 1 {
-						fmt.Fprintln(os.Stderr, "first failure:", err)
-					}
-				case dup:
-					dups.Add(1)
-				default:
-					accepted.Add(1)
-				}
-			}
-		}()
+	var lr loadResult
+	if *inProcess {
+		lr = runLoad(spec)
+	} else if lr, err = loadProcess(ctx, spec); err != nil {
+		return err
 	}
-	wg.Wait()
-	wall := time.Since(start)
-	cpu := cpuTime() - cpu0
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	serverCPU := cpuTime() - cpu0
+	if *inProcess {
+		serverCPU -= time.Duration(lr.CPUS * float64(time.Second))
+	}
+	if lr.FirstError != "" {
+		fmt.Fprintln(os.Stderr, "first failure:", lr.FirstError)
+	}
 	enq := len(mq.Messages())
 	if !*memQueue {
 		if enq, err = countReady(ctx, fq); err != nil {
 			return err
 		}
 	}
-	r := result{Alerts: *n, Accepted: accepted.Load(), Duplicates: dups.Load(), Failed: failed.Load(), Enqueued: enq,
-		Concurrency: *conc, GOMAXPROCS: runtime.GOMAXPROCS(0), WallS: wall.Seconds(),
-		AcceptedPerS: float64(accepted.Load()+dups.Load()) / wall.Seconds(),
-		P50MS:        ms(lat[len(lat)/2]), P99MS: ms(lat[len(lat)*99/100]), MaxMS: ms(lat[len(lat)-1]), Limits: *limits, Blob: blobKind, Queue: queueKind, CPUMSPerAlert: ms(cpu) / float64(*n), Load1: load1}
+	perAlert := func(s float64) float64 { return s * 1000 / float64(*n) }
+	r := result{Alerts: *n, Accepted: lr.Accepted, Duplicates: lr.Duplicates, Failed: lr.Failed, Enqueued: enq,
+		Concurrency: *conc, GOMAXPROCS: runtime.GOMAXPROCS(0), Cores: runtime.NumCPU(), LoadProcess: !*inProcess, WallS: lr.WallS,
+		AcceptedPerS: float64(lr.Accepted+lr.Duplicates) / lr.WallS,
+		P50MS:        lr.P50MS, P99MS: lr.P99MS, MaxMS: lr.MaxMS, Limits: *limits, Blob: blobKind, Queue: queueKind,
+		ServerCPUMSPerAlert: perAlert(serverCPU.Seconds()), ClientCPUMSPerAlert: perAlert(lr.CPUS), Load1: load1}
+	r.CPUMSPerAlert = r.ServerCPUMSPerAlert + r.ClientCPUMSPerAlert
 	if r.CPUMSPerAlert > 0 {
-		r.CPUCeilingPerS = float64(r.GOMAXPROCS) * 1000 / r.CPUMSPerAlert
+		r.CPUCeilingPerS = float64(r.Cores) * 1000 / r.CPUMSPerAlert
 	}
-	fmt.Fprintf(stdout, "%d alerts (%d new, %d duplicates, %d failed) in %.2fs: %.0f accepted/s, p50 %.2f ms, p99 %.2f ms; %d jobs enqueued; %.3f ms CPU per alert (CPU ceiling %.0f/s on %d cores); load average %.2f\n",
-		r.Alerts, r.Accepted, r.Duplicates, r.Failed, r.WallS, r.AcceptedPerS, r.P50MS, r.P99MS, r.Enqueued, r.CPUMSPerAlert, r.CPUCeilingPerS, r.GOMAXPROCS, r.Load1)
+	fmt.Fprintf(stdout, "%d alerts (%d new, %d duplicates, %d failed) in %.2fs: %.0f accepted/s, p50 %.2f ms, p99 %.2f ms; %d jobs enqueued; CPU per alert %.3f ms server + %.3f ms load generator (ceiling %.0f/s on %d cores); load average %.2f\n",
+		r.Alerts, r.Accepted, r.Duplicates, r.Failed, r.WallS, r.AcceptedPerS, r.P50MS, r.P99MS, r.Enqueued, r.ServerCPUMSPerAlert, r.ClientCPUMSPerAlert, r.CPUCeilingPerS, r.Cores, r.Load1)
 	out, _ := json.Marshal(r)
 	fmt.Fprintln(stdout, string(out))
 	if r.Failed > 0 {
 		return errors.New("some posts failed")
 	}
 	return nil
-}
-
-// payload is a fired App Service metric alert in the common schema; k
-// makes its alert id (and so its incident) distinct, and picks one of
-// apps apps.
-func payload(k, apps int) []byte {
-	return fmt.Appendf(nil, `{"schemaId":"azureMonitorCommonAlertSchema","data":{"essentials":{
-"alertId":"/subscriptions/%s/providers/Microsoft.AlertsManagement/alerts/%08d-0000-0000-0000-000000000000",
-"alertRule":"High memory","severity":"Sev2","signalType":"Metric","monitorCondition":"Fired","monitoringService":"Platform",
-"alertTargetIDs":["/subscriptions/%s/resourcegroups/prod/providers/microsoft.web/sites/app%d"],
-"firedDateTime":"2024-05-01T10:00:00.1234567Z","description":""},
-"alertContext":{"properties":null,"conditionType":"SingleResourceMultipleMetricCriteria","condition":{"windowSize":"PT5M",
-"allOf":[{"metricName":"MemoryWorkingSet","operator":"GreaterThan","threshold":"3000000000","dimensions":[{"name":"Instance","value":"RD0003FF1A2B3C"}],"metricValue":3.2e9}]}}}}`,
-		sub, k, sub, k%apps)
 }
 
 // cpuTime is the process's user+system CPU time so far.
@@ -285,4 +255,29 @@ func countReady(ctx context.Context, q *filequeue.Queue) (int, error) {
 		}
 		total += len(msgs)
 	}
+}
+
+// loadProcess runs the load generator as a child process and returns its
+// result.
+func loadProcess(ctx context.Context, spec loadSpec) (loadResult, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return loadResult{}, err
+	}
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return loadResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, exe)
+	cmd.Env = append(os.Environ(), loadEnv+"="+string(data))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return loadResult{}, fmt.Errorf("load generator: %w", err)
+	}
+	var r loadResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return loadResult{}, fmt.Errorf("load generator output %q: %w", out, err)
+	}
+	return r, nil
 }
