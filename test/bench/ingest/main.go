@@ -185,7 +185,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	serverCPU := cpuTime() - cpu0
 	if *inProcess {
-		serverCPU -= time.Duration(lr.CPUS * float64(time.Second))
+		// One process: its CPU time is server and load generator together,
+		// all reported as the server's.
+		lr.CPUS = 0
 	}
 	if lr.FirstError != "" {
 		fmt.Fprintln(os.Stderr, "first failure:", lr.FirstError)
