@@ -213,18 +213,8 @@ func (r *fastReader) object(member func(key []byte) bool) bool { return r.object
 // objectOf is object; with track unset, repeated keys are allowed (for
 // values skipped whole).
 func (r *fastReader) objectOf(track bool, member func(key []byte) bool) bool {
-	if r.i >= len(r.data) || r.data[r.i] != '{' {
-		return false
-	}
-	if r.depth++; r.depth > maxFastDepth {
-		return false
-	}
-	r.i++
-	r.space()
-	if r.i < len(r.data) && r.data[r.i] == '}' {
-		r.i++
-		r.depth--
-		return true
+	if empty, ok := r.open('{', '}'); !ok || empty {
+		return ok
 	}
 	var seen [64][]byte
 	n := 0
@@ -259,20 +249,8 @@ func (r *fastReader) objectOf(track bool, member func(key []byte) bool) bool {
 		if !member(key) {
 			return false
 		}
-		r.space()
-		if r.i >= len(r.data) {
-			return false
-		}
-		switch r.data[r.i] {
-		case ',':
-			r.i++
-			r.space()
-		case '}':
-			r.i++
-			r.depth--
-			return true
-		default:
-			return false
+		if done, ok := r.next('}'); !ok || done {
+			return ok
 		}
 	}
 }
@@ -280,39 +258,56 @@ func (r *fastReader) objectOf(track bool, member func(key []byte) bool) bool {
 // array reads an array, calling elem with the reader at each element;
 // elem must consume it.
 func (r *fastReader) array(elem func() bool) bool {
-	if r.i >= len(r.data) || r.data[r.i] != '[' {
-		return false
-	}
-	if r.depth++; r.depth > maxFastDepth {
-		return false
-	}
-	r.i++
-	r.space()
-	if r.i < len(r.data) && r.data[r.i] == ']' {
-		r.i++
-		r.depth--
-		return true
+	if empty, ok := r.open('[', ']'); !ok || empty {
+		return ok
 	}
 	for {
 		if !elem() {
 			return false
 		}
-		r.space()
-		if r.i >= len(r.data) {
-			return false
-		}
-		switch r.data[r.i] {
-		case ',':
-			r.i++
-			r.space()
-		case ']':
-			r.i++
-			r.depth--
-			return true
-		default:
-			return false
+		if done, ok := r.next(']'); !ok || done {
+			return ok
 		}
 	}
+}
+
+// open enters an object or array starting at the reader, reporting
+// whether it is empty (and then already left).
+func (r *fastReader) open(start, end byte) (empty, ok bool) {
+	if r.i >= len(r.data) || r.data[r.i] != start {
+		return false, false
+	}
+	if r.depth++; r.depth > maxFastDepth {
+		return false, false
+	}
+	r.i++
+	r.space()
+	if r.i < len(r.data) && r.data[r.i] == end {
+		r.i++
+		r.depth--
+		return true, true
+	}
+	return false, true
+}
+
+// next reads the separator after a member or element: a comma (more to
+// come) or end, which leaves the object or array (done).
+func (r *fastReader) next(end byte) (done, ok bool) {
+	r.space()
+	if r.i >= len(r.data) {
+		return false, false
+	}
+	switch r.data[r.i] {
+	case ',':
+		r.i++
+		r.space()
+		return false, true
+	case end:
+		r.i++
+		r.depth--
+		return true, true
+	}
+	return false, false
 }
 
 // plainBytes reads a string without escapes or control characters, in
@@ -509,49 +504,17 @@ func (r *fastReader) flexMap(f *flexMap) bool {
 		*f = nil
 		return r.skip()
 	}
-	if r.depth++; r.depth > maxFastDepth {
-		return false
-	}
 	out := flexMap{}
-	r.i++
-	r.space()
-	if r.i < len(r.data) && r.data[r.i] == '}' {
-		r.i++
-		r.depth--
-		*f = out
-		return true
-	}
-	for {
-		key, ok := r.plainBytes()
-		if !ok {
-			return false
-		}
-		r.space()
-		if r.i >= len(r.data) || r.data[r.i] != ':' {
-			return false
-		}
-		r.i++
-		r.space()
+	ok := r.objectOf(false, func(key []byte) bool {
 		var v flexString
 		if !r.flexString(&v) {
 			return false
 		}
 		out[string(key)] = string(v)
-		r.space()
-		if r.i >= len(r.data) {
-			return false
-		}
-		switch r.data[r.i] {
-		case ',':
-			r.i++
-			r.space()
-		case '}':
-			r.i++
-			r.depth--
-			*f = out
-			return true
-		default:
-			return false
-		}
+		return true
+	})
+	if ok {
+		*f = out
 	}
+	return ok
 }
