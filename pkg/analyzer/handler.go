@@ -27,12 +27,18 @@ type Config struct {
 	Now func() time.Time
 	// Analysis tunes the per-dump analysis; zero means its defaults.
 	Analysis analysis.Options
+	// RenderTimeout bounds one coalesced report render, waiting for the
+	// render lease included; zero means 2 minutes.
+	RenderTimeout time.Duration
 }
 
 // Handler handles the analysis queue. It is safe for concurrent use.
+// Concurrent messages of one incident share report renders (see the
+// package documentation); Close waits for renders still running.
 type Handler struct {
-	bucket blob.Bucket
-	cfg    Config
+	bucket  blob.Bucket
+	cfg     Config
+	renders *coalescer
 }
 
 // New returns a Handler reading and writing bucket.
@@ -43,7 +49,18 @@ func New(bucket blob.Bucket, cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{bucket: bucket, cfg: cfg}
+	h := &Handler{bucket: bucket, cfg: cfg}
+	h.renders = newCoalescer(h.Render, cfg.RenderTimeout)
+	return h
+}
+
+// Close waits for report renders started by Handle that are still running
+// (a caller that stopped waiting leaves its render running for the others).
+// Each render is bounded by Config.RenderTimeout. Call it after the last
+// Handle has returned; the bucket is not closed.
+func (h *Handler) Close() error {
+	h.renders.wait()
+	return nil
 }
 
 // Handle processes one message; its signature is the queue port's handler.
@@ -69,7 +86,9 @@ func (h *Handler) Handle(ctx context.Context, m *queue.Received) error {
 	default:
 		return queue.Permanent(fmt.Errorf("analyzer: message %s has type %q, which does not belong on the analysis queue", env.ID, env.Type))
 	}
-	if err := h.Render(ctx, env.IncidentID); err != nil {
+	// Completing the message needs a render that started after its data was
+	// stored; concurrent messages of the incident share it.
+	if err := h.renders.do(ctx, env.IncidentID); err != nil {
 		log.Warn("report rendering failed", "err", err)
 		return err
 	}
