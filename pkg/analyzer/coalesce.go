@@ -2,10 +2,19 @@ package analyzer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 )
+
+// ErrRenderPanic is wrapped by the error a coalesced render returns to its
+// callers when it panicked. The panic is logged with its stack; the
+// messages are retried (and dead-lettered if it keeps happening), as the
+// queue consumer does for a handler that panics.
+var ErrRenderPanic = errors.New("analyzer: report render panicked")
 
 // defaultRenderTimeout bounds one coalesced render (lease wait included)
 // when Config.RenderTimeout is zero.
@@ -28,6 +37,7 @@ type renderFunc func(ctx context.Context, incident string) error
 type coalescer struct {
 	render  renderFunc
 	timeout time.Duration
+	log     *slog.Logger
 
 	mu        sync.Mutex
 	incidents map[string]*incidentRenders // only incidents with a runner
@@ -48,11 +58,11 @@ type renderRound struct {
 	waiters int // callers still waiting; guarded by coalescer.mu until started
 }
 
-func newCoalescer(render renderFunc, timeout time.Duration) *coalescer {
+func newCoalescer(render renderFunc, timeout time.Duration, log *slog.Logger) *coalescer {
 	if timeout <= 0 {
 		timeout = defaultRenderTimeout
 	}
-	return &coalescer{render: render, timeout: timeout, incidents: make(map[string]*incidentRenders)}
+	return &coalescer{render: render, timeout: timeout, log: log, incidents: make(map[string]*incidentRenders)}
 }
 
 // do returns once a render of incident that started after do was called
@@ -110,11 +120,24 @@ func (c *coalescer) run(base context.Context, incident string, st *incidentRende
 		st.next = nil
 		c.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(base, c.timeout)
-		r.err = c.render(ctx, incident)
-		cancel()
+		r.err = c.renderOnce(base, incident)
 		close(r.done)
 	}
+}
+
+// renderOnce runs one bounded render, turning a panic into an error: the
+// runner has no consumer above it to recover, and a panic must not take
+// the process (and every other incident's messages) down.
+func (c *coalescer) renderOnce(base context.Context, incident string) (err error) {
+	ctx, cancel := context.WithTimeout(base, c.timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("report render panicked", "incident", incident, "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: incident %s: %v", ErrRenderPanic, incident, p)
+		}
+	}()
+	return c.render(ctx, incident)
 }
 
 // wait blocks until every runner has returned. Runners return once no

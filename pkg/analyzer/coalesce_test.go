@@ -166,3 +166,26 @@ func TestAbandonedRoundIsDropped(t *testing.T) {
 		t.Errorf("%d renders, want 1 (the abandoned one dropped)", r)
 	}
 }
+
+// TestRenderPanicFailsWaiters makes a render panic: its callers get
+// ErrRenderPanic (retryable), the process survives, and the next render
+// succeeds.
+func TestRenderPanicFailsWaiters(t *testing.T) {
+	b := newHookBucket(memblob.New())
+	putManifestFor(t, b, incident, []messages.Site{site})
+	h := newHandler(b)
+	var reads atomic.Int32
+	b.setOnManifest(func(ctx context.Context, inc string) {
+		if reads.Add(1) == 1 {
+			panic("test: render blew up")
+		}
+	})
+	m := messageFor(t, incident, capture(incident, site, 1))
+	if err := h.Handle(context.Background(), m); !errors.Is(err, ErrRenderPanic) || queue.IsPermanent(err) {
+		t.Fatalf("panicking render: %v, want retryable ErrRenderPanic", err)
+	}
+	if err := h.Handle(context.Background(), m); err != nil {
+		t.Fatalf("redelivered: %v", err)
+	}
+	closeAndCheckIdle(t, h)
+}

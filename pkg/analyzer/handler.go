@@ -50,7 +50,7 @@ func New(bucket blob.Bucket, cfg Config) *Handler {
 		cfg.Now = time.Now
 	}
 	h := &Handler{bucket: bucket, cfg: cfg}
-	h.renders = newCoalescer(h.Render, cfg.RenderTimeout)
+	h.renders = newCoalescer(h.Render, cfg.RenderTimeout, cfg.Logger)
 	return h
 }
 
