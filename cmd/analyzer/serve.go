@@ -46,6 +46,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defer bucket.Close()
 
 	h := analyzer.New(bucket, analyzer.Config{Logger: log})
+	defer h.Close() // after the consumer stops: waits for report renders still running
 	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})
 	if err != nil {
 		return err
