@@ -23,8 +23,10 @@
 // open, group-committed transactions) while work keeps coming and no other
 // process waits, closes it when idle or when another process announces
 // that it waits, and retries a busy lock with jittered 0.2–5 ms sleeps up
-// to Options.BusyTimeout (then ErrBusy). Goroutines of one process take
-// turns through one gate shared by every Queue on the same path.
+// to Options.BusyTimeout (then ErrBusy); a waiting process announces itself
+// through a lock on DIR/NAME.queue.waiters, which lives beside the queue
+// file. Goroutines of one process take turns through one gate shared by
+// every Queue on the same path.
 //
 // A waiting Receive sees its own process's sends at once and other
 // processes' sends within Options.PollInterval. See the package benchmarks
