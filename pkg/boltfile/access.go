@@ -93,31 +93,43 @@ func (s *state) startCloser() {
 // (checked every waiterPoll while the database is open), until quit is
 // closed. Owned by the state; Close waits for it.
 func (s *state) closeWhenIdle() {
-	ticker := time.NewTicker(waiterPoll)
-	defer ticker.Stop()
 	for {
 		select {
 		case <-s.quit:
 			return
 		case <-s.idle:
 		}
-		for open := true; open; {
-			select {
-			case <-s.quit:
-				return
-			case <-ticker.C:
-			}
-			select {
-			case s.gate <- struct{}{}:
-			default:
-				continue // in use; checked again next tick
-			}
-			unused := time.Duration(time.Now().UnixNano() - s.lastUse.Load())
-			if s.db != nil && (unused >= linger || s.othersWaiting()) {
-				_ = s.closeDB()
-			}
-			open = s.db != nil
-			<-s.gate
+		if !s.watchOpen() {
+			return
+		}
+	}
+}
+
+// watchOpen checks the open database every waiterPoll and closes it when
+// it has been unused for linger or another process waits. It returns when
+// the database is closed (true) or quit is closed (false).
+func (s *state) watchOpen() bool {
+	ticker := time.NewTicker(waiterPoll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return false
+		case <-ticker.C:
+		}
+		select {
+		case s.gate <- struct{}{}:
+		default:
+			continue // in use; checked again next tick
+		}
+		unused := time.Duration(time.Now().UnixNano() - s.lastUse.Load())
+		if s.db != nil && (unused >= linger || s.othersWaiting()) {
+			_ = s.closeDB()
+		}
+		open := s.db != nil
+		<-s.gate
+		if !open {
+			return true
 		}
 	}
 }
