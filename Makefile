@@ -33,7 +33,7 @@ bench: ## benchmarks: go test -bench, then the test/bench programs (see docs/ben
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	$(GO) run ./test/bench/worker stream
 	$(GO) run ./test/bench/worker fanout
-	$(GO) run ./test/bench/ingest --alerts 6000 --concurrency 64
+	$(GO) run ./test/bench/ingest --alerts 20000 --concurrency 64
 
 demo: ## run the whole pipeline locally (the README's first command)
 	$(GO) run ./test/demo
