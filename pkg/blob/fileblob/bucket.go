@@ -55,7 +55,6 @@ type Bucket struct {
 	tmp      *os.File // DIR/.dumpflow/tmp, for *at system calls
 	gs       *groupSync
 	db       *boltfile.File // DIR/.dumpflow/small.db
-	renames  *lockBatch     // file commits' shared holds of db's lock
 	smallMax int64          // largest Size routed to db; 0 for none
 	now      func() time.Time
 	closed   atomic.Bool
@@ -119,7 +118,6 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 		return b.inTmp(func(fd int) error { return syncFS(fd) })
 	})
 	b.db = boltfile.Open(filepath.Join(abs, filepath.FromSlash(smallDB)), boltfile.Options{BusyTimeout: opts.BusyTimeout})
-	b.renames = newLockBatch(b.db)
 	if err := b.createDB(); err != nil {
 		b.Close()
 		return nil, err

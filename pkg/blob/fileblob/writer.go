@@ -221,13 +221,17 @@ func (w *writer) commitLocked() error {
 // holds the key, and an overwrite of a small blob deletes its record once
 // the file's name is durable (so a crash in between leaves both, where the
 // file wins). Doing the rename only under that lock is what lets small
-// commits check for files atomically (see Bucket.commitSmall). Concurrent
-// renames share one hold of the lock (see lockBatch).
+// commits check for files atomically (see Bucket.commitSmall). The lock is
+// boltfile's: while commits keep coming the database stays open, so each
+// rename costs a handoff of the gate, not an open.
 func (w *writer) rename(d *os.File) error {
 	base := path.Base(w.key)
 	k := []byte(w.key)
 	var err error
-	xerr := w.b.renames.do(w.ctx, func(db *bolt.DB) error {
+	xerr := w.b.db.Exclusive(w.ctx, func(db *bolt.DB) error {
+		if err := w.ctx.Err(); err != nil {
+			return err // given up while waiting: not renamed
+		}
 		var small bool
 		if err := db.View(func(tx *bolt.Tx) error { small = hasRecord(tx, k); return nil }); err != nil {
 			return err
