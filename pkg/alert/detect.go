@@ -48,22 +48,7 @@ func (s *shape) source() (string, error) {
 	if s.schemaID != nil {
 		var id flexString
 		_ = id.UnmarshalJSON(s.schemaID)
-		switch {
-		case equalFold(string(id), "azureMonitorCommonAlertSchema"):
-			return SourceAzureCommon, nil
-		case equalFold(string(id), "AzureMonitorMetricAlert"):
-			return SourceAzureMetricLegacy, nil
-		case equalFold(string(id), "Microsoft.Insights/activityLogs"):
-			return SourceAzureActivityLog, nil
-		case equalFold(string(id), "Microsoft.Insights/LogAlert"):
-			return SourceAzureLogLegacy, nil
-		}
-		return "", &UnknownShapeError{SchemaID: string(id), Tried: []string{
-			SourceAzureCommon + " (azureMonitorCommonAlertSchema)",
-			SourceAzureMetricLegacy + " (AzureMonitorMetricAlert)",
-			SourceAzureActivityLog + " (Microsoft.Insights/activityLogs)",
-			SourceAzureLogLegacy + " (Microsoft.Insights/LogAlert)",
-		}}
+		return schemaSource(string(id))
 	}
 	if s.logKey {
 		return SourceAzureLogLegacy, nil
@@ -128,4 +113,25 @@ func checkObject(data []byte) error {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformed)
 	}
 	return nil
+}
+
+// schemaSource maps a payload's schemaId to its source, or fails naming the
+// schema ids it knows.
+func schemaSource(id string) (string, error) {
+	switch {
+	case equalFold(id, "azureMonitorCommonAlertSchema"):
+		return SourceAzureCommon, nil
+	case equalFold(id, "AzureMonitorMetricAlert"):
+		return SourceAzureMetricLegacy, nil
+	case equalFold(id, "Microsoft.Insights/activityLogs"):
+		return SourceAzureActivityLog, nil
+	case equalFold(id, "Microsoft.Insights/LogAlert"):
+		return SourceAzureLogLegacy, nil
+	}
+	return "", &UnknownShapeError{SchemaID: id, Tried: []string{
+		SourceAzureCommon + " (azureMonitorCommonAlertSchema)",
+		SourceAzureMetricLegacy + " (AzureMonitorMetricAlert)",
+		SourceAzureActivityLog + " (Microsoft.Insights/activityLogs)",
+		SourceAzureLogLegacy + " (Microsoft.Insights/LogAlert)",
+	}}
 }

@@ -22,22 +22,7 @@ func referenceDetect(data []byte) (string, error) {
 	if raw, ok := top["schemaid"]; ok {
 		var id flexString
 		_ = json.Unmarshal(raw, &id)
-		switch {
-		case equalFold(string(id), "azureMonitorCommonAlertSchema"):
-			return SourceAzureCommon, nil
-		case equalFold(string(id), "AzureMonitorMetricAlert"):
-			return SourceAzureMetricLegacy, nil
-		case equalFold(string(id), "Microsoft.Insights/activityLogs"):
-			return SourceAzureActivityLog, nil
-		case equalFold(string(id), "Microsoft.Insights/LogAlert"):
-			return SourceAzureLogLegacy, nil
-		}
-		return "", &UnknownShapeError{SchemaID: string(id), Tried: []string{
-			SourceAzureCommon + " (azureMonitorCommonAlertSchema)",
-			SourceAzureMetricLegacy + " (AzureMonitorMetricAlert)",
-			SourceAzureActivityLog + " (Microsoft.Insights/activityLogs)",
-			SourceAzureLogLegacy + " (Microsoft.Insights/LogAlert)",
-		}}
+		return schemaSource(string(id))
 	}
 	if refHas(top, "alertrulename") || refHas(top, "searchquery") || refHas(top, "workspaceid") {
 		return SourceAzureLogLegacy, nil
