@@ -12,10 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/dumpflow/dumpflow/pkg/blob"
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 const (
@@ -41,8 +39,8 @@ type Options struct {
 	// one blob hold across both stores whatever the threshold.
 	SmallBlobMax int64
 	// BusyTimeout bounds how long one operation waits for the small-blob
-	// database while other processes hold it (boltfile.ErrBusy); zero
-	// means boltfile.DefaultBusyTimeout.
+	// database while other processes hold it (logdb.ErrBusy); zero
+	// means logdb.DefaultBusyTimeout.
 	BusyTimeout time.Duration
 }
 
@@ -54,8 +52,8 @@ type Bucket struct {
 	dirf     *os.File // DIR, for *at system calls
 	tmp      *os.File // DIR/.dumpflow/tmp, for *at system calls
 	gs       *groupSync
-	db       *boltfile.File // DIR/.dumpflow/small.db
-	smallMax int64          // largest Size routed to db; 0 for none
+	db       *logdb.DB // DIR/.dumpflow/small.db
+	smallMax int64     // largest Size routed to db; 0 for none
 	now      func() time.Time
 	closed   atomic.Bool
 }
@@ -117,7 +115,7 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 	b.gs = newGroupSync(func() error {
 		return b.inTmp(func(fd int) error { return syncFS(fd) })
 	})
-	b.db = boltfile.Open(filepath.Join(abs, filepath.FromSlash(smallDB)), boltfile.Options{BusyTimeout: opts.BusyTimeout})
+	b.db = logdb.Open(filepath.Join(abs, filepath.FromSlash(smallDB)), logdb.Options{BusyTimeout: opts.BusyTimeout})
 	if err := b.createDB(); err != nil {
 		b.Close()
 		return nil, err
@@ -126,15 +124,15 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 	return b, nil
 }
 
-// createDB creates the small-blob database if it does not exist yet, and
-// makes its name durable: bbolt syncs the file's content but not the
-// directory entry of a new file.
+// createDB creates the small-blob database and its bucket if they do not
+// exist yet (logdb makes the new file's name durable itself; the sync of
+// the state directory also covers the lock files beside it).
 func (b *Bucket) createDB() error {
 	if _, err := b.root.Lstat(smallDB); err == nil {
 		return nil
 	}
-	err := b.db.Exclusive(context.Background(), func(db *bolt.DB) error {
-		return db.Update(func(tx *bolt.Tx) error {
+	err := b.db.Exclusive(context.Background(), func(db *logdb.Locked) error {
+		return db.Update(func(tx *logdb.Tx) error {
 			_, err := tx.CreateBucketIfNotExists(smallBucket)
 			return err
 		})

@@ -7,9 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 func putSmall(t *testing.T, b *Bucket, key, data string) {
@@ -38,7 +37,7 @@ func TestCorruptSmallRecord(t *testing.T) {
 	ctx := t.Context()
 	putSmall(t, b, "good", "content")
 	putSmall(t, b, "bad", "content")
-	err = b.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = b.db.Update(ctx, func(tx *logdb.Tx) error {
 		return tx.Bucket(smallBucket).Put([]byte("bad"), []byte("\x01garbage that is no record"))
 	})
 	if err != nil {

@@ -8,8 +8,8 @@
 //
 //   - Small blobs — those whose WriterOptions.Size is set (non-zero) and at
 //     most SmallBlobMax (64 KiB; Options.SmallBlobMax changes it) — are
-//     records of one bbolt database, DIR/.dumpflow/small.db, shared by
-//     every goroutine and process through pkg/boltfile. The writer buffers
+//     records of one pkg/logdb database, DIR/.dumpflow/small.db, shared
+//     by every goroutine and process. The writer buffers
 //     the bytes (never more than Size) and Close commits them in one
 //     transaction; concurrent Closes share one transaction and fsync (group
 //     commit), so a burst of incident manifests costs tens of microseconds
@@ -21,7 +21,7 @@
 // a key names at most one blob, whichever store holds it, across all
 // processes sharing DIR. That rests on one rule: a blob file gets or loses
 // its name only while its process holds the database's lock (file commits
-// rename inside boltfile's Exclusive, after checking that the database has
+// rename inside logdb's Exclusive, after checking that the database has
 // no record under the key), and a small commit checks, inside its
 // transaction and so under the same lock, that no file exists for the key.
 // Overwrites across stores are done under the lock too, in an order that
@@ -39,12 +39,14 @@
 // record is reported as ErrCorrupt and skipped by List, like a damaged
 // file.
 //
-// A small blob's durability is bbolt's: Close returns nil only after the
-// transaction holding it is fsync'd. The database is closed whenever its
-// process is idle or another process waits for it (see pkg/boltfile), so
-// it never pins the directory to one process. An operation that needs the
+// A small blob's durability is logdb's: Close returns nil only after the
+// transaction holding it is appended and fdatasync'd. The database's lock
+// is released whenever its process is idle or another process waits for
+// it (see pkg/logdb), so it never pins the directory to one process. A
+// small.db in the bbolt format of earlier versions is converted on first
+// use (the original is kept as small.db.bbolt). An operation that needs the
 // database while other processes hold it longer than Options.BusyTimeout
-// fails with an error wrapping boltfile.ErrBusy.
+// fails with an error wrapping logdb.ErrBusy.
 //
 // # Layout
 //

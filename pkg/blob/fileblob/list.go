@@ -9,9 +9,8 @@ import (
 	"strings"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 // List implements blob.Bucket: the blobs of both stores, each key once.
@@ -113,12 +112,12 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	}
 	k := []byte(key)
 	var hadRecord, hadFile bool
-	err := b.db.Exclusive(ctx, func(db *bolt.DB) error {
-		if err := db.View(func(tx *bolt.Tx) error { hadRecord = hasRecord(tx, k); return nil }); err != nil {
+	err := b.db.Exclusive(ctx, func(db *logdb.Locked) error {
+		if err := db.View(func(tx *logdb.Tx) error { hadRecord = hasRecord(tx, k); return nil }); err != nil {
 			return err
 		}
 		if hadRecord {
-			err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(smallBucket).Delete(k) })
+			err := db.Update(func(tx *logdb.Tx) error { return tx.Bucket(smallBucket).Delete(k) })
 			if err != nil {
 				return err
 			}

@@ -8,9 +8,8 @@ import (
 	"os"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 // Attributes implements blob.Bucket.
@@ -54,7 +53,7 @@ func (b *Bucket) lookup(ctx context.Context, key string) (found, error) {
 		return found{}, errClosed
 	}
 	var s found
-	err = b.db.View(ctx, func(tx *bolt.Tx) error {
+	err = b.db.View(ctx, func(tx *logdb.Tx) error {
 		rec, err := getRecord(tx, key)
 		if err != nil || rec != nil {
 			s = found{rec: rec}

@@ -10,7 +10,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/blob"
 )
 
-// A small blob is one value in the bbolt file, keyed by the blob's key:
+// A small blob is one value in the logdb file, keyed by the blob's key:
 //
 //	version byte (recordVersion)
 //	int64 BE    modification time, Unix nanoseconds
@@ -20,8 +20,9 @@ import (
 //	uvarint len | content
 //	uint32 BE   CRC-32C of everything before it
 //
-// bbolt checks the structure of its pages but not the bytes of values, so
-// the checksum is what tells a damaged record from a blob.
+// logdb checksums whole records of its log, but a value can still be
+// damaged in the file after it was committed and is read back from there
+// on demand, so the checksum is what tells a damaged record from a blob.
 
 // recordVersion is the first byte of every record this version writes.
 const recordVersion = 1
@@ -60,7 +61,7 @@ func appendBytes[S string | []byte](out []byte, s S) []byte {
 }
 
 // decodeRecord decodes the record stored under key. The result does not
-// alias p (bbolt's values are valid only inside their transaction). Any
+// alias p (logdb's values are valid only inside their transaction). Any
 // damage is an error wrapping ErrCorrupt.
 func decodeRecord(key string, p []byte) (*record, error) { return parseRecord(key, p, true) }
 

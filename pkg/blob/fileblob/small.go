@@ -11,11 +11,10 @@ import (
 	"strings"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 // SmallBlobMax is the default largest size of a small blob: a blob whose
@@ -31,7 +30,7 @@ const MaxSmallBlobMax = 1 << 20
 // reserved state directory keeps it apart from every valid key.
 const smallDB = stateDir + "/small.db"
 
-// smallBucket is the bbolt bucket holding one record per small blob, keyed
+// smallBucket is the logdb bucket holding one record per small blob, keyed
 // by the blob's key.
 var smallBucket = []byte("blobs")
 
@@ -77,8 +76,8 @@ func (b *Bucket) fileHeld(key string) (bool, error) {
 
 // commitSmall stores rec under key, durably, and returns once it is
 // committed. Without overwrite it fails with blob.ErrExists if the key is
-// taken in either store. Concurrent commits share one bbolt transaction
-// and fsync (boltfile's group commit). The file check runs inside the
+// taken in either store. Concurrent commits share one logdb append and
+// fdatasync (group commit). The file check runs inside the
 // transaction, while this process holds the database's lock: blob files
 // are renamed into place only under that lock (see writer.rename), so the
 // check and the insert are atomic across both stores and all processes.
@@ -94,7 +93,7 @@ func (b *Bucket) commitSmall(ctx context.Context, key string, rec *record, overw
 	// twice). fn may run more than once; its last run is the one that
 	// counts.
 	var outcome error
-	err := b.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := b.db.Update(ctx, func(tx *logdb.Tx) error {
 		outcome = nil
 		held, err := b.fileHeld(key)
 		if err != nil {
@@ -105,7 +104,7 @@ func (b *Bucket) commitSmall(ctx context.Context, key string, rec *record, overw
 			if !overwrite {
 				outcome = fmt.Errorf("%w: %q", blob.ErrExists, key)
 			}
-			return boltfile.ErrNoChange
+			return logdb.ErrNoChange
 		}
 		bk, err := tx.CreateBucketIfNotExists(smallBucket)
 		if err != nil {
@@ -113,7 +112,7 @@ func (b *Bucket) commitSmall(ctx context.Context, key string, rec *record, overw
 		}
 		if !overwrite && bk.Get(k) != nil {
 			outcome = fmt.Errorf("%w: %q", blob.ErrExists, key)
-			return boltfile.ErrNoChange
+			return logdb.ErrNoChange
 		}
 		return bk.Put(k, val)
 	})
@@ -134,8 +133,8 @@ func (b *Bucket) commitSmall(ctx context.Context, key string, rec *record, overw
 // between leaves both, where the file wins (the overwrite did not happen).
 func (b *Bucket) replaceFile(ctx context.Context, key string, k, val []byte) error {
 	removed := false
-	err := b.db.Exclusive(ctx, func(db *bolt.DB) error {
-		err := db.Update(func(tx *bolt.Tx) error {
+	err := b.db.Exclusive(ctx, func(db *logdb.Locked) error {
+		err := db.Update(func(tx *logdb.Tx) error {
 			bk, err := tx.CreateBucketIfNotExists(smallBucket)
 			if err != nil {
 				return err
@@ -168,7 +167,7 @@ func (b *Bucket) removeFile(key string) (bool, error) {
 }
 
 // getRecord returns the record stored under key in tx, or nil.
-func getRecord(tx *bolt.Tx, key string) (*record, error) {
+func getRecord(tx *logdb.Tx, key string) (*record, error) {
 	bk := tx.Bucket(smallBucket)
 	if bk == nil {
 		return nil, nil
@@ -181,7 +180,7 @@ func getRecord(tx *bolt.Tx, key string) (*record, error) {
 }
 
 // hasRecord reports whether tx holds a record under key.
-func hasRecord(tx *bolt.Tx, key []byte) bool {
+func hasRecord(tx *logdb.Tx, key []byte) bool {
 	bk := tx.Bucket(smallBucket)
 	return bk != nil && bk.Get(key) != nil
 }
@@ -191,7 +190,7 @@ func hasRecord(tx *bolt.Tx, key []byte) bool {
 // damaged files.
 func (b *Bucket) listSmall(ctx context.Context, prefix string) ([]blob.Attributes, error) {
 	var out []blob.Attributes
-	err := b.db.View(ctx, func(tx *bolt.Tx) error {
+	err := b.db.View(ctx, func(tx *logdb.Tx) error {
 		bk := tx.Bucket(smallBucket)
 		if bk == nil {
 			return nil

@@ -13,10 +13,10 @@ import (
 	"sync"
 	"syscall"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 // errWriterDone is returned by Write and Close on a writer already closed
@@ -222,18 +222,18 @@ func (w *writer) commitLocked() error {
 // the file's name is durable (so a crash in between leaves both, where the
 // file wins). Doing the rename only under that lock is what lets small
 // commits check for files atomically (see Bucket.commitSmall). The lock is
-// boltfile's: while commits keep coming the database stays open, so each
-// rename costs a handoff of the gate, not an open.
+// logdb's: while commits keep coming this process keeps it, so each rename
+// costs a handoff of the gate.
 func (w *writer) rename(d *os.File) error {
 	base := path.Base(w.key)
 	k := []byte(w.key)
 	var err error
-	xerr := w.b.db.Exclusive(w.ctx, func(db *bolt.DB) error {
+	xerr := w.b.db.Exclusive(w.ctx, func(db *logdb.Locked) error {
 		if err := w.ctx.Err(); err != nil {
 			return err // given up while waiting: not renamed
 		}
 		var small bool
-		if err := db.View(func(tx *bolt.Tx) error { small = hasRecord(tx, k); return nil }); err != nil {
+		if err := db.View(func(tx *logdb.Tx) error { small = hasRecord(tx, k); return nil }); err != nil {
 			return err
 		}
 		if small && !w.over {
@@ -248,7 +248,7 @@ func (w *writer) rename(d *os.File) error {
 		if err := w.b.gs.wait(); err != nil {
 			return fmt.Errorf("fileblob: %q renamed over a small blob, durability unknown: %w", w.key, err)
 		}
-		return db.Update(func(tx *bolt.Tx) error { return tx.Bucket(smallBucket).Delete(k) })
+		return db.Update(func(tx *logdb.Tx) error { return tx.Bucket(smallBucket).Delete(k) })
 	})
 	switch {
 	case xerr != nil && !errors.Is(xerr, blob.ErrExists) && !errors.Is(xerr, w.ctx.Err()):

@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
@@ -26,7 +25,7 @@ func TestCorruptRecordIsDeadLettered(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = q.file.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = q.file.db.Update(ctx, func(tx *logdb.Tx) error {
 		return tx.Bucket(bucketMsgs).Put(u64(1), []byte{recordVersion, 0xff})
 	})
 	if err != nil {
@@ -49,21 +48,13 @@ func TestCorruptRecordIsDeadLettered(t *testing.T) {
 
 func TestNotAQueueFile(t *testing.T) {
 	dir := t.TempDir()
-	db, err := bolt.Open(dir+"/other.queue", 0o600, nil)
-	if err != nil {
+	if err := writeFile(dir+"/junk.queue", []byte("not a queue file at all, just text")); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	q, err := Open(dir, "other", Options{})
-	if err != nil {
-		t.Fatal(err) // buckets are created: an empty bbolt file becomes a queue
-	}
-	q.Close()
-	if err := writeFile(dir+"/junk.queue", []byte("not a bbolt file at all, just text")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(dir, "junk", Options{BusyTimeout: time.Second}); err == nil || errors.Is(err, ErrBusy) {
-		t.Errorf("Open of a junk file: err = %v, want a clear open error", err)
+	if _, err := Open(dir, "junk", Options{BusyTimeout: time.Second}); !errors.Is(err, logdb.ErrCorrupt) {
+		t.Errorf("Open of a junk file: err = %v, want logdb.ErrCorrupt", err)
+	} else {
+		t.Log(err)
 	}
 }
 

@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
@@ -20,7 +19,7 @@ func (q *Queue) DeadLetters(ctx context.Context, max int) ([]queue.DeadLetter, e
 	}
 	defer q.end()
 	var out []queue.DeadLetter
-	err := q.file.db.View(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.View(ctx, func(tx *logdb.Tx) error {
 		out = nil
 		b, err := openBuckets(tx)
 		if err != nil {
@@ -64,7 +63,7 @@ func (q *Queue) Resubmit(ctx context.Context, id string) error {
 		return err
 	}
 	defer q.end()
-	err := q.file.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.Update(ctx, func(tx *logdb.Tx) error {
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err

@@ -8,8 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
@@ -31,12 +30,12 @@ var (
 
 // buckets are the open buckets of one transaction.
 type buckets struct {
-	msgs, ready, ids, idtime, dead *bolt.Bucket
+	msgs, ready, ids, idtime, dead *logdb.Bucket
 }
 
 // openBuckets returns tx's buckets, or an error if the file lacks them (it
 // is not a queue file, or was damaged).
-func openBuckets(tx *bolt.Tx) (*buckets, error) {
+func openBuckets(tx *logdb.Tx) (*buckets, error) {
 	b := &buckets{
 		msgs:   tx.Bucket(bucketMsgs),
 		ready:  tx.Bucket(bucketReady),

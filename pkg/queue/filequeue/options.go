@@ -1,7 +1,7 @@
 package filequeue
 
 import (
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 
 	"context"
 	"errors"
@@ -23,7 +23,7 @@ const (
 
 // ErrBusy is returned when the queue file stayed locked by other processes
 // for longer than Options.BusyTimeout.
-var ErrBusy = boltfile.ErrBusy
+var ErrBusy = logdb.ErrBusy
 
 // Options configure a Queue. The zero value of each field means its
 // default. Every process that opens the same queue should use the same

@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
 )
@@ -272,22 +271,12 @@ func TestTwoProcessesShareQueue(t *testing.T) {
 	}
 }
 
-// checkFile runs bbolt's consistency check (page references, freelist)
-// on a queue file.
+// checkFile verifies every record of a queue file.
 func checkFile(t *testing.T, path string) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	r, err := logdb.Check(path)
 	if err != nil {
-		t.Fatalf("open %s after kill -9: %v", path, err)
+		t.Fatalf("check %s after kill -9: %v", path, err)
 	}
-	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			t.Errorf("bbolt check: %v", err)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Logf("%s: %+v", path, r)
 }

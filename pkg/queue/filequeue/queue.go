@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
@@ -69,7 +68,7 @@ func Open(dir, name string, opts Options) (*Queue, error) {
 	q.file = acquireShared(q.path, opts.BusyTimeout)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout)
 	defer cancel()
-	err = q.file.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = q.file.db.Update(ctx, func(tx *logdb.Tx) error {
 		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
@@ -128,7 +127,7 @@ func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
 		return err
 	}
 	defer q.end()
-	err := q.file.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.Update(ctx, func(tx *logdb.Tx) error {
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err
@@ -140,7 +139,7 @@ func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
 				return err
 			}
 			if dup {
-				return boltfile.ErrNoChange
+				return logdb.ErrNoChange
 			}
 		}
 		seq, err := b.msgs.NextSequence()

@@ -3,10 +3,9 @@ package filequeue
 import (
 	"context"
 	"fmt"
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
@@ -73,7 +72,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 		out  []*queue.Received
 		next int64
 	)
-	err := q.file.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := q.file.db.Update(ctx, func(tx *logdb.Tx) error {
 		out, next = nil, 0
 		b, err := openBuckets(tx)
 		if err != nil {
@@ -110,7 +109,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 			}
 		}
 		if !changed {
-			return boltfile.ErrNoChange
+			return logdb.ErrNoChange
 		}
 		return nil
 	})

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
@@ -82,7 +81,7 @@ func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn fun
 		return err
 	}
 	defer q.end()
-	err = q.file.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = q.file.db.Update(ctx, func(tx *logdb.Tx) error {
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err

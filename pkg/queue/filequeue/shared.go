@@ -1,7 +1,7 @@
 package filequeue
 
 import (
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 
 	"sync"
 	"time"
@@ -14,7 +14,7 @@ import (
 // through one Queue wakes a Receive waiting on another at once).
 type sharedFile struct {
 	path string
-	db   *boltfile.File
+	db   *logdb.DB
 	refs int // guarded by registryMu
 
 	mu   sync.Mutex
@@ -33,7 +33,7 @@ func acquireShared(path string, busyTimeout time.Duration) *sharedFile {
 	defer registryMu.Unlock()
 	f := registry[path]
 	if f == nil {
-		f = &sharedFile{path: path, db: boltfile.Open(path, boltfile.Options{BusyTimeout: busyTimeout})}
+		f = &sharedFile{path: path, db: logdb.Open(path, logdb.Options{BusyTimeout: busyTimeout})}
 		registry[path] = f
 	}
 	f.refs++

@@ -3,10 +3,10 @@ package filequeue
 import (
 	"context"
 	"errors"
+	"os"
+	"syscall"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
@@ -56,8 +56,12 @@ func TestBusyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	other, err := bolt.Open(q.Path(), 0o600, nil) // a second open file description: flock conflicts
+	// Another process's lock: a second open file description conflicts.
+	other, err := os.OpenFile(q.Path()+".lock", os.O_RDWR, 0)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(other.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

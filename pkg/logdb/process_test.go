@@ -1,4 +1,4 @@
-package boltfile_test
+package logdb_test
 
 import (
 	"context"
@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 // TestMain lets the test binary act as a second process (see hotWriter).
 func TestMain(m *testing.M) {
-	if path := os.Getenv("BOLTFILE_HOT_WRITER"); path != "" {
+	if path := os.Getenv("LOGDB_HOT_WRITER"); path != "" {
 		hotWriter(path)
 		return
 	}
@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 // process always has work queued, until PATH.stop exists. It creates
 // PATH.started after its first commit.
 func hotWriter(path string) {
-	f := boltfile.Open(path, boltfile.Options{})
+	f := logdb.Open(path, logdb.Options{})
 	defer f.Close()
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -48,7 +48,7 @@ func hotWriter(path string) {
 	wg.Wait()
 }
 
-// A process that always has work queued keeps the file open, but lets
+// A process that always has work queued holds the file lock, but lets
 // another process in as soon as it announces that it waits: the other
 // process's operations succeed well within a short busy timeout.
 func TestBusyProcessLetsWaitersIn(t *testing.T) {
@@ -57,7 +57,7 @@ func TestBusyProcessLetsWaitersIn(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "db")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "BOLTFILE_HOT_WRITER="+path)
+	cmd.Env = append(os.Environ(), "LOGDB_HOT_WRITER="+path)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestBusyProcessLetsWaitersIn(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	f := boltfile.Open(path, boltfile.Options{BusyTimeout: 2 * time.Second})
+	f := logdb.Open(path, logdb.Options{BusyTimeout: 2 * time.Second})
 	defer f.Close()
 	start := time.Now()
 	for i := range 20 {

@@ -1,24 +1,24 @@
-package boltfile_test
+package logdb_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
-	"github.com/dumpflow/dumpflow/pkg/boltfile"
+	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 var bucket = []byte("b")
 
-func put(k, v string) func(*bolt.Tx) error {
-	return func(tx *bolt.Tx) error {
+func put(k, v string) func(*logdb.Tx) error {
+	return func(tx *logdb.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucket)
 		if err != nil {
 			return err
@@ -27,10 +27,10 @@ func put(k, v string) func(*bolt.Tx) error {
 	}
 }
 
-func get(t *testing.T, f *boltfile.File, k string) (string, bool) {
+func get(t *testing.T, f *logdb.DB, k string) (string, bool) {
 	t.Helper()
 	var v []byte
-	err := f.View(context.Background(), func(tx *bolt.Tx) error {
+	err := f.View(context.Background(), func(tx *logdb.Tx) error {
 		if b := tx.Bucket(bucket); b != nil {
 			v = bytes.Clone(b.Get([]byte(k)))
 		}
@@ -44,7 +44,7 @@ func get(t *testing.T, f *boltfile.File, k string) (string, bool) {
 
 func TestConcurrentUpdatesCommitAndFailuresStayApart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
-	f := boltfile.Open(path, boltfile.Options{})
+	f := logdb.Open(path, logdb.Options{})
 	defer f.Close()
 	ctx := context.Background()
 	errBad := errors.New("bad")
@@ -53,7 +53,7 @@ func TestConcurrentUpdatesCommitAndFailuresStayApart(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() {
 			k := fmt.Sprint("k", i)
-			errs[i] = f.Update(ctx, func(tx *bolt.Tx) error {
+			errs[i] = f.Update(ctx, func(tx *logdb.Tx) error {
 				if err := put(k, "v")(tx); err != nil {
 					return err
 				}
@@ -77,18 +77,18 @@ func TestConcurrentUpdatesCommitAndFailuresStayApart(t *testing.T) {
 			t.Errorf("update %d: err %v, stored %v; want committed", i, err, ok)
 		}
 	}
-	if err := f.Update(ctx, func(*bolt.Tx) error { return boltfile.ErrNoChange }); err != nil {
+	if err := f.Update(ctx, func(*logdb.Tx) error { return logdb.ErrNoChange }); err != nil {
 		t.Errorf("ErrNoChange: %v, want nil", err)
 	}
 }
 
-// An idle File holds no lock for long: once every update has returned,
-// another opener (one that does not announce itself) gets the file within
-// bbolt's first lock retries, also after bursts of concurrent updates
-// (whose callers mostly return without taking the gate).
+// An idle DB holds no lock: once every update has returned, another
+// process (one that does not announce itself) gets the lock at once, also
+// after bursts of concurrent updates (whose callers mostly return without
+// taking the gate).
 func TestIdleFileIsReleased(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
-	f := boltfile.Open(path, boltfile.Options{})
+	f := logdb.Open(path, logdb.Options{})
 	defer f.Close()
 	for round := range 30 {
 		var wg sync.WaitGroup
@@ -100,51 +100,41 @@ func TestIdleFileIsReleased(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 200 * time.Millisecond})
-		if err != nil {
+		if err := tryLock(path); err != nil {
 			t.Fatalf("round %d: file still locked after every update returned: %v", round, err)
 		}
-		_ = db.Close()
 	}
 }
 
 func TestBusyFileTimesOutOrFollowsContext(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
-	other, err := bolt.Open(path, 0o600, nil) // another holder of the lock
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	f := boltfile.Open(path, boltfile.Options{BusyTimeout: 50 * time.Millisecond})
+	defer holdLock(t, path)() // another holder of the lock
+	f := logdb.Open(path, logdb.Options{BusyTimeout: 50 * time.Millisecond})
 	defer f.Close()
-	if err := f.Update(context.Background(), put("a", "1")); !errors.Is(err, boltfile.ErrBusy) {
+	if err := f.Update(context.Background(), put("a", "1")); !errors.Is(err, logdb.ErrBusy) {
 		t.Errorf("update of a locked file: %v, want ErrBusy", err)
 	}
-	g := boltfile.Open(filepath.Join(t.TempDir(), "x"), boltfile.Options{})
+	g := logdb.Open(filepath.Join(t.TempDir(), "x"), logdb.Options{})
 	defer g.Close()
-	h, err := bolt.Open(g.Path(), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	defer holdLock(t, g.Path())()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	if err := g.View(ctx, func(*bolt.Tx) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+	if err := g.View(ctx, func(*logdb.Tx) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("view of a locked file with a deadline: %v, want DeadlineExceeded", err)
 	}
 }
 
 func TestExclusiveSeesCommittedUpdates(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db")
-	f := boltfile.Open(path, boltfile.Options{})
-	g := boltfile.Open(path, boltfile.Options{}) // same process, same state
+	f := logdb.Open(path, logdb.Options{})
+	g := logdb.Open(path, logdb.Options{}) // same process, same state
 	defer f.Close()
 	defer g.Close()
 	ctx := context.Background()
 	if err := f.Update(ctx, put("a", "1")); err != nil {
 		t.Fatal(err)
 	}
-	err := g.Exclusive(ctx, func(db *bolt.DB) error {
+	err := g.Exclusive(ctx, func(db *logdb.Locked) error {
 		return db.Update(put("b", "2"))
 	})
 	if err != nil {
@@ -153,4 +143,29 @@ func TestExclusiveSeesCommittedUpdates(t *testing.T) {
 	if v, _ := get(t, f, "b"); v != "2" {
 		t.Errorf("b = %q after Exclusive, want 2", v)
 	}
+}
+
+// tryLock takes and releases the lock of the database at path the way
+// another process would, failing if it is held.
+func tryLock(path string) error {
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// holdLock holds the lock of the database at path until the returned
+// function is called, as another process would.
+func holdLock(t *testing.T, path string) func() {
+	t.Helper()
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	return func() { _ = f.Close() }
 }

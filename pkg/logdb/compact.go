@@ -1,0 +1,128 @@
+package logdb
+
+import (
+	"fmt"
+	"os"
+	"slices"
+)
+
+// compactMin is the smallest log worth compacting: below it, rewriting
+// costs more than the space it frees.
+const compactMin = 4 << 20
+
+// wantsCompaction reports whether the log has grown to more than twice
+// what a compacted file would hold (and past compactMin, and past the
+// point of the last failed attempt).
+func (s *store) wantsCompaction() bool {
+	return s.end > compactMin && s.end > 2*s.live+compactMin/2 && s.end > s.compactFailedAt*2
+}
+
+// compact replaces the log with a new file holding only the live data:
+// written beside it, synced, then renamed over it, so a crash leaves one
+// or the other whole. Other processes notice the new file (a new inode)
+// at their next sync and reload it. The caller holds the lock.
+func (s *store) compact() error {
+	tmp := s.path + ".compact"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("logdb: compact %s: %w", s.path, err)
+	}
+	end, moves, err := s.writeSnapshot(f)
+	if err == nil {
+		err = fdatasync(f)
+	}
+	if err == nil {
+		err = os.Rename(tmp, s.path)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		s.compactFailedAt = s.end
+		return fmt.Errorf("logdb: compact %s: %w", s.path, err)
+	}
+	// The new file is in place (a crash now finds it); making the rename
+	// durable too is best effort, the old file holding the same data.
+	_ = syncDir(dirOf(s.path))
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		s.reset()
+		return fmt.Errorf("logdb: compact %s: %w", s.path, err)
+	}
+	_ = s.f.Close()
+	s.f, s.ino, s.end, s.compactFailedAt = f, inode(st), end, 0
+	for _, m := range moves {
+		m.e.off = m.off
+	}
+	return nil
+}
+
+type move struct {
+	e   *entry
+	off int64
+}
+
+// writeSnapshot writes the header and every bucket's sequence and entries
+// to f in records of about 1 MiB. It returns the end of the data and the
+// new places of the values read from the file.
+func (s *store) writeSnapshot(f *os.File) (int64, []move, error) {
+	var h [headerSize]byte
+	copy(h[:], fileMagic[:])
+	if _, err := f.WriteAt(h[:], 0); err != nil {
+		return 0, nil, err
+	}
+	pos := int64(headerSize)
+	var moves, chunk []move
+	w := &recordWriter{}
+	w.reset()
+	flush := func() error {
+		if w.empty() {
+			return nil
+		}
+		rec := w.finish()
+		if _, err := f.WriteAt(rec, pos); err != nil {
+			return err
+		}
+		for _, m := range chunk {
+			moves = append(moves, move{e: m.e, off: pos + m.off})
+		}
+		chunk = chunk[:0]
+		pos += int64(len(rec))
+		w.reset()
+		return nil
+	}
+	names := make([]string, 0, len(s.buckets))
+	for name := range s.buckets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var err error
+	for _, name := range names {
+		b := s.buckets[name]
+		w.create(name)
+		if b.seq > 0 {
+			w.seq(name, b.seq)
+		}
+		b.tree.Ascend(func(e *entry) bool {
+			var v []byte
+			if v, err = s.value(e); err != nil {
+				return false
+			}
+			off := w.put(name, e.key, v)
+			if e.val == nil && e.n > 0 {
+				chunk = append(chunk, move{e: e, off: int64(off)})
+			}
+			if len(w.buf) >= 1<<20 {
+				err = flush()
+			}
+			return err == nil
+		})
+		if err != nil {
+			return 0, nil, err
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, nil, err
+	}
+	return pos, moves, nil
+}

@@ -1,0 +1,347 @@
+package logdb
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/google/btree"
+)
+
+// inlineMax is the largest committed value kept in memory; larger ones are
+// read back from the file when asked for, so a process's memory holds keys
+// and small values, not every message body or blob.
+const inlineMax = 64
+
+// entry is one key's committed (or, inside a transaction, pending) value.
+// Entries are never changed once in a tree, except that a committed large
+// value is replaced by its place in the file (see store.settle).
+type entry struct {
+	key []byte
+	val []byte // the value when in memory (small, or not yet committed)
+	off int64  // file offset of the value when val is nil and n > 0
+	n   int    // value length
+}
+
+func entryLess(a, b *entry) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+type bucket struct {
+	name string
+	tree *btree.BTreeG[*entry]
+	seq  uint64
+}
+
+// store is this process's image of the log: every bucket's keys, small
+// values and the places of large values, as of byte end of file f.
+type store struct {
+	path    string
+	f       *os.File // the log file the image reflects; nil: not loaded
+	ino     uint64
+	end     int64 // bytes of f applied (the end of the last good record)
+	buckets map[string]*bucket
+	// live estimates the bytes a compacted file would hold.
+	live int64
+	// busyTimeout bounds the wait for a bbolt file's lock (migrate).
+	busyTimeout time.Duration
+	// check is set for Check: the file is only read, and a torn tail is
+	// counted in tornBytes instead of being cut off.
+	check     bool
+	tornBytes int64
+	// compactFailedAt is the log size at the last failed compaction:
+	// the next attempt waits until the log has doubled.
+	compactFailedAt int64
+}
+
+func newBucket(name string) *bucket {
+	return &bucket{name: name, tree: btree.NewG(32, entryLess)}
+}
+
+// reset forgets the image; the next sync reloads it from the file.
+func (s *store) reset() {
+	if s.f != nil {
+		_ = s.f.Close()
+	}
+	s.f, s.ino, s.end, s.buckets, s.live, s.compactFailedAt = nil, 0, 0, nil, 0, 0
+}
+
+// sync brings the image up to date with the file. The caller holds the
+// file lock. A new file is created; a file replaced by compaction is
+// reloaded; records appended by other processes are applied; a torn last
+// record (a writer that died mid-append) is cut off.
+func (s *store) sync() error {
+	st, err := os.Stat(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		s.reset()
+		if err := s.create(); err != nil {
+			return err
+		}
+		st, err = os.Stat(s.path)
+	}
+	if err != nil {
+		return fmt.Errorf("logdb: %w", err)
+	}
+	ino := inode(st)
+	if s.f == nil || ino != s.ino || st.Size() < s.end {
+		s.reset()
+		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("logdb: %w", err)
+		}
+		s.f, s.ino, s.buckets = f, ino, map[string]*bucket{}
+		if err := s.readHeader(); err != nil {
+			s.reset()
+			if !errors.Is(err, errBbolt) {
+				return err
+			}
+			if err := s.migrate(s.busyTimeout); err != nil {
+				return err
+			}
+			return s.sync()
+		}
+		s.end = headerSize
+	}
+	if st.Size() == s.end {
+		return nil
+	}
+	if err := s.apply(st.Size()); err != nil {
+		s.reset()
+		return err
+	}
+	return nil
+}
+
+// create writes an empty log at path (through a temporary file, so a
+// reader never sees a file without its header).
+func (s *store) create() error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
+		return fmt.Errorf("logdb: %w", err)
+	}
+	tmp := s.path + ".new"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("logdb: %w", err)
+	}
+	var h [headerSize]byte
+	copy(h[:], fileMagic[:])
+	_, err = f.Write(h[:])
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, s.path)
+	}
+	if err == nil {
+		err = syncDir(dirOf(s.path))
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("logdb: create %s: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *store) readHeader() error {
+	var h [headerSize]byte
+	if _, err := s.f.ReadAt(h[:], 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: %s: shorter than its header", ErrCorrupt, s.path)
+		}
+		return fmt.Errorf("logdb: read %s: %w", s.path, err)
+	}
+	if !bytes.Equal(h[:8], fileMagic[:]) {
+		if !s.check && s.isBboltFile() {
+			return errBbolt
+		}
+		return fmt.Errorf("%w: %s is not a logdb file (magic %q)", ErrCorrupt, s.path, h[:8])
+	}
+	return nil
+}
+
+// apply reads and applies the records between s.end and size.
+func (s *store) apply(size int64) error {
+	r := io.NewSectionReader(s.f, s.end, size-s.end)
+	var hdr [recHeaderSize]byte
+	var body []byte
+	for s.end < size {
+		at := s.end
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return s.torn(at, "short record header")
+		}
+		n := int64(binary.LittleEndian.Uint32(hdr[:]))
+		if n == 0 || n > maxRecord || n > size-at-recHeaderSize {
+			return s.torn(at, fmt.Sprintf("record length %d", n))
+		}
+		if int64(cap(body)) < n {
+			body = make([]byte, n)
+		}
+		body = body[:n]
+		if _, err := io.ReadFull(r, body); err != nil {
+			return fmt.Errorf("logdb: read %s: %w", s.path, err)
+		}
+		if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
+			if at+recHeaderSize+n == size {
+				return s.torn(at, "checksum mismatch")
+			}
+			return fmt.Errorf("%w: %s: checksum mismatch in the record at offset %d", ErrCorrupt, s.path, at)
+		}
+		base := at + recHeaderSize
+		if err := decodeOps(body, func(o *op) error { return s.applyOp(o, base) }); err != nil {
+			return fmt.Errorf("%s: record at offset %d: %w", s.path, at, err)
+		}
+		s.end = base + n
+	}
+	return nil
+}
+
+// torn handles a record that cannot be read whole. Records are appended
+// one at a time, each synced before the next, so only the last one can be
+// torn (its writer died mid-append or failed to sync): it is cut off, and
+// its caller was never told it committed. The caller holds the lock.
+func (s *store) torn(at int64, why string) error {
+	if s.check {
+		st, err := s.f.Stat()
+		if err != nil {
+			return err
+		}
+		s.tornBytes = st.Size() - at
+		return nil
+	}
+	if err := s.f.Truncate(at); err != nil {
+		return fmt.Errorf("logdb: %s: cut torn record at offset %d (%s): %w", s.path, at, why, err)
+	}
+	if err := fdatasync(s.f); err != nil {
+		return fmt.Errorf("logdb: %s: cut torn record: %w", s.path, err)
+	}
+	return nil
+}
+
+// applyOp applies one committed op read from the file; base is the file
+// offset of its record's body.
+func (s *store) applyOp(o *op, base int64) error {
+	name := string(o.bucket)
+	b := s.buckets[name]
+	if o.kind == opCreate {
+		if b == nil {
+			s.buckets[name] = newBucket(name)
+			s.live += int64(len(name)) + 4
+		}
+		return nil
+	}
+	if b == nil {
+		return fmt.Errorf("%w: op %d on missing bucket %q", ErrCorrupt, o.kind, name)
+	}
+	switch o.kind {
+	case opPut:
+		e := &entry{key: bytes.Clone(o.key), n: len(o.value)}
+		if len(o.value) <= inlineMax {
+			e.val = bytes.Clone(o.value)
+			if e.val == nil {
+				e.val = []byte{}
+			}
+		} else {
+			e.off = base + int64(o.valueOff)
+		}
+		s.replace(b, e)
+	case opDelete:
+		s.remove(b, o.key)
+	case opSeq:
+		b.seq = o.seq
+	}
+	return nil
+}
+
+func (s *store) replace(b *bucket, e *entry) (old *entry) {
+	old, _ = b.tree.ReplaceOrInsert(e)
+	s.live += entrySize(e) - entrySize(old)
+	return old
+}
+
+func (s *store) remove(b *bucket, key []byte) (old *entry) {
+	old, _ = b.tree.Delete(&entry{key: key})
+	s.live -= entrySize(old)
+	return old
+}
+
+func entrySize(e *entry) int64 {
+	if e == nil {
+		return 0
+	}
+	return int64(len(e.key)+e.n) + 8
+}
+
+// value returns e's value, reading it from the file if needed.
+func (s *store) value(e *entry) ([]byte, error) {
+	if e.val != nil || e.n == 0 {
+		return e.val, nil
+	}
+	v := make([]byte, e.n)
+	if _, err := s.f.ReadAt(v, e.off); err != nil {
+		return nil, fmt.Errorf("logdb: read value at offset %d of %s: %w", e.off, s.path, err)
+	}
+	return v, nil
+}
+
+// errBbolt reports a file in the old bbolt format, to be migrated.
+var errBbolt = errors.New("logdb: bbolt file")
+
+func (s *store) isBboltFile() bool {
+	h := make([]byte, 24)
+	_, err := s.f.ReadAt(h, 0)
+	return err == nil && isBbolt(h)
+}
+
+func inode(st os.FileInfo) uint64 {
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		return sys.Ino
+	}
+	return 0
+}
+
+func dirOf(path string) string { return filepath.Dir(path) }
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// commit appends tx's batch as one record and syncs it. On failure the
+// record is cut off again and the image, which already holds the batch's
+// writes, is dropped: the next sync reloads it from the file.
+func (s *store) commit(tx *Tx) error {
+	if tx.w.empty() {
+		return nil
+	}
+	rec := tx.w.finish()
+	at := s.end
+	_, err := s.f.WriteAt(rec, at)
+	if err == nil {
+		err = fdatasync(s.f)
+	}
+	if err != nil {
+		_ = s.f.Truncate(at)
+		s.reset()
+		return fmt.Errorf("logdb: commit to %s: %w", s.path, err)
+	}
+	s.end = at + int64(len(rec))
+	for _, p := range tx.pending {
+		p.e.val, p.e.off = nil, at+int64(p.off)
+	}
+	return nil
+}
