@@ -33,8 +33,8 @@ func Check(path string) (CheckResult, error) {
 	if err != nil {
 		return CheckResult{}, fmt.Errorf("logdb: check: %w", err)
 	}
-	s.end = headerSize
-	if err := s.apply(st.Size()); err != nil {
+	s.end, s.alloc = headerSize, st.Size()
+	if err := s.apply(true); err != nil {
 		return CheckResult{}, err
 	}
 	r := CheckResult{Buckets: len(s.buckets), Size: s.end, TornBytes: s.tornBytes}

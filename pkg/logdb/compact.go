@@ -50,7 +50,7 @@ func (s *store) compact() error {
 		return fmt.Errorf("logdb: compact %s: %w", s.path, err)
 	}
 	_ = s.f.Close()
-	s.f, s.ino, s.end, s.compactFailedAt = f, inode(st), end, 0
+	s.f, s.ino, s.end, s.alloc, s.compactFailedAt = f, inode(st), end, st.Size(), 0
 	for _, m := range moves {
 		m.e.off = m.off
 	}

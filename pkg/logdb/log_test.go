@@ -190,30 +190,45 @@ func TestCursorWithDeletes(t *testing.T) {
 }
 
 // A torn last record (a writer killed mid-append) is cut off by the next
-// process; damage before the last record is ErrCorrupt.
+// process, whether the file was cut short or the record lies half written
+// in preallocated space; damage before the last record is ErrCorrupt.
 func TestTornTailIsCutAndDamageIsReported(t *testing.T) {
+	for _, cutShort := range []bool{true, false} {
+		t.Run(fmt.Sprint("cut short ", cutShort), func(t *testing.T) { testTornTail(t, cutShort) })
+	}
+}
+
+func testTornTail(t *testing.T, cutShort bool) {
 	path := filepath.Join(t.TempDir(), "db")
 	db := logdb.Open(path, logdb.Options{})
 	mustUpdate(t, db, put("a", big(1)))
 	mustUpdate(t, db, put("b", "2"))
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	good, err := os.ReadFile(path)
+	r, err := logdb.Check(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A third record, half written.
-	db = logdb.Open(path, logdb.Options{})
+	third := r.Size
 	mustUpdate(t, db, put("c", big(3)))
-	_ = db.Close()
-	full, _ := os.ReadFile(path)
-	torn := full[:len(good)+(len(full)-len(good))/2]
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = logdb.Check(path); err != nil {
+		t.Fatal(err)
+	}
+	full, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := (third + r.Size) / 2
+	torn := full[:mid]
+	if !cutShort {
+		torn = append(full[:mid:mid], make([]byte, len(full)-int(mid))...)
+	}
 	if err := os.WriteFile(path, torn, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := logdb.Check(path); err != nil || r.TornBytes != int64(len(torn)-len(good)) {
-		t.Errorf("Check of a torn file = %+v, %v", r, err)
+	if r, err := logdb.Check(path); err != nil || r.Size != third || r.TornBytes != int64(len(torn))-third {
+		t.Errorf("Check of a torn file = %+v, %v; want size %d and the rest torn", r, err, third)
 	}
 	db = logdb.Open(path, logdb.Options{})
 	if got, _ := contents(t, db); got != "a="+big(1)+"\nb=2\n" {
@@ -239,6 +254,8 @@ func TestTornTailIsCutAndDamageIsReported(t *testing.T) {
 	err = db.View(context.Background(), func(*logdb.Tx) error { return nil })
 	if !errors.Is(err, logdb.ErrCorrupt) {
 		t.Errorf("View of a damaged file = %v, want ErrCorrupt", err)
+	} else {
+		t.Log(err)
 	}
 	if after, _ := os.ReadFile(path); !bytes.Equal(after, damaged) {
 		t.Error("a damaged file was changed")
@@ -306,5 +323,25 @@ func TestNotALogFile(t *testing.T) {
 	defer db.Close()
 	if err := db.Update(context.Background(), put("a", "1")); !errors.Is(err, logdb.ErrCorrupt) {
 		t.Errorf("Update of a text file = %v, want ErrCorrupt", err)
+	}
+}
+
+// A record header zeroed in the middle of the log is damage, not the end of
+// the log: the records after it are not silently dropped.
+func TestZeroedHeaderIsDamage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db := logdb.Open(path, logdb.Options{})
+	mustUpdate(t, db, put("a", "1"))
+	mustUpdate(t, db, put("b", "2"))
+	_ = db.Close()
+	data, _ := os.ReadFile(path)
+	clear(data[16:24])
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db = logdb.Open(path, logdb.Options{})
+	defer db.Close()
+	if err := db.Update(context.Background(), put("c", "3")); !errors.Is(err, logdb.ErrCorrupt) {
+		t.Errorf("Update over a zeroed header = %v, want ErrCorrupt", err)
 	}
 }

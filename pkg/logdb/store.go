@@ -21,8 +21,9 @@ import (
 const inlineMax = 64
 
 // entry is one key's committed (or, inside a transaction, pending) value.
-// Entries are never changed once in a tree, except that a committed large
-// value is replaced by its place in the file (see store.settle).
+// Entries are never changed once in a tree, except when their batch is
+// committed: a large value is then replaced by its place in the file, and
+// a small one by a copy of its own (see Tx.settle).
 type entry struct {
 	key []byte
 	val []byte // the value when in memory (small, or not yet committed)
@@ -45,6 +46,7 @@ type store struct {
 	f       *os.File // the log file the image reflects; nil: not loaded
 	ino     uint64
 	end     int64 // bytes of f applied (the end of the last good record)
+	alloc   int64 // f's size: end, then zeros preallocated for appends
 	buckets map[string]*bucket
 	// live estimates the bytes a compacted file would hold.
 	live int64
@@ -68,7 +70,7 @@ func (s *store) reset() {
 	if s.f != nil {
 		_ = s.f.Close()
 	}
-	s.f, s.ino, s.end, s.buckets, s.live, s.compactFailedAt = nil, 0, 0, nil, 0, 0
+	s.f, s.ino, s.end, s.alloc, s.buckets, s.live, s.compactFailedAt = nil, 0, 0, 0, nil, 0, 0
 }
 
 // sync brings the image up to date with the file. The caller holds the
@@ -88,6 +90,7 @@ func (s *store) sync() error {
 		return fmt.Errorf("logdb: %w", err)
 	}
 	ino := inode(st)
+	fresh := false
 	if s.f == nil || ino != s.ino || st.Size() < s.end {
 		s.reset()
 		f, err := os.OpenFile(s.path, os.O_RDWR, 0)
@@ -106,11 +109,10 @@ func (s *store) sync() error {
 			return s.sync()
 		}
 		s.end = headerSize
+		fresh = true
 	}
-	if st.Size() == s.end {
-		return nil
-	}
-	if err := s.apply(st.Size()); err != nil {
+	s.alloc = st.Size()
+	if err := s.apply(fresh); err != nil {
 		s.reset()
 		return err
 	}
@@ -167,32 +169,46 @@ func (s *store) readHeader() error {
 	return nil
 }
 
-// apply reads and applies the records between s.end and size.
-func (s *store) apply(size int64) error {
-	r := io.NewSectionReader(s.f, s.end, size-s.end)
+// apply reads and applies the records from s.end to the end of the log:
+// the end of the file, or the zeros preallocated after the last record.
+// Records are only ever appended at the end, so during catch-up a zero
+// header at s.end means nothing new; when the image is loaded fresh, the
+// zeros after the last record are also checked to be all zeros (data
+// after them means damage).
+func (s *store) apply(fresh bool) error {
 	var hdr [recHeaderSize]byte
 	var body []byte
-	for s.end < size {
+	for s.end < s.alloc {
 		at := s.end
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return s.torn(at, "short record header")
+		if s.alloc-at < recHeaderSize {
+			return s.tail(at, at, "short record header")
+		}
+		if _, err := s.f.ReadAt(hdr[:], at); err != nil {
+			return fmt.Errorf("logdb: read %s: %w", s.path, err)
 		}
 		n := int64(binary.LittleEndian.Uint32(hdr[:]))
-		if n == 0 || n > maxRecord || n > size-at-recHeaderSize {
-			return s.torn(at, fmt.Sprintf("record length %d", n))
+		sum := binary.LittleEndian.Uint32(hdr[4:])
+		if n == 0 && sum == 0 {
+			if fresh {
+				return s.tail(at, at, "")
+			}
+			return nil
+		}
+		if n == 0 || n > maxRecord {
+			return s.tail(at, at+recHeaderSize, fmt.Sprintf("record length %d", n))
+		}
+		if n > s.alloc-at-recHeaderSize { // the file ends inside the record
+			return s.tail(at, s.alloc, "record cut short")
 		}
 		if int64(cap(body)) < n {
 			body = make([]byte, n)
 		}
 		body = body[:n]
-		if _, err := io.ReadFull(r, body); err != nil {
+		if _, err := s.f.ReadAt(body, at+recHeaderSize); err != nil {
 			return fmt.Errorf("logdb: read %s: %w", s.path, err)
 		}
-		if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
-			if at+recHeaderSize+n == size {
-				return s.torn(at, "checksum mismatch")
-			}
-			return fmt.Errorf("%w: %s: checksum mismatch in the record at offset %d", ErrCorrupt, s.path, at)
+		if crc32.Checksum(body, castagnoli) != sum {
+			return s.tail(at, at+recHeaderSize+n, "checksum mismatch")
 		}
 		base := at + recHeaderSize
 		if err := decodeOps(body, func(o *op) error { return s.applyOp(o, base) }); err != nil {
@@ -203,17 +219,27 @@ func (s *store) apply(size int64) error {
 	return nil
 }
 
-// torn handles a record that cannot be read whole. Records are appended
-// one at a time, each synced before the next, so only the last one can be
-// torn (its writer died mid-append or failed to sync): it is cut off, and
-// its caller was never told it committed. The caller holds the lock.
-func (s *store) torn(at int64, why string) error {
-	if s.check {
-		st, err := s.f.Stat()
-		if err != nil {
-			return err
+// tail handles the end of the log at offset at: either the zeros after the
+// last record (why == ""), or a record that cannot be read whole. Records
+// are appended one at a time, each synced before the next, so only the
+// last one can be torn (its writer died mid-append or failed to sync): it
+// was never acknowledged, and is cut off. Either way every byte from from
+// to the end of the file must be zero; anything else is damage in the
+// committed part of the log. The caller holds the lock.
+func (s *store) tail(at, from int64, why string) error {
+	if nz, err := s.nonZero(from); err != nil {
+		return err
+	} else if nz >= 0 {
+		if why == "" {
+			why = "zero record header"
 		}
-		s.tornBytes = st.Size() - at
+		return fmt.Errorf("%w: %s: %s at offset %d, with data after it at offset %d", ErrCorrupt, s.path, why, at, nz)
+	}
+	if why == "" {
+		return nil
+	}
+	if s.check {
+		s.tornBytes = s.alloc - at
 		return nil
 	}
 	if err := s.f.Truncate(at); err != nil {
@@ -222,7 +248,27 @@ func (s *store) torn(at int64, why string) error {
 	if err := fdatasync(s.f); err != nil {
 		return fmt.Errorf("logdb: %s: cut torn record: %w", s.path, err)
 	}
+	s.alloc = at
 	return nil
+}
+
+// nonZero returns the offset of the first non-zero byte at or after from,
+// or -1.
+func (s *store) nonZero(from int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for off := from; off < s.alloc; {
+		n, err := s.f.ReadAt(buf[:min(int64(len(buf)), s.alloc-off)], off)
+		for i, c := range buf[:n] {
+			if c != 0 {
+				return off + int64(i), nil
+			}
+		}
+		off += int64(n)
+		if err != nil && !(errors.Is(err, io.EOF) && off >= s.alloc) {
+			return 0, fmt.Errorf("logdb: read %s: %w", s.path, err)
+		}
+	}
+	return -1, nil
 }
 
 // applyOp applies one committed op read from the file; base is the file
@@ -321,6 +367,14 @@ func syncDir(dir string) error {
 	return err
 }
 
+// preallocChunk is how far ahead of the last record the file is filled
+// with zeros: appending into blocks that already exist makes fdatasync
+// flush data only, not the file's size (about half the time and CPU of
+// an append that grows the file, measured on ext4).
+const preallocChunk = 1 << 20
+
+var zeros = make([]byte, preallocChunk)
+
 // commit appends tx's batch as one record and syncs it. On failure the
 // record is cut off again and the image, which already holds the batch's
 // writes, is dropped: the next sync reloads it from the file.
@@ -330,7 +384,11 @@ func (s *store) commit(tx *Tx) error {
 	}
 	rec := tx.w.finish()
 	at := s.end
+	end := at + int64(len(rec))
 	_, err := s.f.WriteAt(rec, at)
+	if err == nil && end+recHeaderSize > s.alloc {
+		err = s.extend(end)
+	}
 	if err == nil {
 		err = fdatasync(s.f)
 	}
@@ -339,9 +397,22 @@ func (s *store) commit(tx *Tx) error {
 		s.reset()
 		return fmt.Errorf("logdb: commit to %s: %w", s.path, err)
 	}
-	s.end = at + int64(len(rec))
-	for _, p := range tx.pending {
-		p.e.val, p.e.off = nil, at+int64(p.off)
+	s.end = end
+	tx.settle(at)
+	return nil
+}
+
+// extend fills the file with zeros from end to the next multiple of
+// preallocChunk at least preallocChunk/2 past it.
+func (s *store) extend(end int64) error {
+	to := (end + preallocChunk/2 + preallocChunk - 1) / preallocChunk * preallocChunk
+	for off := end; off < to; {
+		n, err := s.f.WriteAt(zeros[:min(int64(len(zeros)), to-off)], off)
+		if err != nil {
+			return err
+		}
+		off += int64(n)
 	}
+	s.alloc = to
 	return nil
 }

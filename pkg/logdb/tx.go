@@ -43,8 +43,9 @@ type undo struct {
 	old     *entry // and its entry before (nil: absent)
 }
 
-// pendingValue is a large value put in this batch: once the record is
-// written, its entry points at the value's place in the file.
+// pendingValue is a value put in this batch, whose entry refers to the
+// record being built: once the record is written, a large value's entry
+// points at its place in the file, and a small one gets its own copy.
 type pendingValue struct {
 	e   *entry
 	off int // offset of the value within the record
@@ -79,6 +80,20 @@ func (tx *Tx) rollbackTo(sp savepoint) {
 	tx.pending = tx.pending[:sp.pending]
 	tx.w.truncate(sp.w)
 	tx.err = nil
+}
+
+// settle detaches the batch's values from the record buffer once the record
+// is written at offset at of the file.
+func (tx *Tx) settle(at int64) {
+	for _, p := range tx.pending {
+		if p.e.n > inlineMax {
+			p.e.val, p.e.off = nil, at+int64(p.off)
+		} else {
+			p.e.val = append([]byte{}, p.e.val...)
+		}
+	}
+	clear(tx.pending)
+	tx.pending = tx.pending[:0]
 }
 
 // Bucket returns the named bucket, or nil if it does not exist.
@@ -138,13 +153,14 @@ func (b *Bucket) Put(key, value []byte) error {
 	case len(value) > MaxValueSize:
 		return ErrValueTooLarge
 	}
-	e := &entry{key: bytes.Clone(key), val: append([]byte{}, value...), n: len(value)}
 	off := b.tx.w.put(b.b.name, key, value)
+	// Until the batch is committed, the value is read from the record
+	// being built (its bytes are never overwritten while referenced: the
+	// buffer is reused only after commit has settled every pending value).
+	e := &entry{key: bytes.Clone(key), val: b.tx.w.buf[off : off+len(value) : off+len(value)], n: len(value)}
 	old := b.tx.s.replace(b.b, e)
 	b.tx.undo = append(b.tx.undo, undo{b: b.b, key: e.key, old: old})
-	if len(value) > inlineMax {
-		b.tx.pending = append(b.tx.pending, pendingValue{e: e, off: off})
-	}
+	b.tx.pending = append(b.tx.pending, pendingValue{e: e, off: off})
 	return nil
 }
 
