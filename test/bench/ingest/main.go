@@ -4,7 +4,7 @@
 // (pkg/queue/filequeue; manifests on pkg/blob/fileblob). It prints accepted
 // alerts per second and p50/p99 latency; the last stdout line is JSON.
 //
-//	go run ./test/bench/ingest [--alerts N] [--concurrency C] [--dup-ratio F] [--limits] [--mem-blob] [--mem-queue] [--in-process]
+//	go run ./test/bench/ingest [--alerts N] [--concurrency C] [--dup-ratio F] [--limits] [--mem-blob] [--mem-queue] [--in-process] [--cpuprofile F] [--memprofile F]
 //
 // The load generator runs as a second process (this program, re-executed),
 // as webhook senders are: in one process, its goroutines would compete
@@ -103,7 +103,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	memBlob := fs.Bool("mem-blob", false, "keep manifests in memory instead of fileblob")
 	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of filequeue (isolates ingest's own cost)")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed after)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server, while the load runs, to this file")
+	memProfile := fs.String("memprofile", "", "write the server's allocation profile, after the load, to this file")
 	inProcess := fs.Bool("in-process", false, "run the load generator in this process instead of a separate one")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -164,6 +165,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer func() { _ = srv.Shutdown(ctx); serveWG.Wait() }()
 
 	spec := loadSpec{Addr: ln.Addr().String(), Alerts: *n, Concurrency: *conc, DupRatio: *dup, Limits: *limits}
+	stopProfile := func() {}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -173,7 +175,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
-		defer pprof.StopCPUProfile()
+		stopProfile = pprof.StopCPUProfile
+		defer stopProfile() // on an early return; stopping twice is harmless
 	}
 	load1 := loadAverage()
 	cpu0 := cpuTime()
@@ -184,6 +187,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	serverCPU := cpuTime() - cpu0
+	stopProfile() // the count of enqueued jobs below is not the server's work
+	if *memProfile != "" {
+		if err := writeAllocs(*memProfile); err != nil {
+			return err
+		}
+	}
 	if *inProcess {
 		// One process: its CPU time is server and load generator together,
 		// all reported as the server's.
@@ -282,4 +291,18 @@ func loadProcess(ctx context.Context, spec loadSpec) (loadResult, error) {
 		return loadResult{}, fmt.Errorf("load generator output %q: %w", out, err)
 	}
 	return r, nil
+}
+
+// writeAllocs writes the allocation profile (every allocation since the
+// start) to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
