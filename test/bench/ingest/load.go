@@ -17,6 +17,13 @@ type loadSpec struct {
 	Concurrency int     `json:"concurrency"`
 	DupRatio    float64 `json:"dup_ratio"`
 	Limits      bool    `json:"limits"`
+	// Rate, when positive, makes the load open: post i is due at
+	// start + i/Rate whatever the answers so far, sent on the first free
+	// connection, and its latency counts from when it was due, so a
+	// server that falls behind is charged for the wait (no coordinated
+	// omission). Zero: closed loop, each connection posts again as soon
+	// as it is answered.
+	Rate float64 `json:"rate,omitempty"`
 }
 
 // loadResult is what the load generator measured.
@@ -29,12 +36,17 @@ type loadResult struct {
 	P50MS      float64 `json:"p50_ms"`
 	P99MS      float64 `json:"p99_ms"`
 	MaxMS      float64 `json:"max_ms"`
+	// LateP99MS is, in an open-loop run, the 99th percentile of how late
+	// posts were sent after they were due: the load generator's own
+	// scheduling delay (it shares the cores) plus waits for a free
+	// connection. It is part of P99MS.
+	LateP99MS float64 `json:"late_p99_ms,omitempty"`
 	// CPUS is the load generator's own CPU time.
 	CPUS float64 `json:"cpu_s"`
 }
 
 // runLoad posts spec.Alerts alerts over spec.Concurrency keep-alive
-// connections and measures each post's latency.
+// connections, at spec.Rate when set, and measures each post's latency.
 func runLoad(spec loadSpec) loadResult {
 	path := "/v1/alerts?token=" + token
 	bodies := make([][]byte, spec.Alerts)
@@ -50,6 +62,10 @@ func runLoad(spec loadSpec) loadResult {
 		bodies[i] = payload(k, apps)
 	}
 	lat := make([]time.Duration, spec.Alerts)
+	var late []time.Duration
+	if spec.Rate > 0 {
+		late = make([]time.Duration, spec.Alerts)
+	}
 	var next, accepted, dups, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -65,6 +81,11 @@ func runLoad(spec loadSpec) loadResult {
 					return
 				}
 				t0 := time.Now()
+				if spec.Rate > 0 {
+					t0 = start.Add(time.Duration(float64(i) / spec.Rate * float64(time.Second)))
+					time.Sleep(time.Until(t0))
+					late[i] = time.Since(t0)
+				}
 				ok, dup, err := c.post(bodies[i])
 				lat[i] = time.Since(t0)
 				switch {
@@ -91,6 +112,10 @@ func runLoad(spec loadSpec) loadResult {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	if len(lat) > 0 {
 		r.P50MS, r.P99MS, r.MaxMS = ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1])
+	}
+	if len(late) > 0 {
+		sort.Slice(late, func(i, j int) bool { return late[i] < late[j] })
+		r.LateP99MS = ms(late[len(late)*99/100])
 	}
 	return r
 }
