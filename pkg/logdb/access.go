@@ -54,7 +54,14 @@ func (s *state) release() {
 // this process does not hold it. The caller holds the gate; ctx bounds the
 // wait for another process's lock.
 func (s *state) use(ctx context.Context) (*store, error) {
-	if s.locked {
+	if s.locked && s.st.f != nil {
+		return &s.st, nil
+	}
+	if s.locked { // the image was dropped after a failed commit
+		if err := s.st.sync(); err != nil {
+			s.unlock()
+			return nil, err
+		}
 		return &s.st, nil
 	}
 	if s.yielded {

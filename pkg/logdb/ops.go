@@ -75,6 +75,9 @@ type Locked struct{ s *state }
 
 // View runs fn in a read-only transaction.
 func (l *Locked) View(fn func(*Tx) error) error {
+	if _, err := l.s.use(context.Background()); err != nil {
+		return err
+	}
 	tx := &Tx{s: &l.s.st}
 	err := fn(tx)
 	if err == nil {
@@ -85,15 +88,19 @@ func (l *Locked) View(fn func(*Tx) error) error {
 
 // Update runs fn in a read-write transaction, committed before it returns.
 func (l *Locked) Update(fn func(*Tx) error) error {
+	st, err := l.s.use(context.Background())
+	if err != nil {
+		return err
+	}
 	c := &call{ctx: context.Background(), fn: fn, done: make(chan error, 1)}
-	l.s.commitBatch(&l.s.st, []*call{c})
+	l.s.commitBatch(st, []*call{c})
 	return <-c.done
 }
 
 // runBatch runs batch with the file locked, sending every call its
 // result. The caller holds the gate.
 func (s *state) runBatch(batch []*call) {
-	if s.locked {
+	if s.locked && s.st.f != nil {
 		s.commitBatch(&s.st, batch)
 		return
 	}
@@ -158,9 +165,7 @@ func (s *state) commitBatch(st *store, batch []*call) {
 	var err error
 	if ok > 0 {
 		err = st.commit(tx)
-		if err != nil {
-			s.unlock()
-		} else if st.wantsCompaction() {
+		if err == nil && st.wantsCompaction() {
 			// A failed compaction leaves the log as it was.
 			_ = st.compact()
 		}
