@@ -24,6 +24,9 @@ type loadSpec struct {
 	// omission). Zero: closed loop, each connection posts again as soon
 	// as it is answered.
 	Rate float64 `json:"rate,omitempty"`
+	// FirstAlert numbers the first alert posted, so that a warm-up and the
+	// measured run post different alerts.
+	FirstAlert int `json:"first_alert,omitempty"`
 }
 
 // loadResult is what the load generator measured.
@@ -51,9 +54,9 @@ func runLoad(spec loadSpec) loadResult {
 	path := "/v1/alerts?token=" + token
 	bodies := make([][]byte, spec.Alerts)
 	for i := range bodies {
-		k := i
+		k := spec.FirstAlert + i
 		if spec.DupRatio > 0 && i > 0 && float64(i%1000)/1000 < spec.DupRatio {
-			k = i / 2 // a repeat of an earlier alert
+			k = spec.FirstAlert + i/2 // a repeat of an earlier alert
 		}
 		apps := 50
 		if spec.Limits {

@@ -55,12 +55,14 @@ const (
 )
 
 type result struct {
-	Alerts      int   `json:"alerts"`
-	Accepted    int64 `json:"accepted"`
-	Duplicates  int64 `json:"duplicates"`
-	Failed      int64 `json:"failed"`
-	Enqueued    int   `json:"enqueued"`
-	Concurrency int   `json:"concurrency"`
+	Alerts     int   `json:"alerts"`
+	Accepted   int64 `json:"accepted"`
+	Duplicates int64 `json:"duplicates"`
+	Failed     int64 `json:"failed"`
+	Enqueued   int   `json:"enqueued"`
+	// Warmup is the number of alerts posted before the measured run.
+	Warmup      int `json:"warmup"`
+	Concurrency int `json:"concurrency"`
 	// Rate is the offered load of an open-loop run (--rate), 0 for a
 	// closed loop.
 	Rate         float64 `json:"rate"`
@@ -121,6 +123,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server, while the load runs, to this file")
 	memProfile := fs.String("memprofile", "", "write the server's allocation profile, after the load, to this file")
 	inProcess := fs.Bool("in-process", false, "run the load generator in this process instead of a separate one")
+	warmup := fs.Int("warmup", 1000, "alerts posted (closed loop, other alert ids) before the measured run, not counted: a server that just started is still creating its files, growing its heap and stacks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -180,6 +183,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer func() { _ = srv.Shutdown(ctx); serveWG.Wait() }()
 
 	spec := loadSpec{Addr: ln.Addr().String(), Alerts: *n, Concurrency: *conc, DupRatio: *dup, Limits: *limits, Rate: *rate}
+	load := func(spec loadSpec) (loadResult, error) {
+		if *inProcess {
+			return runLoad(spec), nil
+		}
+		return loadProcess(ctx, spec)
+	}
+	if *warmup > 0 {
+		warm := loadSpec{Addr: spec.Addr, Alerts: *warmup, Concurrency: *conc, Limits: *limits, FirstAlert: *n}
+		wr, err := load(warm)
+		if err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		if wr.Failed > 0 {
+			return fmt.Errorf("warm-up: %d posts failed, the first: %s", wr.Failed, wr.FirstError)
+		}
+	}
 	stopProfile := func() {}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -195,10 +214,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	load1 := loadAverage()
 	cpu0 := cpuTime()
-	var lr loadResult
-	if *inProcess {
-		lr = runLoad(spec)
-	} else if lr, err = loadProcess(ctx, spec); err != nil {
+	lr, err := load(spec)
+	if err != nil {
 		return err
 	}
 	serverCPU := cpuTime() - cpu0
@@ -222,8 +239,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	enq -= *warmup // one job per warm-up alert
 	perAlert := func(s float64) float64 { return s * 1000 / float64(*n) }
-	r := result{Alerts: *n, Accepted: lr.Accepted, Duplicates: lr.Duplicates, Failed: lr.Failed, Enqueued: enq,
+	r := result{Alerts: *n, Accepted: lr.Accepted, Duplicates: lr.Duplicates, Failed: lr.Failed, Enqueued: enq, Warmup: *warmup,
 		Concurrency: *conc, Rate: *rate, GOMAXPROCS: runtime.GOMAXPROCS(0), Cores: runtime.NumCPU(), LoadProcess: !*inProcess, WallS: lr.WallS,
 		AcceptedPerS: float64(lr.Accepted+lr.Duplicates) / lr.WallS,
 		P50MS:        lr.P50MS, P99MS: lr.P99MS, MaxMS: lr.MaxMS, LateP99MS: lr.LateP99MS, Limits: *limits, Blob: blobKind, Queue: queueKind,
@@ -235,6 +253,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if r.Rate > 0 {
 		fmt.Fprintf(stdout, "open loop at %.0f/s over up to %d connections: p99 of sending late %.2f ms (included in p99)\n", r.Rate, r.Concurrency, r.LateP99MS)
 	}
+	fmt.Fprintf(stdout, "after a warm-up of %d alerts (not counted): ", r.Warmup)
 	fmt.Fprintf(stdout, "%d alerts (%d new, %d duplicates, %d failed) in %.2fs: %.0f accepted/s, p50 %.2f ms, p99 %.2f ms; %d jobs enqueued; CPU per alert %.3f ms server + %.3f ms load generator (ceiling %.0f/s on %d cores); load average %.2f\n",
 		r.Alerts, r.Accepted, r.Duplicates, r.Failed, r.WallS, r.AcceptedPerS, r.P50MS, r.P99MS, r.Enqueued, r.ServerCPUMSPerAlert, r.ClientCPUMSPerAlert, r.CPUCeilingPerS, r.Cores, r.Load1)
 	out, _ := json.Marshal(r)
