@@ -33,7 +33,8 @@ bench: ## benchmarks: go test -bench, then the test/bench programs (see docs/ben
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	$(GO) run ./test/bench/worker stream
 	$(GO) run ./test/bench/worker fanout
-	$(GO) run ./test/bench/ingest --alerts 20000 --concurrency 64
+	$(GO) run ./test/bench/ingest --alerts 20000 --concurrency 32
+	$(GO) run ./test/bench/ingest --alerts 30000 --concurrency 64 --rate 5000
 
 demo: ## run the whole pipeline locally (the README's first command)
 	$(GO) run ./test/demo

@@ -10,9 +10,15 @@
 // buckets as ordered trees of keys, values of up to 64 bytes, and the
 // place in the file of larger values, which are read back when asked for —
 // and brings that image up to date from the records other processes
-// appended whenever it takes the lock. When the log holds more than twice
-// its live data it is compacted: rewritten to PATH.compact, synced and
-// renamed over PATH (processes holding the old file reload the new one).
+// appended whenever it takes the lock. That costs memory in every process
+// using the file, about 200 bytes per key (100,000 queue messages or small
+// blobs: some 20–80 MB, a queue message having four keys), and a start-up
+// read of the whole file. When the log holds more than twice its live data
+// it is compacted: rewritten to PATH.compact, synced and renamed over PATH
+// (processes holding the old file reload the new one). Appends go into
+// space filled with zeros ahead of them (1 MiB at a time), so that a sync
+// flushes data, not the file's size; the log ends at the first zero record
+// header.
 //
 // Concurrency:
 //
