@@ -22,27 +22,18 @@ func (s *store) wantsCompaction() bool {
 // or the other whole. Other processes notice the new file (a new inode)
 // at their next sync and reload it. The caller holds the lock.
 func (s *store) compact() error {
-	tmp := s.path + ".compact"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("logdb: compact %s: %w", s.path, err)
-	}
-	end, moves, err := s.writeSnapshot(f)
-	if err == nil {
-		err = fdatasync(f)
-	}
-	if err == nil {
-		err = os.Rename(tmp, s.path)
-	}
-	if err != nil {
-		_ = f.Close()
-		_ = os.Remove(tmp)
+	var end int64
+	var moves []move
+	f, err := installFile(s.path, ".compact", func(f *os.File) (err error) {
+		end, moves, err = s.writeSnapshot(f)
+		return err
+	})
+	if f == nil {
 		s.compactFailedAt = s.end
 		return fmt.Errorf("logdb: compact %s: %w", s.path, err)
 	}
-	// The new file is in place (a crash now finds it); making the rename
-	// durable too is best effort, the old file holding the same data.
-	_ = syncDir(dirOf(s.path))
+	// A failed directory sync is let pass: the old file, should its name
+	// come back after a power loss, holds the same data.
 	st, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
@@ -66,9 +57,7 @@ type move struct {
 // to f in records of about 1 MiB. It returns the end of the data and the
 // new places of the values read from the file.
 func (s *store) writeSnapshot(f *os.File) (int64, []move, error) {
-	var h [headerSize]byte
-	copy(h[:], fileMagic[:])
-	if _, err := f.WriteAt(h[:], 0); err != nil {
+	if _, err := f.WriteAt(newHeader(), 0); err != nil {
 		return 0, nil, err
 	}
 	pos := int64(headerSize)

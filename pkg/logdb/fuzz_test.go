@@ -24,7 +24,7 @@ func FuzzLog(f *testing.F) {
 	f.Add([]byte{5, 0, 0, 0, 1, 2, 3, 4, 1, 1, 'b'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "db")
-		file := append(append(fileMagic[:], make([]byte, headerSize-len(fileMagic))...), data...)
+		file := append(newHeader(), data...)
 		if err := os.WriteFile(path, file, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -58,37 +58,19 @@ func (s *store) migrate(busyTimeout time.Duration) error {
 		})
 	})
 	if err == nil {
-		err = img.replaceFile()
+		var f *os.File
+		// A failed directory sync is let pass: the bbolt file, should its
+		// name come back after a power loss, is migrated again.
+		f, err = installFile(s.path, ".compact", func(f *os.File) error {
+			_, _, err := img.writeSnapshot(f)
+			return err
+		})
+		if f != nil {
+			err = f.Close()
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("logdb: migrate bbolt file %s: %w", s.path, err)
 	}
 	return nil
-}
-
-// replaceFile writes the image (whose values are all in memory) as a new
-// log at its path, through PATH.compact.
-func (s *store) replaceFile() error {
-	tmp := s.path + ".compact"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, _, err = s.writeSnapshot(f)
-	if err == nil {
-		err = fdatasync(f)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, s.path)
-	}
-	if err == nil {
-		err = syncDir(dirOf(s.path))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
 }

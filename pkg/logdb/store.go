@@ -119,37 +119,55 @@ func (s *store) sync() error {
 	return nil
 }
 
-// create writes an empty log at path (through a temporary file, so a
-// reader never sees a file without its header).
+// create writes an empty log at path. Its name must be durable before
+// anything is committed to it, so a failed directory sync fails it.
 func (s *store) create() error {
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
 		return fmt.Errorf("logdb: %w", err)
 	}
-	tmp := s.path + ".new"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("logdb: %w", err)
-	}
-	var h [headerSize]byte
-	copy(h[:], fileMagic[:])
-	_, err = f.Write(h[:])
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, s.path)
-	}
-	if err == nil {
-		err = syncDir(dirOf(s.path))
+	f, err := installFile(s.path, ".new", func(f *os.File) error {
+		_, err := f.WriteAt(newHeader(), 0)
+		return err
+	})
+	if f != nil {
+		_ = f.Close()
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
 		return fmt.Errorf("logdb: create %s: %w", s.path, err)
 	}
 	return nil
+}
+
+func newHeader() []byte {
+	h := make([]byte, headerSize)
+	copy(h, fileMagic[:])
+	return h
+}
+
+// installFile writes a file beside path (PATH+suffix) with write, syncs it
+// and renames it over path, so that a crash leaves either the old file or
+// the whole new one, then syncs the directory. It returns the new file,
+// open. If only the directory sync fails, the file is in place and is
+// returned with the error: the rename may not survive a power loss.
+func installFile(path, suffix string, write func(*os.File) error) (*os.File, error) {
+	tmp := path + suffix
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	err = write(f)
+	if err == nil {
+		err = fdatasync(f)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return nil, err
+	}
+	return f, syncDir(dirOf(path))
 }
 
 func (s *store) readHeader() error {
