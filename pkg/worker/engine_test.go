@@ -146,7 +146,7 @@ func TestCaptureRetriesTransientFaults(t *testing.T) {
 			if el := time.Since(start); el < tc.minWait {
 				t.Errorf("finished after %v, Retry-After was %v", el, tc.minWait)
 			}
-			data := b.blobs[tr.DumpKey].data
+			data := b.data(tr.DumpKey)
 			if len(data) != 4096 || string(data[:4]) != "MDMP" {
 				t.Errorf("stored %d bytes", len(data))
 			}
@@ -245,8 +245,8 @@ func TestCaptureRedeliveryDoesNotDumpAgain(t *testing.T) {
 					t.Errorf("instance %s dumped %d times", inst, c)
 				}
 			}
-			if b.commits != 2 {
-				t.Errorf("commits = %d", b.commits)
+			if b.commits.Load() != 2 {
+				t.Errorf("commits = %d", b.commits.Load())
 			}
 			for i, tr := range second.Completed.Targets {
 				if tr.Outcome != messages.OutcomeCaptured || tr.SHA256 != first.Completed.Targets[i].SHA256 || tr.Bytes != 4096 {
@@ -390,8 +390,8 @@ func TestCommitLosingTheRaceReportsTheWinner(t *testing.T) {
 	if tr.Outcome != messages.OutcomeCaptured || tr.DumpKey != key || tr.SHA256 != strings.Repeat("ab", 32) || tr.Bytes != 500 {
 		t.Fatalf("%+v", tr)
 	}
-	if b.commits != 1 {
-		t.Errorf("commits = %d, want only the winner's", b.commits)
+	if b.commits.Load() != 1 {
+		t.Errorf("commits = %d, want only the winner's", b.commits.Load())
 	}
 }
 
