@@ -132,3 +132,22 @@ func ValidateLeaseTTL(ttl time.Duration) error {
 	}
 	return nil
 }
+
+// ValidateWriter checks the arguments of Bucket.NewWriter as every backend
+// must (the key, the metadata, a non-negative Size) and returns the
+// options, the zero options for nil.
+func ValidateWriter(key string, opts *WriterOptions) (*WriterOptions, error) {
+	if opts == nil {
+		opts = &WriterOptions{}
+	}
+	if err := ValidateKey(key); err != nil {
+		return nil, err
+	}
+	if err := ValidateMetadata(opts.Metadata); err != nil {
+		return nil, err
+	}
+	if opts.Size < 0 {
+		return nil, fmt.Errorf("blob: negative WriterOptions.Size %d", opts.Size)
+	}
+	return opts, nil
+}

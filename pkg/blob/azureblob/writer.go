@@ -36,17 +36,9 @@ var errWriterDone = errors.New("azureblob: writer already closed or aborted")
 // NewWriter implements blob.Bucket; see the package comment. The writer is
 // not safe for concurrent Writes; Abort may be called from any goroutine.
 func (b *Bucket) NewWriter(ctx context.Context, key string, opts *port.WriterOptions) (port.Writer, error) {
-	if opts == nil {
-		opts = &port.WriterOptions{}
-	}
-	if err := port.ValidateKey(key); err != nil {
+	opts, err := port.ValidateWriter(key, opts)
+	if err != nil {
 		return nil, err
-	}
-	if err := port.ValidateMetadata(opts.Metadata); err != nil {
-		return nil, err
-	}
-	if opts.Size < 0 {
-		return nil, fmt.Errorf("azureblob: negative WriterOptions.Size %d", opts.Size)
 	}
 	if max := int64(MaxBlocks) * int64(b.opts.BlockSize); opts.Size > max {
 		return nil, fmt.Errorf("azureblob: %q: size %d exceeds %d blocks of %d bytes", key, opts.Size, MaxBlocks, b.opts.BlockSize)

@@ -26,17 +26,9 @@ var errWriterDone = errors.New("fileblob: writer already closed or aborted")
 // NewWriter implements blob.Bucket. The returned writer is not safe for
 // concurrent Writes; Abort and context cancellation may race with them.
 func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
-	if opts == nil {
-		opts = &blob.WriterOptions{}
-	}
-	if err := blob.ValidateKey(key); err != nil {
+	opts, err := blob.ValidateWriter(key, opts)
+	if err != nil {
 		return nil, err
-	}
-	if err := blob.ValidateMetadata(opts.Metadata); err != nil {
-		return nil, err
-	}
-	if opts.Size < 0 {
-		return nil, fmt.Errorf("fileblob: negative WriterOptions.Size %d", opts.Size)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -56,7 +48,7 @@ func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOpt
 	_, _ = rand.Read(rnd[:])
 	tmp := hex.EncodeToString(rnd[:]) + ".tmp"
 	var f *os.File
-	err := b.inTmp(func(dfd int) error {
+	err = b.inTmp(func(dfd int) error {
 		fd, err := unix.Openat(dfd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, filePerm)
 		if err != nil {
 			return err

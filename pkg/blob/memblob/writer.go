@@ -12,17 +12,9 @@ import (
 
 // NewWriter implements blob.Bucket. The writer buffers the blob in memory.
 func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
-	if opts == nil {
-		opts = &blob.WriterOptions{}
-	}
-	if err := blob.ValidateKey(key); err != nil {
+	opts, err := blob.ValidateWriter(key, opts)
+	if err != nil {
 		return nil, err
-	}
-	if err := blob.ValidateMetadata(opts.Metadata); err != nil {
-		return nil, err
-	}
-	if opts.Size < 0 {
-		return nil, fmt.Errorf("memblob: negative WriterOptions.Size %d", opts.Size)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
