@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dumpflow/dumpflow/pkg/blob/azureblob/azuritetest"
 	"github.com/dumpflow/dumpflow/test/harness"
 )
 
 var (
 	azuriteOnce sync.Once
-	azurite     *harness.Azurite
+	azurite     *azuritetest.Server
 	azuriteWhy  error
 )
 
@@ -26,12 +27,12 @@ func requireAzurite(t *testing.T) string {
 		return cs
 	}
 	azuriteOnce.Do(func() {
-		bin, err := harness.FindAzurite(root)
+		bin, err := azuritetest.Find()
 		if err != nil {
 			azuriteWhy = err
 			return
 		}
-		azurite, azuriteWhy = harness.StartAzurite(bin)
+		azurite, azuriteWhy = azuritetest.Start(bin)
 	})
 	if azurite == nil {
 		if os.Getenv("CI") == "true" {

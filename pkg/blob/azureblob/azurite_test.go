@@ -1,29 +1,19 @@
 package azureblob
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/blob/azureblob/azuritetest"
 )
 
 // EnvTestAzurite names a connection string of a running Azurite (or real
 // storage account) to test against instead of starting one.
 const EnvTestAzurite = "DUMPFLOW_TEST_AZURITE"
-
-// devstoreKey is Azurite's well-known development account key, published
-// in its README; it is no secret.
-const devstoreKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 var (
 	azuriteOnce sync.Once
@@ -51,17 +41,17 @@ func requireAzurite(t testing.TB) string {
 			azuriteConn = cs
 			return
 		}
-		bin, err := findAzurite()
+		bin, err := azuritetest.Find()
 		if err != nil {
 			azuriteWhy = err.Error()
 			return
 		}
-		stop, conn, err := startAzurite(bin)
+		srv, err := azuritetest.Start(bin)
 		if err != nil {
 			azuriteWhy = err.Error()
 			return
 		}
-		azuriteStop, azuriteConn = stop, conn
+		azuriteStop, azuriteConn = srv.Stop, srv.ConnectionString
 	})
 	if azuriteConn == "" {
 		if os.Getenv("CI") == "true" {
@@ -70,95 +60,6 @@ func requireAzurite(t testing.TB) string {
 		t.Skipf("azurite not installed: run .ci/azurite.sh install (%s)", azuriteWhy)
 	}
 	return azuriteConn
-}
-
-// findAzurite looks for azurite-blob on PATH, then in the repository's
-// .cache/azurite (where .ci/azurite.sh installs it).
-func findAzurite() (string, error) {
-	if p, err := exec.LookPath("azurite-blob"); err == nil {
-		return p, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, ".cache", "azurite", "node_modules", ".bin", "azurite-blob")
-			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("no azurite-blob on PATH or at %s", p)
-			}
-			return p, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no azurite-blob on PATH and no go.mod above the test directory")
-		}
-		dir = parent
-	}
-}
-
-// startAzurite runs azurite-blob in memory on a free loopback port and
-// waits until it listens. stop ends it.
-func startAzurite(bin string) (stop func(), conn string, err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	work, err := os.MkdirTemp("", "azurite-")
-	if err != nil {
-		return nil, "", err
-	}
-	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
-		"--inMemoryPersistence", "--skipApiVersionCheck", "--loose")
-	cmd.Dir = work
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(work)
-		return nil, "", fmt.Errorf("starting %s: %w", bin, err)
-	}
-	exited := make(chan struct{})
-	stop = func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		os.RemoveAll(work)
-	}
-	ready := make(chan struct{})
-	go func() { // owned by stop, which waits for exited
-		defer close(exited)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "successfully listens") {
-				close(ready)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-		_ = cmd.Wait()
-	}()
-	select {
-	case <-ready:
-	case <-exited:
-		stop()
-		return nil, "", fmt.Errorf("%s exited before listening", bin)
-	case <-time.After(60 * time.Second):
-		stop()
-		return nil, "", fmt.Errorf("%s did not listen within 60 s", bin)
-	}
-	conn = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=%s;BlobEndpoint=http://127.0.0.1:%d/devstoreaccount1;", devstoreKey, port)
-	return stop, conn, nil
 }
 
 // openTestBucket opens a new, uniquely named container, deleted when the
