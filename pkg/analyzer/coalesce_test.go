@@ -82,17 +82,7 @@ func TestRenderFailureFailsEveryWaiter(t *testing.T) {
 // the render and one waiting for the next render: both return their
 // context's error at once, and the renders go on for the remaining caller.
 func TestCancelledCallerStopsWaiting(t *testing.T) {
-	b := newHookBucket(memblob.New())
-	putManifestFor(t, b, incident, []messages.Site{site})
-	h := newHandler(b)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var reads atomic.Int32
-	b.setOnManifest(func(ctx context.Context, inc string) {
-		if reads.Add(1) == 1 {
-			close(entered)
-			<-release
-		}
-	})
+	b, h, entered, release := blockedFirstRender(t)
 	handle := func(ctx context.Context, pid int) <-chan error {
 		done := make(chan error, 1)
 		go func() { done <- h.Handle(ctx, messageFor(t, incident, capture(incident, site, pid))) }()
@@ -135,17 +125,7 @@ func TestCancelledCallerStopsWaiting(t *testing.T) {
 // TestAbandonedRoundIsDropped checks that a render nobody waits for any
 // more is not run.
 func TestAbandonedRoundIsDropped(t *testing.T) {
-	b := newHookBucket(memblob.New())
-	putManifestFor(t, b, incident, []messages.Site{site})
-	h := newHandler(b)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var reads atomic.Int32
-	b.setOnManifest(func(ctx context.Context, inc string) {
-		if reads.Add(1) == 1 {
-			close(entered)
-			<-release
-		}
-	})
+	b, h, entered, release := blockedFirstRender(t)
 	a := make(chan error, 1)
 	go func() { a <- h.Handle(context.Background(), messageFor(t, incident, capture(incident, site, 1))) }()
 	<-entered
@@ -188,4 +168,24 @@ func TestRenderPanicFailsWaiters(t *testing.T) {
 		t.Fatalf("redelivered: %v", err)
 	}
 	closeAndCheckIdle(t, h)
+}
+
+// blockedFirstRender returns a bucket holding the manifest of incident and
+// a handler on it whose first render blocks while reading the manifest:
+// entered is closed when it gets there, and it goes on once release is
+// closed.
+func blockedFirstRender(t *testing.T) (b *hookBucket, h *Handler, entered, release chan struct{}) {
+	t.Helper()
+	b = newHookBucket(memblob.New())
+	putManifestFor(t, b, incident, []messages.Site{site})
+	h = newHandler(b)
+	entered, release = make(chan struct{}), make(chan struct{})
+	var reads atomic.Int32
+	b.setOnManifest(func(ctx context.Context, inc string) {
+		if reads.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+	})
+	return b, h, entered, release
 }
