@@ -201,14 +201,29 @@ func handleFacts(r *minidump.Reader, problem func(string, error)) *Handles {
 }
 
 func assertionFacts(as *minidump.Assertion) *Assertion {
-	t := fmt.Sprintf("type %d", as.Type)
+	out := &Assertion{Type: fmt.Sprintf("0x%08x", as.Type), Expression: as.Expression, Function: as.Function, File: as.File, Line: as.Line}
+	// Text is Breakpad's sentence for the record (MinidumpProcessor::GetAssertion).
+	text := "Unknown assertion type " + out.Type
 	switch as.Type {
 	case minidump.AssertionInvalidParameter:
-		t = "invalid_parameter"
+		out.Type, text = "invalid_parameter", "Invalid parameter passed to library function"
 	case minidump.AssertionPureVirtualCall:
-		t = "pure_virtual_call"
+		out.Type, text = "pure_virtual_call", "Pure virtual function called"
 	}
-	return &Assertion{Type: t, Expression: as.Expression, Function: as.Function, File: as.File, Line: as.Line}
+	if as.Expression != "" {
+		text += " " + as.Expression
+	}
+	if as.Function != "" {
+		text += " in function " + as.Function
+	}
+	if as.File != "" {
+		text += ", in file " + as.File
+	}
+	if as.Line != 0 {
+		text += fmt.Sprintf(" at line %d", as.Line)
+	}
+	out.Text = text
+	return out
 }
 
 // fullMemory is MiniDumpWithFullMemory in MINIDUMP_TYPE.

@@ -36,7 +36,13 @@ func findings(a *Analysis) []Finding {
 		add(Info, "No exception recorded: a snapshot of a running process (hang, high CPU or memory investigation)")
 	}
 	if as := a.Assertion; as != nil {
-		add(Critical, "CRT %s: %s in %s (%s:%d)", strings.ReplaceAll(as.Type, "_", " "), as.Expression, as.Function, as.File, as.Line)
+		// Only the two assertion kinds Breakpad's handlers write say the
+		// process stopped on purpose; an all-zero record is no assertion.
+		sev := Info
+		if as.Type == "invalid_parameter" || as.Type == "pure_virtual_call" {
+			sev = Critical
+		}
+		add(sev, "Assertion record: %s", as.Text)
 	}
 	for _, rt := range a.Runtimes {
 		v := ""

@@ -114,10 +114,13 @@ func scanThread(r *minidump.Reader, t minidump.Thread, loc minidump.Location, ix
 }
 
 // readStack reads stack memory at sp: from the thread's own stack range
-// when it covers sp, else from any captured range.
+// when it covers sp, else from any captured range. A descriptor with RVA 0
+// has no bytes of its own (Firefox's crash reporter writes such threads and
+// keeps their stacks only in the memory list); like Breakpad's processor,
+// read the memory list then instead of the file header at offset 0.
 func readStack(r *minidump.Reader, t minidump.Thread, sp uint64, buf []byte) (int, error) {
 	st := t.Stack
-	if size := uint64(st.Memory.DataSize); size > 0 && sp >= st.StartOfMemoryRange && sp-st.StartOfMemoryRange < size {
+	if size := uint64(st.Memory.DataSize); size > 0 && st.Memory.Rva != 0 && sp >= st.StartOfMemoryRange && sp-st.StartOfMemoryRange < size {
 		rel := sp - st.StartOfMemoryRange
 		n := min(uint64(len(buf)), size-rel)
 		sec := r.StreamReader(minidump.Directory{Location: st.Memory})

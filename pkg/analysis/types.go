@@ -166,9 +166,17 @@ type Runtime struct {
 	Version *string `json:"version"`
 }
 
-// Assertion is a CRT assertion or invalid-parameter record.
+// Assertion is Breakpad's assertion record (its CRT invalid-parameter
+// and pure-call handlers write it).
 type Assertion struct {
-	Type       string `json:"type"`
+	// Type is "invalid_parameter", "pure_virtual_call", or the raw type
+	// as "0x%08x" for any other value (writers leave an all-zero record
+	// when no assertion happened).
+	Type string `json:"type"`
+	// Text is the record as Breakpad prints it ("Invalid parameter passed
+	// to library function … in function f, in file x.c at line 3";
+	// "Unknown assertion type 0x00000000").
+	Text       string `json:"text"`
 	Expression string `json:"expression,omitempty"`
 	Function   string `json:"function,omitempty"`
 	File       string `json:"file,omitempty"`

@@ -106,14 +106,23 @@ func (s *SystemInfo) OSVersion() string {
 	return fmt.Sprintf("%d.%d.%d", s.MajorVersion, s.MinorVersion, s.BuildNumber)
 }
 
-// CPUInfo describes the CPU as Breakpad does: "GenuineIntel family 6
-// model 13 stepping 8" (vendor only for x86).
+// CPUInfo describes the CPU as Breakpad's processor does: for x86 and
+// amd64 "GenuineIntel family 6 model 13 stepping 8" (the vendor when the
+// dump has one); for 32-bit ARM "ARMv7" and the vendor and part decoded
+// from the CPUID register; for every other architecture, arm64 included,
+// nothing (the processor fields there are not x86 family/model/stepping).
 func (s *SystemInfo) CPUInfo() string {
-	info := fmt.Sprintf("family %d model %d stepping %d", s.ProcessorLevel, s.ProcessorRevision>>8, s.ProcessorRevision&0xff)
-	if s.VendorID != "" {
-		return s.VendorID + " " + info
+	switch s.ProcessorArchitecture {
+	case ArchX86, ArchAMD64:
+		info := fmt.Sprintf("family %d model %d stepping %d", s.ProcessorLevel, s.ProcessorRevision>>8, s.ProcessorRevision&0xff)
+		if s.VendorID != "" {
+			return s.VendorID + " " + info
+		}
+		return info
+	case ArchARM:
+		return armCPUInfo(s.ProcessorLevel, uint32(s.ProcessorFeatures[0]), uint32(s.ProcessorFeatures[0]>>32))
 	}
-	return info
+	return ""
 }
 
 // MiscInfo flags (MINIDUMP_MISC*).
