@@ -1,0 +1,113 @@
+package peunwind
+
+import (
+	"bytes"
+	"debug/pe"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// chainProgram calls main.main → main.a → main.b → main.c; each keeps a
+// frame (noinline, locals, a call) so the linker writes unwind data for it.
+const chainProgram = `package main
+
+import "os"
+
+//go:noinline
+func c(n int) int {
+	if n > 100 {
+		os.Exit(n)
+	}
+	var b [64]byte
+	b[n%64] = byte(n)
+	return int(b[3]) + n
+}
+
+//go:noinline
+func b(n int) int { return c(n+1) * 2 }
+
+//go:noinline
+func a(n int) int { return b(n+1) * 3 }
+
+func main() { os.Exit(a(len(os.Args))) }
+`
+
+// BuildWindowsImage builds chainProgram with GOOS=windows GOARCH=amd64 in
+// a temporary directory and returns the image as the Windows loader maps
+// it (headers at 0, each section at its VirtualAddress) with the RVAs of
+// its functions by name. It skips the test when the toolchain cannot
+// cross-compile here.
+func BuildWindowsImage(t testing.TB) (image []byte, funcs map[string]uint32) {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go toolchain on PATH to build a Windows image: %v", err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(chainProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module chain\n\ngo 1.21\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "chain.exe")
+	cmd := exec.Command(goBin, "build", "-o", exe, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("GOOS=windows GOARCH=amd64 go build failed (no cross-compiling toolchain here?): %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pe.NewFile(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, ok := f.OptionalHeader.(*pe.OptionalHeader64)
+	if !ok {
+		t.Fatal("not a PE32+ image")
+	}
+	image = make([]byte, opt.SizeOfImage)
+	copy(image, raw[:opt.SizeOfHeaders])
+	for _, s := range f.Sections {
+		data, err := s.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(image[s.VirtualAddress:], data[:min(len(data), int(s.VirtualSize))])
+	}
+	funcs = map[string]uint32{}
+	for _, sym := range f.Symbols {
+		if strings.HasPrefix(sym.Name, "main.") && sym.SectionNumber > 0 {
+			funcs[sym.Name] = f.Sections[sym.SectionNumber-1].VirtualAddress + sym.Value
+		}
+	}
+	for _, name := range []string{"main.main", "main.a", "main.b", "main.c"} {
+		if _, ok := funcs[name]; !ok {
+			t.Fatalf("symbol %s not in the image's COFF symbol table", name)
+		}
+	}
+	return image, funcs
+}
+
+// stackMem is a fake stack: little-endian words from top down.
+type stackMem struct {
+	base uint64
+	b    []byte
+}
+
+func (m *stackMem) ReadUint64(addr uint64) (uint64, error) {
+	if addr < m.base || addr-m.base+8 > uint64(len(m.b)) {
+		return 0, fmt.Errorf("address %#x not on the stack", addr)
+	}
+	return binary.LittleEndian.Uint64(m.b[addr-m.base:]), nil
+}
+
+func (m *stackMem) put(addr, v uint64) { binary.LittleEndian.PutUint64(m.b[addr-m.base:], v) }

@@ -1,0 +1,235 @@
+package peunwind
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+)
+
+// layout pushes frames the way the functions' own prologs did, using the
+// image's unwind codes in prolog order (the reverse of the record), so
+// that the unwinder has to undo exactly what the code would have done.
+type layout struct {
+	t    testing.TB
+	im   *Image
+	mem  *stackMem
+	regs [16]uint64
+}
+
+func (l *layout) call(ret uint64) {
+	l.regs[RSP] -= 8
+	l.mem.put(l.regs[RSP], ret)
+}
+
+// enter runs fn's prolog (fn is an RVA inside the function) and then
+// allocates body bytes the unwind codes do not describe.
+func (l *layout) enter(fn uint32, body uint64) (pc uint32) {
+	f, ok, err := l.im.Lookup(fn)
+	if err != nil || !ok {
+		l.t.Fatalf("no RUNTIME_FUNCTION for %#x: %v", fn, err)
+	}
+	ui, err := l.im.UnwindInfo(f.UnwindInfo)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	var saves []Code
+	for i := len(ui.Codes) - 1; i >= 0; i-- {
+		switch c := ui.Codes[i]; c.Op {
+		case OpPushNonvol:
+			l.call(l.regs[c.Info])
+		case OpAllocSmall, OpAllocLarge:
+			l.regs[RSP] -= uint64(c.Value)
+		case OpSetFPReg:
+			l.regs[ui.FrameRegister] = l.regs[RSP] + uint64(ui.FrameOffset)
+		case OpSaveNonvol, OpSaveNonvolFar:
+			saves = append(saves, c)
+		default:
+			l.t.Fatalf("layout cannot run unwind op %d", c.Op)
+		}
+	}
+	base := l.regs[RSP]
+	if ui.FrameRegister != 0 {
+		base = l.regs[ui.FrameRegister] - uint64(ui.FrameOffset)
+	}
+	for _, c := range saves {
+		l.mem.put(base+uint64(c.Value), l.regs[c.Info])
+	}
+	l.regs[RSP] -= body
+	return f.Begin + uint32(ui.PrologSize) + 3
+}
+
+// TestUnwindGoWindowsImage lays out main.main → a → b → c on a stack by
+// the unwind data of a real Windows image and unwinds it back.
+func TestUnwindGoWindowsImage(t *testing.T) {
+	img, funcs := BuildWindowsImage(t)
+	im, err := NewImage(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = 0x7ff6_1230_0000
+	const sentinel = 0x7ff8_0000_1111 // the runtime's return address, outside the image
+	l := &layout{t: t, im: im, mem: &stackMem{base: 0x10_0000, b: make([]byte, 0x4000)}}
+	l.regs[RSP] = 0x10_4000 - 0x100
+	l.regs[RBX], l.regs[RSI], l.regs[R12] = 0xb0b0, 0x5151, 0x1212
+	ret := uint64(sentinel)
+	var want []uint64 // rip of each frame, innermost last
+	var wantSP []uint64
+	for i, name := range []string{"main.main", "main.a", "main.b", "main.c"} {
+		l.call(ret)
+		wantSP = append(wantSP, l.regs[RSP]+8) // the caller's rsp once the callee returns
+		pc := base + uint64(l.enter(funcs[name], uint64(0x20*(i+1))))
+		want = append(want, pc)
+		ret = pc
+	}
+	c := Context{Regs: l.regs, Rip: want[len(want)-1]}
+	for i := len(want) - 2; i >= -1; i-- {
+		r, err := im.Unwind(c, base, l.mem)
+		if err != nil {
+			t.Fatalf("unwinding from %#x: %v", c.Rip, err)
+		}
+		if r.Leaf {
+			t.Errorf("%#x unwound as a leaf", c.Rip)
+		}
+		wantRip := uint64(sentinel)
+		if i >= 0 {
+			wantRip = want[i]
+		}
+		if r.Caller.Rip != wantRip || r.Caller.Regs[RSP] != wantSP[i+1] {
+			t.Fatalf("caller of %#x = rip %#x rsp %#x, want rip %#x rsp %#x", c.Rip, r.Caller.Rip, r.Caller.Regs[RSP], wantRip, wantSP[i+1])
+		}
+		c = r.Caller
+	}
+	if c.Regs[RBP] != 0 || c.Regs[RBX] != 0xb0b0 {
+		t.Errorf("outermost rbp %#x rbx %#x, want 0 and 0xb0b0", c.Regs[RBP], c.Regs[RBX])
+	}
+}
+
+// synth builds a minimal mapped PE32+ image whose .pdata lists fns, each
+// with the raw UNWIND_INFO bytes given.
+func synth(fns []RuntimeFunction, infos map[uint32][]byte) []byte {
+	img := make([]byte, 0x3000)
+	le := binary.LittleEndian
+	img[0], img[1] = 'M', 'Z'
+	le.PutUint32(img[0x3c:], 0x80)
+	copy(img[0x80:], "PE\x00\x00")
+	le.PutUint16(img[0x84:], 0x8664)
+	le.PutUint16(img[0x84+16:], 240) // SizeOfOptionalHeader
+	opt := img[0x98:]
+	le.PutUint16(opt, 0x20b)
+	le.PutUint32(opt[108:], 16)
+	le.PutUint32(opt[112+24:], 0x1000)
+	le.PutUint32(opt[112+28:], uint32(12*len(fns)))
+	for i, f := range fns {
+		e := img[0x1000+12*i:]
+		le.PutUint32(e, f.Begin)
+		le.PutUint32(e[4:], f.End)
+		le.PutUint32(e[8:], f.UnwindInfo)
+	}
+	for rva, b := range infos {
+		copy(img[rva:], b)
+	}
+	return img
+}
+
+func TestUnwindCodes(t *testing.T) {
+	le := binary.LittleEndian
+	// fn 0x2100-0x2200 (MSVC style): push rbx (off 1); push rdi (off 2);
+	// sub rsp, 0x128 (off 9, ALLOC_LARGE/0 = 37 slots of 8);
+	// mov [rsp+0x28], rsi (off 17, SAVE_NONVOL).
+	info1 := []byte{1, 17, 6, 0,
+		17, OpSaveNonvol | RSI<<4, 5, 0, // offset 5*8 = 0x28
+		9, OpAllocLarge, 37, 0,
+		2, OpPushNonvol | RDI<<4,
+		1, OpPushNonvol | RBX<<4}
+	// fn 0x2200-0x2280 is a fragment chained to 0x2100's record.
+	info2 := []byte{1 | flagChainInfo<<3, 0, 0, 0}
+	info2 = le.AppendUint32(info2, 0x2100)
+	info2 = le.AppendUint32(info2, 0x2200)
+	info2 = le.AppendUint32(info2, 0x2800)
+	// fn 0x2300-0x2380: an interrupt handler with a machine frame.
+	info3 := []byte{1, 0, 1, 0, 0, OpPushMachFrame}
+	img := synth([]RuntimeFunction{{0x2100, 0x2200, 0x2800}, {0x2200, 0x2280, 0x2840}, {0x2300, 0x2380, 0x2880}},
+		map[uint32][]byte{0x2800: info1, 0x2840: info2, 0x2880: info3})
+	im, err := NewImage(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = 0x1_4000_0000
+	mem := &stackMem{base: 0x8000, b: make([]byte, 0x1000)}
+	// The stack of fn 0x2100 after its prolog: rsp 0x8100.
+	sp := uint64(0x8100)
+	mem.put(sp+0x128, 0xd1d1)                                    // pushed rdi
+	mem.put(sp+0x130, 0xb1b1)                                    // pushed rbx
+	mem.put(sp+0x138, 0x1_4000_2fff)                             // return address
+	mem.put(sp+0x28, 0x5151)                                     // saved rsi
+	for _, rip := range []uint64{base + 0x2150, base + 0x2210} { // body, chained fragment
+		r, err := im.Unwind(Context{Regs: [16]uint64{RSP: sp}, Rip: rip}, base, mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.Caller
+		if got.Rip != 0x1_4000_2fff || got.Regs[RSP] != sp+0x140 || got.Regs[RBX] != 0xb1b1 || got.Regs[RDI] != 0xd1d1 || got.Regs[RSI] != 0x5151 {
+			t.Errorf("rip %#x: caller %+v", rip, got)
+		}
+	}
+	// Inside the prolog after push rbx only (offset 1..2): one pop, then ret.
+	mem.put(0x8400, 0xb2b2)
+	mem.put(0x8408, 0x1_4000_2eee)
+	r, err := im.Unwind(Context{Regs: [16]uint64{RSP: 0x8400}, Rip: base + 0x2101}, base, mem)
+	if err != nil || r.Caller.Rip != 0x1_4000_2eee || r.Caller.Regs[RBX] != 0xb2b2 || r.Caller.Regs[RSP] != 0x8410 {
+		t.Errorf("in prolog: %+v, %v", r.Caller, err)
+	}
+	// A leaf (no RUNTIME_FUNCTION): the return address is at rsp.
+	r, err = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8408}, Rip: base + 0x2290}, base, mem)
+	if err != nil || !r.Leaf || r.Caller.Rip != 0x1_4000_2eee {
+		t.Errorf("leaf: %+v, %v", r, err)
+	}
+	// Machine frame: rip at rsp, rsp at rsp+24.
+	mem.put(0x8500, 0x1_4000_2ddd)
+	mem.put(0x8518, 0x8800)
+	r, err = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8500}, Rip: base + 0x2310}, base, mem)
+	if err != nil || r.Caller.Rip != 0x1_4000_2ddd || r.Caller.Regs[RSP] != 0x8800 {
+		t.Errorf("machine frame: %+v, %v", r.Caller, err)
+	}
+	// Unreadable stack: an error, not a made-up caller.
+	if _, err := im.Unwind(Context{Regs: [16]uint64{RSP: 0x100}, Rip: base + 0x2150}, base, mem); err == nil {
+		t.Error("unwinding over unreadable stack succeeded")
+	}
+}
+
+func TestNewImageErrors(t *testing.T) {
+	good := synth(nil, nil)
+	for name, mutate := range map[string]func([]byte) []byte{
+		"short":      func(b []byte) []byte { return b[:10] },
+		"no MZ":      func(b []byte) []byte { b[0] = 'X'; return b },
+		"no PE":      func(b []byte) []byte { b[0x80] = 'X'; return b },
+		"i386":       func(b []byte) []byte { b[0x84] = 0x4c; b[0x85] = 0x01; return b },
+		"far lfanew": func(b []byte) []byte { binary.LittleEndian.PutUint32(b[0x3c:], 1<<20); return b },
+		"pdata out": func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[0x98+112+24:], 0x2fff)
+			binary.LittleEndian.PutUint32(b[0x98+112+28:], 24)
+			return b
+		},
+	} {
+		b := mutate(append([]byte(nil), good...))
+		if _, err := NewImage(bytes.NewReader(b), int64(len(b))); !errors.Is(err, ErrFormat) {
+			t.Errorf("%s: err = %v, want ErrFormat", name, err)
+		}
+	}
+	if _, err := NewImage(bytes.NewReader(good), int64(len(good))); err != nil {
+		t.Errorf("image without .pdata: %v", err)
+	}
+}
+
+func FuzzUnwind(f *testing.F) {
+	f.Add(synth([]RuntimeFunction{{0x2100, 0x2200, 0x2800}}, map[uint32][]byte{0x2800: {1, 4, 2, 0, 4, OpAllocLarge | 1<<4, 0xff, 0xff}}), uint32(0x2150))
+	f.Fuzz(func(t *testing.T, img []byte, rva uint32) {
+		im, err := NewImage(bytes.NewReader(img), int64(len(img)))
+		if err != nil {
+			return
+		}
+		mem := &stackMem{base: 0x8000, b: make([]byte, 0x100)}
+		_, _ = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8000}, Rip: 0x1000 + uint64(rva)}, 0x1000, mem)
+	})
+}
