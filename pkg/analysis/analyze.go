@@ -8,25 +8,36 @@ import (
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/minidump"
+	"github.com/dumpflow/dumpflow/pkg/symbols"
 )
 
 // Options tune Analyze. The zero value means the defaults.
 type Options struct {
-	// MaxFrames bounds the frames listed per thread (default 32).
+	// MaxFrames bounds the frames walked per thread (default 64).
 	MaxFrames int
-	// ScanBytes bounds the stack bytes scanned per thread (default 32 KiB).
+	// ScanBytes bounds the stack bytes read per thread, fetched in 4 KiB
+	// pages as the walk needs them (default 128 KiB).
 	ScanBytes int
-	// Concurrency bounds the threads scanned at once (default 8); ranged
+	// Concurrency bounds the threads walked at once (default 8); ranged
 	// reads from remote storage overlap this way.
 	Concurrency int
+	// StackTime bounds the time spent walking all stacks (default 5 s);
+	// a thread cut short says so in its error.
+	StackTime time.Duration
+	// Symbols, when set, names functions and source lines and supplies
+	// call-frame information (STACK CFI, STACK WIN). nil walks without.
+	Symbols symbols.Store
 }
 
 func (o Options) withDefaults() Options {
 	if o.MaxFrames <= 0 {
-		o.MaxFrames = 32
+		o.MaxFrames = 64
 	}
 	if o.ScanBytes <= 0 {
-		o.ScanBytes = 32 << 10
+		o.ScanBytes = 128 << 10
+	}
+	if o.StackTime <= 0 {
+		o.StackTime = 5 * time.Second
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
@@ -87,8 +98,17 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 			Description: describe(ex.ExceptionCode, reason, ex.Parameters, addr)}
 	}
 
-	if err := scanThreads(ctx, r, a, ex, idx, opts, problem); err != nil {
+	syms := newSymbolCache(opts.Symbols)
+	if err := walkThreads(ctx, r, a, ex, idx, opts, syms, problem); err != nil {
 		return nil, err
+	}
+	symProblems, missing := syms.report()
+	a.Problems = append(a.Problems, symProblems...)
+	if syms != nil {
+		a.SymbolsMissing = missing
+		if a.SymbolsMissing == nil {
+			a.SymbolsMissing = []string{}
+		}
 	}
 	a.Process.ThreadCount = len(a.Threads)
 

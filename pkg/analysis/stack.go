@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 )
 
-// scanThreads fills a.Threads in ThreadList order, marks the crashing and
-// dump-writer threads, and sets the crash location.
-func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minidump.Exception, ix *moduleIndex,
-	opts Options, problem func(string, error)) error {
+// walkThreads fills a.Threads in ThreadList order, marks the crashing and
+// dump-writer threads, walks every stack and sets the crash location.
+func walkThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minidump.Exception, ix *moduleIndex,
+	opts Options, syms *symbolCache, problem func(string, error)) error {
 	threads, err := r.Threads()
 	problem("thread list", err)
 	names, err := r.ThreadNames()
@@ -31,10 +32,8 @@ func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 	for _, ti := range infos {
 		cpu[ti.ThreadID] = float64(ti.UserTime+ti.KernelTime) / 1e7 // 100 ns units
 	}
-	ptr := 8
-	if si, err := r.SystemInfo(); err == nil {
-		ptr = si.ProcessorArchitecture.PointerSize()
-	}
+	images := newImageCache(r)
+	deadline := time.Now().Add(opts.StackTime)
 
 	a.Threads = make([]Thread, len(threads))
 	g, gctx := errgroup.WithContext(ctx)
@@ -49,6 +48,8 @@ func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 		ctxLoc := t.Context
 		if ex != nil && ex.ThreadID == t.ID {
 			out.Crashed = true
+			// The exception's context is where the fault happened; the
+			// thread's own is inside the handler that wrote the dump.
 			if ex.Context.DataSize > 0 {
 				ctxLoc = ex.Context
 			}
@@ -61,10 +62,15 @@ func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			frames, err := scanThread(r, t, ctxLoc, ix, ptr, opts)
-			out.Frames = frames
+			stack, err := walkThread(gctx, r, t, ctxLoc, ix, images, syms, opts, deadline)
+			out.Stack = stack
+			out.Frames = make([]string, len(stack))
+			for i, f := range stack {
+				out.Frames[i] = f.Short()
+			}
 			if err != nil {
 				out.Error = err.Error()
+				out.Truncated = errors.Is(err, errTruncated)
 			}
 			return nil
 		})
@@ -73,68 +79,46 @@ func scanThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 		return err
 	}
 	if a.Crash != nil && a.Crash.ThreadIndex != nil {
-		if f := a.Threads[*a.Crash.ThreadIndex].Frames; len(f) > 0 {
-			a.Crash.Location = f[0]
+		if f := a.Threads[*a.Crash.ThreadIndex].Stack; len(f) > 0 {
+			a.Crash.Location = f[0].Short()
+			if f[0].Function != "" {
+				a.Crash.Symbol = f[0].String()
+			}
 		}
 	}
 	return nil
 }
 
-// scanThread returns the instruction pointer and then every stack word
-// from the stack pointer up that points into a module.
-func scanThread(r *minidump.Reader, t minidump.Thread, loc minidump.Location, ix *moduleIndex, ptr int, opts Options) ([]string, error) {
-	frames := []string{}
+// errTruncated marks a walk cut at Options.MaxFrames.
+var errTruncated = errors.New("stack truncated")
+
+// walkThread walks one thread's stack from the context at loc.
+func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc minidump.Location, ix *moduleIndex,
+	images *imageCache, syms *symbolCache, opts Options, deadline time.Time) ([]StackFrame, error) {
 	c, err := r.ReadContext(loc)
 	if err != nil {
-		return frames, fmt.Errorf("context: %w", err)
+		return []StackFrame{}, fmt.Errorf("context: %w", err)
 	}
-	frames = append(frames, ix.symbol(c.PC()))
-	sp := c.SP()
-	buf := make([]byte, opts.ScanBytes)
-	n, err := readStack(r, t, sp, buf)
-	if err != nil {
-		return frames, fmt.Errorf("stack at %#x: %w", sp, err)
+	w := &walker{arch: c.Arch(), ptr: c.Arch().PointerSize(), mem: newStackMemory(r, t, c.SP(), opts.ScanBytes),
+		mods: ix, syms: syms, max: opts.MaxFrames, deadline: deadline, ctx: ctx}
+	if w.arch == minidump.ArchAMD64 {
+		w.images = images
 	}
-	buf = buf[:n]
-	for off := 0; off+ptr <= len(buf) && len(frames) < opts.MaxFrames; off += ptr {
-		var w uint64
-		if ptr == 4 {
-			w = uint64(le32(buf[off:]))
-		} else {
-			w = le64(buf[off:])
-		}
-		// The first page of an image holds its headers, not code: words
-		// there are module handles (HMODULE). Page-aligned words are
-		// section or data addresses, not return addresses.
-		if m := ix.find(w); m != nil && w-m.BaseOfImage >= 0x1000 && w&0xfff != 0 {
-			frames = append(frames, ix.symbol(w))
-		}
+	frames, more, outOfTime := w.walk(c)
+	out := make([]StackFrame, len(frames))
+	for i, f := range frames {
+		out[i] = w.stackFrame(f, i)
 	}
-	return frames, nil
-}
-
-// readStack reads stack memory at sp: from the thread's own stack range
-// when it covers sp, else from any captured range. A descriptor with RVA 0
-// has no bytes of its own (Firefox's crash reporter writes such threads and
-// keeps their stacks only in the memory list); like Breakpad's processor,
-// read the memory list then instead of the file header at offset 0.
-func readStack(r *minidump.Reader, t minidump.Thread, sp uint64, buf []byte) (int, error) {
-	st := t.Stack
-	if size := uint64(st.Memory.DataSize); size > 0 && st.Memory.Rva != 0 && sp >= st.StartOfMemoryRange && sp-st.StartOfMemoryRange < size {
-		rel := sp - st.StartOfMemoryRange
-		n := min(uint64(len(buf)), size-rel)
-		sec := r.StreamReader(minidump.Directory{Location: st.Memory})
-		k, err := sec.ReadAt(buf[:n], int64(rel))
-		if err != nil && uint64(k) != n {
-			return k, err
-		}
-		return k, nil
+	if more {
+		return out, fmt.Errorf("%w: %d frames shown, the stack goes deeper", errTruncated, len(out))
 	}
-	n, err := r.ReadMemory(sp, buf)
-	if errors.Is(err, minidump.ErrNoMemory) {
-		return 0, nil // a stack not captured is not an error of the dump
+	if w.mem.spent {
+		return out, fmt.Errorf("%w: the walk stopped after %d frames when it had read %d KiB of stack (the per-thread bound)", errTruncated, len(out), opts.ScanBytes>>10)
 	}
-	return n, err
+	if outOfTime {
+		return out, fmt.Errorf("stack walk stopped after %d frames: the analysis's stack time budget (%s) is spent", len(out), opts.StackTime)
+	}
+	return out, nil
 }
 
 func le32(b []byte) uint32 {

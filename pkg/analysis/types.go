@@ -45,6 +45,10 @@ type Analysis struct {
 	Comments        []string         `json:"comments,omitempty"`
 	Dump            Dump             `json:"dump"`
 	Findings        []Finding        `json:"findings"`
+	// SymbolsMissing lists the modules met on a stack for which no
+	// symbol store had symbols; absent when the analysis ran without
+	// symbols.
+	SymbolsMissing []string `json:"symbols_missing,omitempty"`
 	// Problems lists streams that could not be read; the rest of the
 	// analysis stands without them.
 	Problems []string `json:"problems,omitempty"`
@@ -102,23 +106,55 @@ type Crash struct {
 	ThreadIndex *int `json:"thread_index"`
 	// Location is frame 0 of the crashing thread ("module+0xoffset").
 	Location string `json:"location,omitempty"`
+	// Symbol is frame 0 with its function as Breakpad prints it
+	// ("test_app.exe!f [test_app.cc : 58 + 0x3]"), when symbols name it.
+	Symbol string `json:"symbol,omitempty"`
 }
 
-// Thread is one thread with its scanned frames.
+// Thread is one thread with its walked stack.
 type Thread struct {
 	ID   uint32 `json:"id"`
 	Name string `json:"name,omitempty"`
-	// Frames are "module+0xoffset" (or "0x…" outside every module):
-	// the instruction pointer first, then stack words that point into a
-	// module, in stack order. A scan finds callers and stale values alike.
-	Frames  []string `json:"frames"`
-	Crashed bool     `json:"crashed,omitempty"`
+	// Frames are "module+0xoffset" (or "0x…" outside every module), one
+	// per entry of Stack: the instruction pointer first, then each
+	// caller's return address. The stable short form of Stack.
+	Frames []string `json:"frames"`
+	// Stack is the walked stack with how each frame was found and, when
+	// symbols were available, its function and source line.
+	Stack []StackFrame `json:"stack"`
+	// Truncated is true when the stack goes deeper than the frames
+	// walked (Options.MaxFrames); Error then says so too.
+	Truncated bool `json:"truncated,omitempty"`
+	Crashed   bool `json:"crashed,omitempty"`
 	// CPUSeconds is user plus kernel time, from ThreadInfoList when the
 	// dump has one.
 	CPUSeconds *float64 `json:"cpu_seconds,omitempty"`
 	// DumpWriter marks Breakpad's own dump-writing thread.
 	DumpWriter bool   `json:"dump_writer,omitempty"`
 	Error      string `json:"error,omitempty"`
+}
+
+// StackFrame is one frame of a walked stack.
+type StackFrame struct {
+	// Address is the instruction pointer (frame 0) or the return address.
+	Address Hex `json:"address"`
+	// Module is the module's file name and Offset the address relative
+	// to its base; both empty outside every module (JIT code).
+	Module string `json:"module,omitempty"`
+	Offset Hex    `json:"offset"`
+	// Function is the symbol covering the address (from --symbols), and
+	// FunctionOffset the address relative to its start.
+	Function       string `json:"function,omitempty"`
+	FunctionOffset Hex    `json:"function_offset,omitempty"`
+	// File and Line are the source line covering the address, and
+	// LineOffset the address relative to the line's first instruction
+	// (Breakpad's "[file : line + 0xoff]").
+	File       string `json:"file,omitempty"`
+	Line       int    `json:"line,omitempty"`
+	LineOffset *Hex   `json:"line_offset,omitempty"`
+	// Trust says how the frame was found: "context", "cfi",
+	// "cfi_scan", "frame_pointer" or "scan" (see Trust).
+	Trust Trust `json:"trust"`
 }
 
 // Module is one loaded module.

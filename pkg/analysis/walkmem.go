@@ -1,0 +1,163 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/dumpflow/dumpflow/pkg/minidump"
+	"github.com/dumpflow/dumpflow/pkg/peunwind"
+)
+
+// stackPage is the unit in which stack memory is fetched.
+const stackPage = 4 << 10
+
+// errStackBudget ends reads past the per-thread byte budget.
+var errStackBudget = errors.New("stack read budget spent")
+
+// stackMemory reads one thread's stack for the walker: only the captured
+// range holding the thread's stack (Breakpad's walkers see that region
+// and nothing else), fetched in pages on first use, at most budget bytes.
+type stackMemory struct {
+	lo, hi uint64
+	read   func(p []byte, off int64) (int, error) // reads the region at off
+	pages  map[uint64][]byte
+	budget int
+	// spent is set when a read was refused for the budget: the walk may
+	// have stopped short because of it.
+	spent bool
+}
+
+// newStackMemory finds the thread's stack bytes: its own descriptor when
+// it has an RVA, else the captured range holding the stack's start (a
+// descriptor with RVA 0 has no bytes of its own: Breakpad's processor
+// falls back to the memory list the same way).
+func newStackMemory(r *minidump.Reader, t minidump.Thread, sp uint64, budget int) *stackMemory {
+	st := t.Stack
+	m := &stackMemory{pages: map[uint64][]byte{}, budget: budget}
+	if st.Memory.Rva != 0 && st.Memory.DataSize > 0 {
+		sec := r.StreamReader(minidump.Directory{Location: st.Memory})
+		m.lo, m.hi, m.read = st.StartOfMemoryRange, st.StartOfMemoryRange+uint64(st.Memory.DataSize), sec.ReadAt
+		return m
+	}
+	at := st.StartOfMemoryRange
+	if at == 0 {
+		at = sp
+	}
+	ranges, _ := r.MemoryRanges() // a malformed list only removes its ranges
+	for _, rg := range ranges {
+		if at >= rg.Start && at < rg.End() {
+			lo := rg.Start
+			m.lo, m.hi = lo, rg.End()
+			m.read = func(p []byte, off int64) (int, error) { return r.ReadMemory(lo+uint64(off), p) }
+			break
+		}
+	}
+	return m
+}
+
+// ReadUint reads a little-endian value of size bytes (4 or 8) at addr.
+func (m *stackMemory) ReadUint(addr uint64, size int) (uint64, error) {
+	if m.read == nil || addr < m.lo || addr >= m.hi || uint64(size) > m.hi-addr {
+		return 0, fmt.Errorf("%#x is not on the thread's stack", addr)
+	}
+	var b [8]byte
+	for i := 0; i < size; i++ {
+		a := addr + uint64(i)
+		page := (a - m.lo) / stackPage
+		p, err := m.page(page)
+		if err != nil {
+			return 0, err
+		}
+		off := (a - m.lo) % stackPage
+		if off >= uint64(len(p)) {
+			return 0, fmt.Errorf("%#x: stack bytes missing", a)
+		}
+		b[i] = p[off]
+	}
+	if size == 4 {
+		return uint64(le32(b[:])), nil
+	}
+	return le64(b[:]), nil
+}
+
+// ReadUint64 lets the PE unwinder read the stack.
+func (m *stackMemory) ReadUint64(addr uint64) (uint64, error) { return m.ReadUint(addr, 8) }
+
+func (m *stackMemory) page(n uint64) ([]byte, error) {
+	if p, ok := m.pages[n]; ok {
+		return p, nil
+	}
+	if m.budget < stackPage {
+		m.spent = true
+		return nil, errStackBudget
+	}
+	size := min(uint64(stackPage), m.hi-m.lo-n*stackPage)
+	p := make([]byte, size)
+	k, err := m.read(p, int64(n*stackPage))
+	if err != nil && !(errors.Is(err, io.EOF) && uint64(k) == size) {
+		return nil, err
+	}
+	m.budget -= stackPage
+	m.pages[n] = p[:k]
+	return p[:k], nil
+}
+
+// imageCache holds the PE unwind tables of modules whose image the dump
+// captured, read once per module and shared by the threads.
+type imageCache struct {
+	r  *minidump.Reader
+	mu sync.Mutex
+	m  map[*minidump.Module]*imageEntry
+}
+
+type imageEntry struct {
+	once sync.Once
+	im   *peunwind.Image
+}
+
+func newImageCache(r *minidump.Reader) *imageCache {
+	return &imageCache{r: r, m: map[*minidump.Module]*imageEntry{}}
+}
+
+// image returns the module's unwind tables, or nil when its image is not
+// in the dump (minidumps) or is not a PE32+ image.
+func (c *imageCache) image(m *minidump.Module) *peunwind.Image {
+	c.mu.Lock()
+	e := c.m[m]
+	if e == nil {
+		e = &imageEntry{}
+		c.m[m] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		im, err := peunwind.NewImage(&moduleMemory{r: c.r, base: m.BaseOfImage}, int64(m.SizeOfImage))
+		if err == nil && im.Functions() > 0 {
+			e.im = im
+		}
+	})
+	return e.im
+}
+
+// moduleMemory reads a module's image from the dump's memory: offsets
+// are RVAs.
+type moduleMemory struct {
+	r    *minidump.Reader
+	base uint64
+}
+
+func (m *moduleMemory) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := m.r.ReadMemory(m.base+uint64(off)+uint64(n), p[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+		if k == 0 {
+			return n, io.ErrUnexpectedEOF
+		}
+	}
+	return n, nil
+}
