@@ -81,7 +81,7 @@ func (f *File) blockOff(i uint32) int64 { return int64(i) * int64(f.sb.blockSize
 // directory itself (stream count, sizes, and each stream's block list).
 func (f *File) readDirectory() error {
 	bs := f.sb.blockSize
-	nDirBlocks := (f.sb.numDirectoryBytes + bs - 1) / bs
+	nDirBlocks := uint32((uint64(f.sb.numDirectoryBytes) + uint64(bs) - 1) / uint64(bs))
 	mapOff := f.blockOff(f.sb.blockMapAddr)
 	if mapOff+int64(nDirBlocks)*4 > f.size {
 		return formatErr(mapOff, "block map runs past the end of the file", nDirBlocks)
@@ -120,8 +120,8 @@ func (f *File) readDirectory() error {
 		if sz == nilStreamSize {
 			s.size = 0
 		}
-		nb := (s.size + bs - 1) / bs
-		if nb > f.sb.numBlocks || int(nb)*4 > len(p.b)-p.off {
+		nb := (uint64(s.size) + uint64(bs) - 1) / uint64(bs) // 64-bit: a size near 4 GiB must not wrap
+		if nb > uint64(f.sb.numBlocks) || nb*4 > uint64(len(p.b)-p.off) {
 			return formatErr(-1, fmt.Sprintf("stream directory: stream %d needs more blocks than the directory lists", i), s.size)
 		}
 		s.blocks = make([]uint32, nb)
