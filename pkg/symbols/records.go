@@ -22,6 +22,7 @@ type parser struct {
 	cfiSpans  []span
 	cfiDeltas []cfiDelta
 	started   bool
+	programs  map[string]string // STACK WIN programs repeat: keep one copy of each
 }
 
 func (p *parser) skip(reason string) {
@@ -323,7 +324,15 @@ func (p *parser) stackWin(s string) (bool, string) {
 		LocalSize: u[4], MaxStackSize: u[5], HasProgram: u[6] != 0,
 	}
 	if fi.HasProgram {
-		fi.Program = t[10]
+		if p.programs == nil {
+			p.programs = map[string]string{}
+		}
+		prog, seen := p.programs[t[10]]
+		if !seen {
+			prog = t[10]
+			p.programs[prog] = prog
+		}
+		fi.Program = prog
 	} else {
 		abp, ok := hex(firstField(t[10]), 32)
 		if !ok {
