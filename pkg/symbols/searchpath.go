@@ -2,12 +2,12 @@ package symbols
 
 import (
 	"context"
-	"regexp"
 	"encoding/base64"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 

@@ -102,4 +102,3 @@ const (
 type Memory interface {
 	ReadUint(addr uint64, size int) (uint64, error)
 }
-
