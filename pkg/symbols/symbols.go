@@ -68,28 +68,37 @@ var ErrNotFound = errors.New("symbols: not found")
 
 // Options configures Open. The zero value is usable: see the Default… constants.
 type Options struct {
-	CacheDir    string        // where downloads are kept; "" = os.UserCacheDir()/dumpflow/symbols
-	MaxDownload int64         // largest symbol file fetched, in bytes; 0 = DefaultMaxDownload
-	Timeout     time.Duration // per download; 0 = DefaultTimeout
-	HTTPClient  *http.Client  // nil = a client with Timeout; its CheckRedirect is wrapped
-	Logger      *slog.Logger  // nil = discard
+	// CacheDir receives downloaded symbol files, in the same layout as the servers
+	// (so it is itself a valid local store). "" = os.UserCacheDir()/dumpflow/symbols.
+	// A cache*DIR entry in the search path overrides it for the entries after it.
+	CacheDir string
+	// MaxDownload is the largest symbol file fetched, in bytes; 0 = DefaultMaxDownload.
+	MaxDownload int64
+	// Timeout bounds one download, from request to the last byte; 0 = DefaultTimeout.
+	Timeout time.Duration
+	// HTTPClient is used for downloads; nil = a plain client. Its CheckRedirect is
+	// wrapped so credentials never follow a redirect to another host.
+	HTTPClient *http.Client
+	// MaxMemory bounds the symbol tables kept in memory between Loads, in (estimated)
+	// bytes; 0 = DefaultMaxMemory. The least recently used tables are dropped first.
+	MaxMemory int64
+	// NegativeTTL is how long "not found" is remembered for a module (so a dump with
+	// 150 modules without symbols does not ask the servers again for each thread);
+	// 0 = DefaultNegativeTTL.
+	NegativeTTL time.Duration
+	// Logger receives one line per download and per unusable location; nil = discard.
+	Logger *slog.Logger
 }
 
 // Defaults for zero Options fields.
 const (
 	DefaultMaxDownload = 256 << 20
 	DefaultTimeout     = 60 * time.Second
+	DefaultMaxMemory   = 512 << 20
+	DefaultNegativeTTL = 10 * time.Minute
 )
 
 // Memory reads process memory for expression evaluation (the stack walker supplies it).
 type Memory interface {
 	ReadUint(addr uint64, size int) (uint64, error)
-}
-
-// Open parses a search path: entries separated by ',' or ';' (as in _NT_SYMBOL_PATH), each a local
-// Breakpad store directory (<debug file>/<debug id>/<name>.sym), an http(s) URL of a Breakpad-layout
-// symbol server, or srv*CACHE*URL (Microsoft symbol server layout for PDBs, <pdb>/<GUID+age>/<pdb>).
-// See docs/symbols.md.
-func Open(spec string, opts Options) (Store, error) {
-	return nil, errors.New("symbols: Open not implemented yet")
 }

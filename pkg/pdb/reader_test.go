@@ -1,0 +1,234 @@
+package pdb
+
+import (
+	"bytes"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func mustNewFile(t *testing.T, b []byte) *File {
+	t.Helper()
+	f, err := NewFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestSyntheticPDB(t *testing.T) {
+	f := mustNewFile(t, buildPDB(defaultSpec()))
+	if f.GUID() != synthGUID {
+		t.Errorf("GUID = %x", f.GUID())
+	}
+	// Age is the DBI's (what the image's CodeView record carries), not the
+	// info stream's.
+	if f.Age() != 2 || f.InfoAge() != 3 {
+		t.Errorf("Age = %d, InfoAge = %d; want 2, 3", f.Age(), f.InfoAge())
+	}
+	if want := "123456789ABCDEF001020304050607082"; f.DebugID() != want {
+		t.Errorf("DebugID = %s, want %s", f.DebugID(), want)
+	}
+	pubs, err := f.Publics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPubs := []Symbol{
+		{Name: "?run@@YAXXZ", Segment: 1, Offset: 0x20, RVA: 0x1020, Function: true},
+		{Name: "g_table", Segment: 2, Offset: 0x8, RVA: 0x5008},
+	}
+	if !equalSymbols(pubs, wantPubs) {
+		t.Errorf("Publics = %+v\nwant %+v", pubs, wantPubs)
+	}
+	fns, err := f.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFns := []Symbol{
+		{Name: "run", Segment: 1, Offset: 0x20, RVA: 0x1020, Size: 0x40, Function: true},
+		{Name: "helper", Segment: 1, Offset: 0x60, RVA: 0x1060, Size: 0x10, Function: true},
+	}
+	if !equalSymbols(fns, wantFns) {
+		t.Errorf("Functions = %+v\nwant %+v", fns, wantFns)
+	}
+}
+
+func equalSymbols(a, b []Symbol) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestOMAPTranslatesRVAs: with an OMAP "from source" table the original
+// section headers give the pre-rewrite address and OMAP maps it; an entry
+// mapping to 0 means the code was dropped (RVA 0).
+func TestOMAPTranslatesRVAs(t *testing.T) {
+	s := defaultSpec()
+	s.omap = []omapEntry{{0x1000, 0x2000}, {0x1060, 0}, {0x1070, 0x3000}}
+	f := mustNewFile(t, buildPDB(s))
+	fns, err := f.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fns[0].RVA != 0x2020 || fns[1].RVA != 0 {
+		t.Errorf("RVAs through OMAP = %#x, %#x; want 0x2020, 0", fns[0].RVA, fns[1].RVA)
+	}
+	pubs, err := f.Publics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0x5008 is past the last entry's start: 0x3000 + (0x5008-0x1070).
+	if pubs[1].RVA != 0x3000+0x5008-0x1070 {
+		t.Errorf("public RVA through OMAP = %#x", pubs[1].RVA)
+	}
+}
+
+// TestNoDBIStream: a PDB without a DBI stream (types only) opens; it has
+// no symbols and its age is the info stream's.
+func TestNoDBIStream(t *testing.T) {
+	b := buildPDBWith(defaultSpec(), func(s [][]byte) [][]byte { return s[:3] })
+	f := mustNewFile(t, b)
+	if f.Age() != 3 {
+		t.Errorf("Age = %d, want the info stream's 3", f.Age())
+	}
+	pubs, err := f.Publics()
+	if err != nil || len(pubs) != 0 {
+		t.Errorf("Publics = %v, %v; want none", pubs, err)
+	}
+	fns, err := f.Functions()
+	if err != nil || len(fns) != 0 {
+		t.Errorf("Functions = %v, %v; want none", fns, err)
+	}
+}
+
+// TestMalformed feeds broken PDBs: every one must give an error that wraps
+// ErrFormat, says what is wrong, and costs little memory however large the
+// numbers in the file.
+func TestMalformed(t *testing.T) {
+	good := buildPDB(defaultSpec())
+	bs := msfBlockSize
+	patch := func(off int, v uint32) []byte {
+		b := bytes.Clone(good)
+		le.PutUint32(b[off:], v)
+		return b
+	}
+	editStream := func(i int, fn func([]byte) []byte) []byte {
+		return buildPDBWith(defaultSpec(), func(s [][]byte) [][]byte {
+			s[i] = fn(bytes.Clone(s[i]))
+			return s
+		})
+	}
+	put32 := func(off int, v uint32) func([]byte) []byte {
+		return func(b []byte) []byte { le.PutUint32(b[off:], v); return b }
+	}
+	dirStreamSize := 4*bs + 4 // the first stream size in the directory
+	cases := []struct {
+		name string
+		b    []byte
+		want string
+		lazy bool // the error comes from Publics/Functions, not NewFile
+	}{
+		{"empty", nil, "too short", false},
+		{"bad magic", append([]byte("MZ"), good[2:]...), "bad magic", false},
+		{"MSF 2.0", append([]byte("Microsoft C/C++ program database 2.00\r\n\x1aJG\x00\x00"), good[44:]...), "MSF 2.0", false},
+		{"truncated", good[:len(good)-bs], "truncated", false},
+		{"block size", patch(32, 1000), "block size", false},
+		{"huge directory", patch(44, 0xFFFFFFF0), "directory larger", false},
+		{"block map addr", patch(52, 0x7FFFFFFF), "block map address", false},
+		{"directory block", patch(3*bs, 0x7FFFFFFF), "directory block index", false},
+		{"stream count", patch(4*bs, 0x7FFFFFFF), "stream count", false},
+		{"stream size", patch(dirStreamSize+4, 0xFFFFFFF0), "more blocks", false},
+		{"info too short", editStream(streamPDBInfo, func(b []byte) []byte { return b[:20] }), "info stream too short", false},
+		{"info version", editStream(streamPDBInfo, put32(0, 19990604)), "before VC70", false},
+		{"DBI signature", editStream(streamDBI, put32(0, 0)), "version signature", false},
+		{"DBI substream", editStream(streamDBI, put32(28, 0x7FFFFFF0)), "substreams", false},
+		{"DBI negative substream", editStream(streamDBI, put32(32, 0xFFFFFFF0)), "negative", false},
+		{"module stream index", editStream(streamDBI, func(b []byte) []byte {
+			le.PutUint16(b[dbiHeaderSize+34:], 999)
+			return b
+		}), "stream index out of range", true},
+		{"module symbol size", editStream(streamDBI, put32(dbiHeaderSize+36, 0x7FFFFFFF)), "does not fit", true},
+		{"module name", editStream(streamDBI, func(b []byte) []byte {
+			// The module info substream ends without the names' NULs.
+			mi := b[dbiHeaderSize+modInfoFixed : dbiHeaderSize+int(le.Uint32(b[24:]))]
+			for i := range mi {
+				mi[i] = 'x'
+			}
+			return b
+		}), "unterminated", true},
+		{"C13 signature", editStream(synthModStream, put32(0, 2)), "C13", true},
+		{"record length", editStream(synthModStream, func(b []byte) []byte {
+			le.PutUint16(b[4:], 0xFFFF)
+			return b
+		}), "bad length", true},
+		{"proc name", editStream(synthModStream, func(b []byte) []byte {
+			// A procedure record too short for its fixed fields.
+			le.PutUint16(b[4:], 10)
+			return b
+		}), "truncated", true},
+		{"section headers", editStream(synthSectionStream, func(b []byte) []byte { return b[:30] }), "multiple of 40", true},
+		{"GSI version", editStream(synthPublicsStream, put32(publicsHeaderSize+4, 1)), "GSI", true},
+		{"hash records size", editStream(synthPublicsStream, put32(publicsHeaderSize+8, 0x7FFFFFF8)), "do not fit", true},
+		{"hash record offset", editStream(synthPublicsStream, put32(publicsHeaderSize+gsiHeaderSize, 0x7FFFFFF0)), "past the end", true},
+		{"hash record zero", editStream(synthPublicsStream, put32(publicsHeaderSize+gsiHeaderSize, 0)), "offset 0", true},
+		{"not S_PUB32", editStream(synthSymRecStream, func(b []byte) []byte {
+			le.PutUint16(b[2:], sGProc32)
+			return b
+		}), "not S_PUB32", true},
+		{"publics stream index", editStream(streamDBI, func(b []byte) []byte {
+			le.PutUint16(b[16:], 999)
+			return b
+		}), "stream index out of range", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			f, err := NewFile(bytes.NewReader(c.b), int64(len(c.b)))
+			if err == nil {
+				if !c.lazy {
+					t.Fatal("NewFile accepted it")
+				}
+				_, err = f.Publics()
+				if err == nil {
+					_, err = f.Functions()
+				}
+			} else if c.lazy {
+				t.Fatalf("NewFile: %v (expected it to open and fail later)", err)
+			}
+			runtime.ReadMemStats(&after)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !errors.Is(err, ErrFormat) {
+				t.Errorf("error does not wrap ErrFormat: %v", err)
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) {
+				t.Errorf("error is not a *FormatError: %v", err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not say %q", err, c.want)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 4<<20 {
+				t.Errorf("allocated %d bytes for a %d-byte file", n, len(c.b))
+			}
+		})
+	}
+}
+
+func TestFormatErrorMessage(t *testing.T) {
+	if got := formatErr(0x38, "bad thing", 7).Error(); got != "pdb: bad thing (7) at offset 0x38" {
+		t.Errorf("got %q", got)
+	}
+	if got := formatErr(-1, "stream 3: bad", nil).Error(); got != "pdb: stream 3: bad" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,0 +1,484 @@
+package symbols
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/pdb"
+)
+
+var (
+	testApp  = Module{CodeFile: `C:\test_app.exe`, DebugFile: "test_app.pdb", DebugID: "5A9832E5287241C1838ED98914E9B7FF1"}
+	kernel32 = Module{CodeFile: `C:\WINDOWS\system32\kernel32.dll`, DebugFile: "kernel32.pdb", DebugID: "BCE8785C57B44245A669896B6A19B9542"}
+)
+
+const tinySym = "MODULE windows x86 0123456789ABCDEF0123456789ABCDEF1 tiny.pdb\nFUNC 1000 10 0 tiny_func\n1000 10 7 1\nFILE 1 tiny.c\n"
+
+var tiny = Module{DebugFile: "tiny.pdb", DebugID: "0123456789ABCDEF0123456789ABCDEF1"}
+
+func TestLocalStoreShared(t *testing.T) {
+	needShared(t, testAppSym)
+	s, err := Open(sharedSymbols, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tab, err := s.Load(ctx, testApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn, ok := tab.Function(0x429e); !ok || fn.Name != "`anonymous namespace'::CrashFunction" || fn.Line != 58 {
+		t.Errorf("test_app 0x429e: %+v", fn)
+	}
+	// The CodeView record may carry the PDB's full build path.
+	full := kernel32
+	full.DebugFile = `c:\build\symbols\kernel32.pdb`
+	if tab, err := s.Load(ctx, full); err != nil {
+		t.Fatal(err)
+	} else if fn, _ := tab.Function(0x16fd6); fn.Name != "BaseProcessStart" {
+		t.Errorf("kernel32: %+v", fn)
+	}
+	other := testApp
+	other.DebugID = "00000000000000000000000000000000F"
+	if _, err := s.Load(ctx, other); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), sharedSymbols) {
+		t.Errorf("unknown id: %v", err)
+	}
+}
+
+func TestModuleKeysAreSafe(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tiny.pdb", tiny.DebugID, "tiny.sym"), tinySym)
+	// A file one level up that a traversal would reach.
+	writeFile(t, filepath.Join(dir, "secret.sym"), tinySym)
+	s, err := Open(dir, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []Module{
+		{DebugFile: "..", DebugID: "AB"},
+		{DebugFile: "tiny.pdb", DebugID: "../../x"},
+		{DebugFile: "tiny.pdb", DebugID: ""},
+		{DebugFile: "", DebugID: "AB"},
+		{DebugFile: "a\x00b.pdb", DebugID: "AB"},
+		{DebugFile: `C:\..`, DebugID: "AB"},
+	}
+	for _, m := range bad {
+		if _, err := s.Load(context.Background(), m); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Load(%+v) = %v, want ErrNotFound", m, err)
+		}
+	}
+	// Only the base name of a path is used: "../../tiny.pdb" is "tiny.pdb".
+	if _, err := s.Load(context.Background(), Module{DebugFile: "../../tiny.pdb", DebugID: tiny.DebugID}); err != nil {
+		t.Errorf("path in debug file: %v", err)
+	}
+}
+
+func TestMisplacedFileIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	wrongID := "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF1"
+	writeFile(t, filepath.Join(dir, "tiny.pdb", wrongID, "tiny.sym"), tinySym)
+	s, err := Open(dir, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Load(context.Background(), Module{DebugFile: "tiny.pdb", DebugID: wrongID})
+	var le *LoadError
+	if !errors.As(err, &le) || !errors.Is(err, ErrFormat) || errors.Is(err, ErrNotFound) {
+		t.Errorf("misplaced file: %v", err)
+	}
+}
+
+// symServer serves files from a map of paths and counts requests per path.
+type symServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	files map[string]string
+	hits  map[string]int
+	auth  []string // Authorization headers seen
+}
+
+func newSymServer(t *testing.T, files map[string]string) *symServer {
+	s := &symServer{files: files, hits: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.hits[r.URL.Path]++
+		s.auth = append(s.auth, r.Header.Get("Authorization"))
+		body, ok := s.files[r.URL.Path]
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *symServer) count(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[path]
+}
+
+func TestHTTPStoreDownloadsOnce(t *testing.T) {
+	path := "/syms/tiny.pdb/" + tiny.DebugID + "/tiny.sym"
+	srv := newSymServer(t, map[string]string{path: tinySym})
+	cache := t.TempDir()
+	s, err := Open(srv.URL+"/syms", Options{CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			tab, err := s.Load(ctx, tiny)
+			if err == nil {
+				if fn, _ := tab.Function(0x1004); fn.Name != "tiny_func" || fn.File != "tiny.c" || fn.Line != 7 {
+					err = fmt.Errorf("lookup %+v", fn)
+				}
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := srv.count(path); n != 1 {
+		t.Errorf("%d requests for concurrent loads, want 1", n)
+	}
+	// The cache has the server's layout, so it is a valid local store.
+	if b, err := os.ReadFile(filepath.Join(cache, "tiny.pdb", tiny.DebugID, "tiny.sym")); err != nil || string(b) != tinySym {
+		t.Errorf("cache file: %q, %v", b, err)
+	}
+	assertNoTemp(t, cache)
+	// A new store over the same cache does not ask the server again.
+	s2, _ := Open(srv.URL+"/syms", Options{CacheDir: cache})
+	if _, err := s2.Load(ctx, tiny); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.count(path); n != 1 {
+		t.Errorf("%d requests after a restart over a warm cache, want 1", n)
+	}
+}
+
+func TestHTTPStoreNotFoundIsRemembered(t *testing.T) {
+	srv := newSymServer(t, map[string]string{})
+	s, err := Open(srv.URL, Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := s.Load(context.Background(), tiny); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("want ErrNotFound, got %v", err)
+		}
+	}
+	if n := srv.count("/tiny.pdb/" + tiny.DebugID + "/tiny.sym"); n != 1 {
+		t.Errorf("%d requests, want 1 (negative result cached)", n)
+	}
+}
+
+func TestHTTPStoreServerErrors(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "<html>not a symbol file</html>")
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	s, _ := Open(srv.URL, Options{CacheDir: cache})
+	_, err := s.Load(context.Background(), tiny)
+	var he *HTTPError
+	if !errors.As(err, &he) || he.StatusCode != 500 || errors.Is(err, ErrNotFound) {
+		t.Fatalf("500: %v", err)
+	}
+	// Not remembered: the next Load asks again, and gets an HTML page with 200.
+	_, err = s.Load(context.Background(), tiny)
+	if !errors.Is(err, ErrFormat) {
+		t.Fatalf("HTML answer: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "tiny.pdb", tiny.DebugID, "tiny.sym")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("bad download left in the cache: %v", err)
+	}
+}
+
+func TestHTTPStoreLimits(t *testing.T) {
+	big := tinySym + strings.Repeat("PUBLIC 2000 0 padding\n", 100)
+	for _, chunked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !chunked {
+					w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+				}
+				fmt.Fprint(w, big)
+				if chunked {
+					w.(http.Flusher).Flush()
+				}
+			}))
+			defer srv.Close()
+			cache := t.TempDir()
+			s, _ := Open(srv.URL, Options{CacheDir: cache, MaxDownload: int64(len(big) - 1)})
+			if _, err := s.Load(context.Background(), tiny); !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("want ErrTooLarge, got %v", err)
+			}
+			assertNoTemp(t, cache)
+			if _, err := os.Stat(filepath.Join(cache, "tiny.pdb", tiny.DebugID, "tiny.sym")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("oversized file in the cache: %v", err)
+			}
+			// Exactly at the limit is fine.
+			s, _ = Open(srv.URL, Options{CacheDir: cache, MaxDownload: int64(len(big))})
+			if _, err := s.Load(context.Background(), tiny); err != nil {
+				t.Errorf("at the limit: %v", err)
+			}
+		})
+	}
+}
+
+func TestHTTPStoreTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		fmt.Fprint(w, "MODULE ")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // never finishes the body
+	}))
+	defer srv.Close()
+	s, _ := Open(srv.URL, Options{CacheDir: t.TempDir(), Timeout: 50 * time.Millisecond})
+	_, err := s.Load(context.Background(), tiny)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want a deadline error, got %v", err)
+	}
+}
+
+// Credentials go to the configured host only: a redirect to another server (another
+// port is another host) loses the Authorization header; one on the same server keeps it.
+func TestCredentialsStayOnConfiguredHost(t *testing.T) {
+	path := "/tiny.pdb/" + tiny.DebugID + "/tiny.sym"
+	other := newSymServer(t, map[string]string{path: tinySym})
+	var mu sync.Mutex
+	var seen []string
+	home := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+		switch r.URL.Path {
+		case path:
+			http.Redirect(w, r, "/moved"+path, http.StatusFound)
+		case "/moved" + path:
+			http.Redirect(w, r, other.URL+path, http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer home.Close()
+	for _, c := range []struct{ userinfo, want string }{
+		{"s3cr3t-token@", "Bearer s3cr3t-token"},
+		{"user:pa%3Ass@", "Basic dXNlcjpwYTpzcw=="},
+	} {
+		seen = nil
+		other.auth = nil
+		spec := strings.Replace(home.URL, "https://", "https://"+c.userinfo, 1)
+		s, err := Open(spec, Options{CacheDir: t.TempDir(), HTTPClient: home.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Load(context.Background(), tiny); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{path + " " + c.want, "/moved" + path + " " + c.want}
+		if fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Errorf("configured host saw %q, want %q", seen, want)
+		}
+		if fmt.Sprint(other.auth) != "[]" {
+			t.Errorf("other host received credentials: %q", other.auth)
+		}
+	}
+	if _, err := Open("http://user:pw@example.com/syms", Options{CacheDir: t.TempDir()}); err == nil || strings.Contains(err.Error(), "pw") {
+		t.Errorf("credentials over http: %v", err)
+	}
+}
+
+func TestMicrosoftSymbolServer(t *testing.T) {
+	dir := filepath.Join(filepath.Dir(sharedSymbols), "pdb")
+	needShared(t, "../pdb/test-pdb.exe")
+	exe, err := os.Open(filepath.Join(dir, "test-pdb.exe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exe.Close()
+	cv, err := pdb.ReadCodeView(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdbBytes, err := os.ReadFile(filepath.Join(dir, "test-pdb.pdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Module{CodeFile: "test-pdb.exe", DebugFile: cv.PDBName, DebugID: cv.DebugID()}
+	name := filepath.Base(strings.ReplaceAll(cv.PDBName, `\`, "/"))
+	path := "/download/symbols/" + name + "/" + cv.DebugID() + "/" + name
+	srv := newSymServer(t, map[string]string{path: string(pdbBytes)})
+	cache := t.TempDir()
+	spec := "cache*" + t.TempDir() + ";srv*" + cache + "*" + srv.URL + "/download/symbols"
+	s, err := Open(spec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := s.Load(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// llvm-pdbutil: S_GPROC32 `main` addr = 0001:0080, code size = 35; .text at 0x1000.
+	for _, rva := range []uint64{0x1050, 0x1072} {
+		if fn, ok := tab.Function(rva); !ok || fn.Name != "main" || fn.Entry != 0x1050 || fn.Public {
+			t.Errorf("Function(%#x) = %+v, %v", rva, fn, ok)
+		}
+	}
+	if _, ok := tab.CFI(0x1050); ok {
+		t.Error("a PDB table has no CFI")
+	}
+	if _, err := os.Stat(filepath.Join(cache, name, cv.DebugID(), name)); err != nil {
+		t.Errorf("not cached in the srv* cache: %v", err)
+	}
+	if n := srv.count(path); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+func TestMicrosoftCompressedOnly(t *testing.T) {
+	id := "C16A11CA886C4AE8AF7698A42C39DADD1"
+	srv := newSymServer(t, map[string]string{"/app.pdb/" + id + "/app.pd_": "MSCF..."})
+	s, err := Open("srv*"+t.TempDir()+"*"+srv.URL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Load(context.Background(), Module{DebugFile: "app.pdb", DebugID: id})
+	if !errors.Is(err, ErrCompressedOnly) || !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), ".pd_") {
+		t.Fatalf("want a compressed-only error, got %v", err)
+	}
+}
+
+func TestSearchPathSyntax(t *testing.T) {
+	dir := t.TempDir()
+	f := newFetcher(Options{MaxDownload: 1, Timeout: time.Second})
+	cases := []struct {
+		spec  string
+		kinds string // location types in order, or "error"
+	}{
+		{dir, "local"},
+		{dir + ";" + dir + " , " + dir, "local local local"},
+		{"https://symbols.example.com/v1", "http"},
+		{"srv*" + dir + "*https://msdl.microsoft.com/download/symbols", "ms"},
+		{"SRV*https://msdl.microsoft.com/download/symbols", "ms"},
+		{"cache*" + dir + ";srv*https://msdl.microsoft.com/download/symbols;" + dir, "ms local"},
+		{"srv*" + dir, "ms"},
+		{"srv**https://msdl.microsoft.com/download/symbols", "ms"},
+		{";;", "error"},
+		{"", "error"},
+		{dir + "/missing", "error"},
+		{"srv*", "error"},
+		{"symsrv*symsrv.dll*" + dir + "*https://x", "error"},
+		{"ftp://example.com/syms", "error"},
+		{"https://example.com/syms?x=1", "error"},
+	}
+	for _, c := range cases {
+		locs, err := parseSearchPath(c.spec, dir, f)
+		var got string
+		if err != nil {
+			got = "error"
+		} else {
+			var kinds []string
+			for _, l := range locs {
+				switch l.(type) {
+				case *localStore:
+					kinds = append(kinds, "local")
+				case *httpStore:
+					kinds = append(kinds, "http")
+				case *msServer:
+					kinds = append(kinds, "ms")
+				}
+			}
+			got = strings.Join(kinds, " ")
+		}
+		if got != c.kinds {
+			t.Errorf("%q: %s (%v), want %s", c.spec, got, err, c.kinds)
+		}
+	}
+	// cache*DIR applies to the srv* entries after it.
+	other := t.TempDir()
+	locs, err := parseSearchPath("cache*"+other+";srv*https://msdl.microsoft.com/download/symbols", dir, f)
+	if err != nil || locs[0].(*msServer).cache != other {
+		t.Errorf("cache* not applied: %+v %v", locs, err)
+	}
+	// No cache at all for a server is an error that says how to fix it.
+	if _, err := parseSearchPath("https://example.com", "", f); err == nil || !strings.Contains(err.Error(), "CacheDir") {
+		t.Errorf("no cache: %v", err)
+	}
+}
+
+func TestMemoryCacheIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	var mods []Module
+	for i := range 4 {
+		id := fmt.Sprintf("%032X1", i)
+		writeFile(t, filepath.Join(dir, "m.pdb", id, "m.sym"), strings.Replace(tinySym, "0123456789ABCDEF0123456789ABCDEF1", id, 1))
+		mods = append(mods, Module{DebugFile: "m.pdb", DebugID: id})
+	}
+	sf, err := Parse(strings.NewReader(tinySym))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(dir, Options{MaxMemory: 2 * sf.approxBytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.(*store)
+	for _, m := range mods {
+		if _, err := s.Load(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mem.mu.Lock()
+	n, used := s.mem.ll.Len(), s.mem.used
+	s.mem.mu.Unlock()
+	if n != 2 || used > 2*sf.approxBytes() {
+		t.Errorf("cache holds %d tables, %d bytes; want 2 within the bound", n, used)
+	}
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertNoTemp(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), ".download-") {
+			t.Errorf("temporary file left behind: %s", p)
+		}
+		return nil
+	})
+}
