@@ -41,7 +41,6 @@ func breakpadTrusts(t *testing.T, path string, n int) []string {
 	return out
 }
 
-
 // TestSymbolizedStackMatchesBreakpad walks minidump2.dmp with the shared
 // Breakpad symbols: the crashing thread must read as Breakpad's
 // symbolized walk (module, function, file, line and offset of every
@@ -118,4 +117,3 @@ func TestSymbolizedStackMatchesBreakpad(t *testing.T) {
 		t.Errorf("crash.symbol = %q", a.Crash.Symbol)
 	}
 }
-
