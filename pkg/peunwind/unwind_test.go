@@ -1,90 +1,29 @@
-package peunwind
+package peunwind_test
 
 import (
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
+
+	. "github.com/dumpflow/dumpflow/pkg/peunwind"
+	"github.com/dumpflow/dumpflow/pkg/peunwind/peunwindtest"
 )
-
-// layout pushes frames the way the functions' own prologs did, using the
-// image's unwind codes in prolog order (the reverse of the record), so
-// that the unwinder has to undo exactly what the code would have done.
-type layout struct {
-	t    testing.TB
-	im   *Image
-	mem  *stackMem
-	regs [16]uint64
-}
-
-func (l *layout) call(ret uint64) {
-	l.regs[RSP] -= 8
-	l.mem.put(l.regs[RSP], ret)
-}
-
-// enter runs fn's prolog (fn is an RVA inside the function) and then
-// allocates body bytes the unwind codes do not describe.
-func (l *layout) enter(fn uint32, body uint64) (pc uint32) {
-	f, ok, err := l.im.Lookup(fn)
-	if err != nil || !ok {
-		l.t.Fatalf("no RUNTIME_FUNCTION for %#x: %v", fn, err)
-	}
-	ui, err := l.im.UnwindInfo(f.UnwindInfo)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	var saves []Code
-	for i := len(ui.Codes) - 1; i >= 0; i-- {
-		switch c := ui.Codes[i]; c.Op {
-		case OpPushNonvol:
-			l.call(l.regs[c.Info])
-		case OpAllocSmall, OpAllocLarge:
-			l.regs[RSP] -= uint64(c.Value)
-		case OpSetFPReg:
-			l.regs[ui.FrameRegister] = l.regs[RSP] + uint64(ui.FrameOffset)
-		case OpSaveNonvol, OpSaveNonvolFar:
-			saves = append(saves, c)
-		default:
-			l.t.Fatalf("layout cannot run unwind op %d", c.Op)
-		}
-	}
-	base := l.regs[RSP]
-	if ui.FrameRegister != 0 {
-		base = l.regs[ui.FrameRegister] - uint64(ui.FrameOffset)
-	}
-	for _, c := range saves {
-		l.mem.put(base+uint64(c.Value), l.regs[c.Info])
-	}
-	l.regs[RSP] -= body
-	return f.Begin + uint32(ui.PrologSize) + 3
-}
 
 // TestUnwindGoWindowsImage lays out main.main → a → b → c on a stack by
 // the unwind data of a real Windows image and unwinds it back.
 func TestUnwindGoWindowsImage(t *testing.T) {
-	img, funcs := BuildWindowsImage(t)
+	img, funcs := peunwindtest.BuildWindowsImage(t)
 	im, err := NewImage(bytes.NewReader(img), int64(len(img)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const base = 0x7ff6_1230_0000
 	const sentinel = 0x7ff8_0000_1111 // the runtime's return address, outside the image
-	l := &layout{t: t, im: im, mem: &stackMem{base: 0x10_0000, b: make([]byte, 0x4000)}}
-	l.regs[RSP] = 0x10_4000 - 0x100
-	l.regs[RBX], l.regs[RSI], l.regs[R12] = 0xb0b0, 0x5151, 0x1212
-	ret := uint64(sentinel)
-	var want []uint64 // rip of each frame, innermost last
-	var wantSP []uint64
-	for i, name := range []string{"main.main", "main.a", "main.b", "main.c"} {
-		l.call(ret)
-		wantSP = append(wantSP, l.regs[RSP]+8) // the caller's rsp once the callee returns
-		pc := base + uint64(l.enter(funcs[name], uint64(0x20*(i+1))))
-		want = append(want, pc)
-		ret = pc
-	}
-	c := Context{Regs: l.regs, Rip: want[len(want)-1]}
-	for i := len(want) - 2; i >= -1; i-- {
-		r, err := im.Unwind(c, base, l.mem)
+	l := peunwindtest.LayOut(t, img, funcs, peunwindtest.Chain, base, sentinel)
+	c := l.Context
+	for i := len(l.PCs) - 2; i >= -1; i-- {
+		r, err := im.Unwind(c, base, l.Stack)
 		if err != nil {
 			t.Fatalf("unwinding from %#x: %v", c.Rip, err)
 		}
@@ -93,10 +32,10 @@ func TestUnwindGoWindowsImage(t *testing.T) {
 		}
 		wantRip := uint64(sentinel)
 		if i >= 0 {
-			wantRip = want[i]
+			wantRip = l.PCs[i]
 		}
-		if r.Caller.Rip != wantRip || r.Caller.Regs[RSP] != wantSP[i+1] {
-			t.Fatalf("caller of %#x = rip %#x rsp %#x, want rip %#x rsp %#x", c.Rip, r.Caller.Rip, r.Caller.Regs[RSP], wantRip, wantSP[i+1])
+		if r.Caller.Rip != wantRip || r.Caller.Regs[RSP] != l.SPs[i+1] {
+			t.Fatalf("caller of %#x = rip %#x rsp %#x, want rip %#x rsp %#x", c.Rip, r.Caller.Rip, r.Caller.Regs[RSP], wantRip, l.SPs[i+1])
 		}
 		c = r.Caller
 	}
@@ -143,7 +82,7 @@ func TestUnwindCodes(t *testing.T) {
 		2, OpPushNonvol | RDI<<4,
 		1, OpPushNonvol | RBX<<4}
 	// fn 0x2200-0x2280 is a fragment chained to 0x2100's record.
-	info2 := []byte{1 | flagChainInfo<<3, 0, 0, 0}
+	info2 := []byte{1 | 4<<3 /* UNW_FLAG_CHAININFO */, 0, 0, 0}
 	info2 = le.AppendUint32(info2, 0x2100)
 	info2 = le.AppendUint32(info2, 0x2200)
 	info2 = le.AppendUint32(info2, 0x2800)
@@ -156,13 +95,13 @@ func TestUnwindCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	const base = 0x1_4000_0000
-	mem := &stackMem{base: 0x8000, b: make([]byte, 0x1000)}
+	mem := &peunwindtest.Stack{Base: 0x8000, Bytes: make([]byte, 0x1000)}
 	// The stack of fn 0x2100 after its prolog: rsp 0x8100.
 	sp := uint64(0x8100)
-	mem.put(sp+0x128, 0xd1d1)                                    // pushed rdi
-	mem.put(sp+0x130, 0xb1b1)                                    // pushed rbx
-	mem.put(sp+0x138, 0x1_4000_2fff)                             // return address
-	mem.put(sp+0x28, 0x5151)                                     // saved rsi
+	mem.Put(sp+0x128, 0xd1d1)                                    // pushed rdi
+	mem.Put(sp+0x130, 0xb1b1)                                    // pushed rbx
+	mem.Put(sp+0x138, 0x1_4000_2fff)                             // return address
+	mem.Put(sp+0x28, 0x5151)                                     // saved rsi
 	for _, rip := range []uint64{base + 0x2150, base + 0x2210} { // body, chained fragment
 		r, err := im.Unwind(Context{Regs: [16]uint64{RSP: sp}, Rip: rip}, base, mem)
 		if err != nil {
@@ -174,8 +113,8 @@ func TestUnwindCodes(t *testing.T) {
 		}
 	}
 	// Inside the prolog after push rbx only (offset 1..2): one pop, then ret.
-	mem.put(0x8400, 0xb2b2)
-	mem.put(0x8408, 0x1_4000_2eee)
+	mem.Put(0x8400, 0xb2b2)
+	mem.Put(0x8408, 0x1_4000_2eee)
 	r, err := im.Unwind(Context{Regs: [16]uint64{RSP: 0x8400}, Rip: base + 0x2101}, base, mem)
 	if err != nil || r.Caller.Rip != 0x1_4000_2eee || r.Caller.Regs[RBX] != 0xb2b2 || r.Caller.Regs[RSP] != 0x8410 {
 		t.Errorf("in prolog: %+v, %v", r.Caller, err)
@@ -186,8 +125,8 @@ func TestUnwindCodes(t *testing.T) {
 		t.Errorf("leaf: %+v, %v", r, err)
 	}
 	// Machine frame: rip at rsp, rsp at rsp+24.
-	mem.put(0x8500, 0x1_4000_2ddd)
-	mem.put(0x8518, 0x8800)
+	mem.Put(0x8500, 0x1_4000_2ddd)
+	mem.Put(0x8518, 0x8800)
 	r, err = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8500}, Rip: base + 0x2310}, base, mem)
 	if err != nil || r.Caller.Rip != 0x1_4000_2ddd || r.Caller.Regs[RSP] != 0x8800 {
 		t.Errorf("machine frame: %+v, %v", r.Caller, err)
@@ -229,7 +168,7 @@ func FuzzUnwind(f *testing.F) {
 		if err != nil {
 			return
 		}
-		mem := &stackMem{base: 0x8000, b: make([]byte, 0x100)}
+		mem := &peunwindtest.Stack{Base: 0x8000, Bytes: make([]byte, 0x100)}
 		_, _ = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8000}, Rip: 0x1000 + uint64(rva)}, 0x1000, mem)
 	})
 }

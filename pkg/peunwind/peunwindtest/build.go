@@ -1,4 +1,7 @@
-package peunwind
+// Package peunwindtest builds real Windows x64 images and lays out stacks
+// by their unwind data, for tests of unwinders (pkg/peunwind, the
+// analyzer's stack walk).
+package peunwindtest
 
 import (
 	"bytes"
@@ -97,17 +100,19 @@ func BuildWindowsImage(t testing.TB) (image []byte, funcs map[string]uint32) {
 	return image, funcs
 }
 
-// stackMem is a fake stack: little-endian words from top down.
-type stackMem struct {
-	base uint64
-	b    []byte
+// Stack is a fake stack: Bytes hold the memory from Base up.
+type Stack struct {
+	Base  uint64
+	Bytes []byte
 }
 
-func (m *stackMem) ReadUint64(addr uint64) (uint64, error) {
-	if addr < m.base || addr-m.base+8 > uint64(len(m.b)) {
+// ReadUint64 reads a little-endian word (peunwind.Memory).
+func (m *Stack) ReadUint64(addr uint64) (uint64, error) {
+	if addr < m.Base || addr-m.Base+8 > uint64(len(m.Bytes)) {
 		return 0, fmt.Errorf("address %#x not on the stack", addr)
 	}
-	return binary.LittleEndian.Uint64(m.b[addr-m.base:]), nil
+	return binary.LittleEndian.Uint64(m.Bytes[addr-m.Base:]), nil
 }
 
-func (m *stackMem) put(addr, v uint64) { binary.LittleEndian.PutUint64(m.b[addr-m.base:], v) }
+// Put writes a little-endian word.
+func (m *Stack) Put(addr, v uint64) { binary.LittleEndian.PutUint64(m.Bytes[addr-m.Base:], v) }
