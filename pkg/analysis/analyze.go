@@ -47,8 +47,9 @@ func (o Options) withDefaults() Options {
 
 // Analyze reads what it needs from r and returns the analysis. A stream
 // that cannot be read is listed in Problems and left out; Analyze fails
-// only when ctx ends or the underlying reader fails. Dump.BytesRead is
-// r.BytesRead() when Analyze returns.
+// only when ctx ends or the underlying reader fails. Dump.BytesRead and
+// Dump.BytesFetched are r.BytesRead() and r.BytesFetched() when Analyze
+// returns.
 func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, error) {
 	opts = opts.withDefaults()
 	a := &Analysis{Threads: []Thread{}, Modules: []Module{}, Runtimes: []Runtime{}, Findings: []Finding{}}
@@ -80,6 +81,10 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 	}
 
 	a.Process = processFacts(r, problem)
+	if mi, err := r.MiscInfo(); err == nil && a.System != nil && mi.Flags1&minidump.MiscPowerInfo != 0 && mi.ProcessorMaxMhz != 0 {
+		mhz := mi.ProcessorMaxMhz
+		a.System.ProcessorMaxMhz = &mhz
+	}
 	if len(mods) > 0 {
 		a.Process.MainModule = mods[0].BaseName()
 	}
@@ -125,7 +130,7 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 
 	a.Dump = dumpFacts(r, problem)
 	a.Findings = findings(a)
-	a.Dump.BytesRead = r.BytesRead()
+	a.Dump.BytesRead, a.Dump.BytesFetched = r.BytesRead(), r.BytesFetched()
 	return a, ctx.Err()
 }
 
@@ -250,7 +255,13 @@ func assertionFacts(as *minidump.Assertion) *Assertion {
 const fullMemory = 0x2
 
 func dumpFacts(r *minidump.Reader, problem func(string, error)) Dump {
-	d := Dump{Type: "mini", Size: r.Size(), Flags: Hex(r.Header.Flags), Streams: len(r.Streams)}
+	d := Dump{Type: "mini", Size: r.Size(), Flags: Hex(r.Header.Flags), Streams: len(r.Streams), StreamTypes: []string{}}
+	for _, s := range r.Streams {
+		d.StreamTypes = append(d.StreamTypes, s.Type.String())
+	}
+	if mi, err := r.MiscInfo(); err == nil && mi.Flags1&minidump.MiscBuildString != 0 {
+		d.BuildString, d.DbgBuildString = mi.BuildString, mi.DbgBldStr
+	}
 	if r.Header.TimeDateStamp != 0 {
 		d.Time = time.Unix(int64(r.Header.TimeDateStamp), 0).UTC().Format(time.RFC3339)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,6 +44,7 @@ type expected struct {
 	ProcessID int `json:"process_id"`
 	MiscInfo  struct {
 		CreateTime string `json:"process_create_time"`
+		MaxMhz     string `json:"processor_max_mhz"`
 	} `json:"misc_info"`
 	Exception *struct {
 		ThreadID string `json:"thread_id"`
@@ -110,6 +112,13 @@ func checkAnalysis(t *testing.T, a *Analysis, want *expected) {
 	eq("process.pid", *a.Process.PID, uint32(want.ProcessID))
 	if ts := strings.Fields(want.MiscInfo.CreateTime); len(ts) == 3 {
 		eq("process.create_time", *a.Process.CreateTime, ts[1]+"T"+ts[2]+"Z")
+	}
+	if want.MiscInfo.MaxMhz != "" {
+		if a.System.ProcessorMaxMhz == nil {
+			t.Errorf("system.processor_max_mhz missing, want %s", want.MiscInfo.MaxMhz)
+		} else {
+			eq("system.processor_max_mhz", strconv.Itoa(int(*a.System.ProcessorMaxMhz)), want.MiscInfo.MaxMhz)
+		}
 	}
 	if up := strings.Fields(want.Uptime); len(up) == 2 {
 		eq("process.uptime_seconds", Hex(*a.Process.UptimeSeconds).String(), hexOf(t, up[0], 10))

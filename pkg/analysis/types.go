@@ -65,6 +65,9 @@ type System struct {
 	// OSVersion is "major.minor.build".
 	OSVersion   string `json:"os_version"`
 	ServicePack string `json:"service_pack,omitempty"`
+	// ProcessorMaxMhz is the processor's rated clock from MiscInfo
+	// (version 2 and later, when its power information is valid).
+	ProcessorMaxMhz *uint32 `json:"processor_max_mhz,omitempty"`
 }
 
 // Process describes the dumped process.
@@ -224,14 +227,27 @@ type Dump struct {
 	// Type is "full" (all committed memory) or "mini".
 	Type string `json:"type"`
 	Size int64  `json:"size"`
-	// BytesRead is how much of the file the analysis read.
-	BytesRead int64  `json:"bytes_read"`
+	// BytesRead is how many distinct bytes of the file the analysis
+	// fetched from storage: a byte read twice counts once, so it never
+	// exceeds Size (docs/analysis.md).
+	BytesRead int64 `json:"bytes_read"`
+	// BytesFetched is every byte fetched, re-reads included: the I/O
+	// the storage served.
+	BytesFetched int64  `json:"bytes_fetched"`
 	Time      string `json:"time,omitempty"`
 	Flags     Hex    `json:"flags"`
 	Streams   int    `json:"streams"`
 	// MemoryRanges and MemoryBytes count the captured memory.
 	MemoryRanges int    `json:"memory_ranges"`
 	MemoryBytes  uint64 `json:"memory_bytes"`
+	// StreamTypes names every directory entry's stream type in file
+	// order ("ThreadListStream", …; "StreamType(0x…)" when unknown).
+	StreamTypes []string `json:"stream_types"`
+	// BuildString is the OS build the dump was written on and
+	// DbgBuildString the build of the dbghelp that wrote it (MiscInfo
+	// version 4 and later), when present.
+	BuildString    string `json:"build_string,omitempty"`
+	DbgBuildString string `json:"dbg_build_string,omitempty"`
 }
 
 // Finding is one line a person reads first.

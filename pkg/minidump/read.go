@@ -23,15 +23,18 @@ const maxString = 64 << 10
 
 var le = binary.LittleEndian
 
-// countingReaderAt counts the bytes returned by ReadAt.
+// countingReaderAt counts the bytes returned by ReadAt: all of them (n)
+// and the distinct file bytes among them (seen).
 type countingReaderAt struct {
-	r io.ReaderAt
-	n atomic.Int64
+	r    io.ReaderAt
+	n    atomic.Int64
+	seen coverage
 }
 
 func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
 	c.n.Add(int64(n))
+	c.seen.add(off, n)
 	return n, err
 }
 

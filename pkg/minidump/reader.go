@@ -145,9 +145,14 @@ func (m *Reader) Close() error {
 // Size is the file size given to NewReader.
 func (m *Reader) Size() int64 { return m.size }
 
-// BytesRead is the number of bytes read from the underlying io.ReaderAt so
-// far, by every accessor together.
-func (m *Reader) BytesRead() int64 { return m.r.n.Load() }
+// BytesRead is the number of distinct bytes of the file read from the
+// underlying io.ReaderAt so far, by every accessor together: a byte read
+// twice counts once, so it never exceeds Size.
+func (m *Reader) BytesRead() int64 { return m.r.seen.total() }
+
+// BytesFetched is the number of bytes the underlying io.ReaderAt returned
+// so far, re-reads included: the I/O a remote store served.
+func (m *Reader) BytesFetched() int64 { return m.r.n.Load() }
 
 // Stream returns the first directory entry of type t with data, or false.
 func (m *Reader) Stream(t StreamType) (Directory, bool) {

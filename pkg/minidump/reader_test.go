@@ -166,13 +166,13 @@ func TestMinidump2Details(t *testing.T) {
 		t.Fatalf("MemoryList = %d ranges, %v", len(ranges), err)
 	}
 	// ReadMemory reads only what is asked for.
-	before := r.BytesRead()
+	before := r.BytesFetched()
 	buf := make([]byte, 8)
 	n, err := r.ReadMemory(ranges[0].Start+4, buf)
 	if err != nil || n != 8 {
 		t.Fatalf("ReadMemory = %d, %v", n, err)
 	}
-	if got := r.BytesRead() - before; got != 8 {
+	if got := r.BytesFetched() - before; got != 8 {
 		t.Errorf("ReadMemory of 8 bytes read %d bytes of the file", got)
 	}
 	if _, err := r.ReadMemory(1, buf); !errors.Is(err, ErrNoMemory) {
