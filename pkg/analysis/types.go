@@ -234,9 +234,9 @@ type Dump struct {
 	// BytesFetched is every byte fetched, re-reads included: the I/O
 	// the storage served.
 	BytesFetched int64  `json:"bytes_fetched"`
-	Time      string `json:"time,omitempty"`
-	Flags     Hex    `json:"flags"`
-	Streams   int    `json:"streams"`
+	Time         string `json:"time,omitempty"`
+	Flags        Hex    `json:"flags"`
+	Streams      int    `json:"streams"`
 	// MemoryRanges and MemoryBytes count the captured memory.
 	MemoryRanges int    `json:"memory_ranges"`
 	MemoryBytes  uint64 `json:"memory_bytes"`
