@@ -100,7 +100,10 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 			Address: Hex(ex.ExceptionAddress), ThreadID: ex.ThreadID, Parameters: params}
 		reason, addr := crashReason(ex.ExceptionCode, ex.ExceptionFlags, ex.ExceptionAddress, ex.Parameters, ptr32)
 		a.Crash = &Crash{Reason: reason, Address: Hex(addr), ThreadID: ex.ThreadID,
-			Description: describe(ex.ExceptionCode, reason, ex.Parameters, addr)}
+			Description: describe(ex.ExceptionCode, reason, ex.Parameters, addr), CLR: clrException(ex.ExceptionCode, ex.Parameters)}
+		if a.Crash.CLR != nil {
+			a.Crash.Description = a.Crash.CLR.describe()
+		}
 	}
 
 	syms := newSymbolCache(opts.Symbols)
@@ -120,6 +123,7 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 	a.Memory = memoryFacts(r, problem)
 	a.Handles = handleFacts(r, problem)
 	a.Runtimes = detectRuntimes(mods)
+	a.Managed = managed(a)
 	if as, err := r.Assertion(); err == nil {
 		a.Assertion = assertionFacts(as)
 	} else {

@@ -44,6 +44,9 @@ func findings(a *Analysis) []Finding {
 		}
 		add(sev, "Assertion record: %s", as.Text)
 	}
+	if a.Managed {
+		add(Info, "%s", managedNote)
+	}
 	for _, rt := range a.Runtimes {
 		v := ""
 		if rt.Version != nil {

@@ -41,6 +41,10 @@ type Analysis struct {
 	Memory          *Memory          `json:"memory"`
 	Handles         *Handles         `json:"handles"`
 	Runtimes        []Runtime        `json:"runtimes"`
+	// Managed is true when the process ran .NET code (a CLR module is
+	// loaded, or the exception is a CLR one): its managed stacks and
+	// heap need a .NET-aware debugger (see the findings).
+	Managed bool `json:"managed"`
 	Assertion       *Assertion       `json:"assertion,omitempty"`
 	Comments        []string         `json:"comments,omitempty"`
 	Dump            Dump             `json:"dump"`
@@ -109,6 +113,9 @@ type Crash struct {
 	ThreadIndex *int `json:"thread_index"`
 	// Location is frame 0 of the crashing thread ("module+0xoffset").
 	Location string `json:"location,omitempty"`
+	// CLR is the .NET exception's HRESULT and what it usually means,
+	// for exception code 0xe0434352.
+	CLR *CLRException `json:"clr,omitempty"`
 	// Symbol is frame 0 with its function as Breakpad prints it
 	// ("test_app.exe!f [test_app.cc : 58 + 0x3]"), when symbols name it.
 	Symbol string `json:"symbol,omitempty"`
