@@ -44,11 +44,11 @@ type Analysis struct {
 	// Managed is true when the process ran .NET code (a CLR module is
 	// loaded, or the exception is a CLR one): its managed stacks and
 	// heap need a .NET-aware debugger (see the findings).
-	Managed bool `json:"managed"`
-	Assertion       *Assertion       `json:"assertion,omitempty"`
-	Comments        []string         `json:"comments,omitempty"`
-	Dump            Dump             `json:"dump"`
-	Findings        []Finding        `json:"findings"`
+	Managed   bool       `json:"managed"`
+	Assertion *Assertion `json:"assertion,omitempty"`
+	Comments  []string   `json:"comments,omitempty"`
+	Dump      Dump       `json:"dump"`
+	Findings  []Finding  `json:"findings"`
 	// SymbolsMissing lists the modules met on a stack for which no
 	// symbol store had symbols; absent when the analysis ran without
 	// symbols.
