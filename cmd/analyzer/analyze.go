@@ -19,9 +19,10 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("analyze", stderr)
 	format := fs.String("format", "json", "output format: json, md or html")
 	blobURL := fs.String("blob", "", "blob container URL; the argument is then a key in it")
-	frames := fs.Int("frames", 0, "frames listed per thread (0: 32)")
+	frames := fs.Int("frames", 0, "frames walked per thread (0: 64)")
+	syms := symbolFlags(fs, "")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: analyzer analyze FILE|BUCKET-URL#KEY [--format json|md|html]\n       analyzer analyze --blob BUCKET-URL KEY [--format json|md|html]")
+		fmt.Fprintln(stderr, "usage: analyzer analyze FILE|BUCKET-URL#KEY [--format json|md|html] [--symbols PATH[,PATH…]]\n       analyzer analyze --blob BUCKET-URL KEY [--format json|md|html] [--symbols PATH[,PATH…]]")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, func(string) string { return "" }) // one-shot: no environment
@@ -37,7 +38,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return fmt.Errorf("%w: --format %q: want json, md or html", errUsage, *format)
 	}
-	opts := analysis.Options{MaxFrames: *frames}
+	store, err := syms.open()
+	if err != nil {
+		return err
+	}
+	opts := analysis.Options{MaxFrames: *frames, Symbols: store}
 	bucketURL, key := *blobURL, pos[0]
 	if bucketURL == "" {
 		if u, k, ok := analyzer.SplitBlobURL(pos[0]); ok {

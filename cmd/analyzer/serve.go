@@ -6,8 +6,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/analyzer"
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/queue"
@@ -23,6 +25,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	concurrency := fs.Int("concurrency", 2, "messages handled at once")
 	grace := fs.Duration("grace", time.Minute, "on SIGTERM, how long analyses in flight may finish before they are abandoned")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	syms := symbolFlags(fs, filepath.Join(backend.DataDir(), "symbols"))
 	pos, err := parse(fs, args, os.Getenv)
 	if err != nil {
 		return err
@@ -45,7 +48,12 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer bucket.Close()
 
-	h := analyzer.New(bucket, analyzer.Config{Logger: log})
+	syms.logger = log
+	store, err := syms.open()
+	if err != nil {
+		return err
+	}
+	h := analyzer.New(bucket, analyzer.Config{Logger: log, Analysis: analysis.Options{Symbols: store}})
 	defer h.Close() // after the consumer stops: waits for report renders still running
 	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})
 	if err != nil {
@@ -57,7 +65,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 	mux := http.NewServeMux()
 	health.Register(mux)
-	log.Info("analyzer serving", "queue", *queueURL, "listen", *listen, "concurrency", *concurrency)
+	log.Info("analyzer serving", "queue", *queueURL, "listen", *listen, "concurrency", *concurrency, "symbols", *syms.path)
 	err = service.RunWithHTTP(ctx, log, *listen, mux, cons.Run)
 	log.Info("analyzer stopped")
 	return err
