@@ -27,7 +27,7 @@ type location interface {
 //	cache*DIR               download cache for the entries after it
 //
 // Entries are separated by ';' (as in _NT_SYMBOL_PATH) or ','.
-func parseSearchPath(spec string, defaultCache string, f *fetcher) ([]location, error) {
+func parseSearchPath(spec string, defaultCache string, f *fetcher, getenv func(string) string) ([]location, error) {
 	var locs []location
 	cache := defaultCache
 	for raw := range strings.FieldsFuncSeq(spec, func(r rune) bool { return r == ';' || r == ',' }) {
@@ -62,7 +62,7 @@ func parseSearchPath(spec string, defaultCache string, f *fetcher) ([]location, 
 				loc.cache = cache
 			}
 			if isURL(src) {
-				r, err := newRemote(src)
+				r, err := newRemote(expandUserinfo(src, getenv))
 				if err != nil {
 					return nil, err
 				}
@@ -80,7 +80,7 @@ func parseSearchPath(spec string, defaultCache string, f *fetcher) ([]location, 
 		case strings.HasPrefix(lower, "symsrv*"):
 			return nil, fmt.Errorf("symbols: search path entry %q: symsrv*DLL*… entries are not supported; write srv*CACHE*URL", redactEntry(e))
 		case isURL(e):
-			r, err := newRemote(e)
+			r, err := newRemote(expandUserinfo(e, getenv))
 			if err != nil {
 				return nil, err
 			}
@@ -168,6 +168,42 @@ func (r *remote) file(segs ...string) string {
 	u.Path = r.base.Path + "/" + strings.Join(segs, "/")
 	u.RawPath = r.base.EscapedPath() + "/" + strings.Join(esc, "/")
 	return u.String()
+}
+
+// expandUserinfo expands environment references in the userinfo of URL s only.
+func expandUserinfo(s string, getenv func(string) string) string {
+	if getenv == nil {
+		return s
+	}
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	rest := s[i+3:]
+	at := strings.LastIndexByte(rest[:strings.IndexAny(rest+"/", "/")], '@')
+	if at < 0 {
+		return s
+	}
+	// Escape what the variable holds so it stays userinfo (a token may contain '/').
+	user := os.Expand(rest[:at], func(name string) string {
+		return escapeAll(getenv(name))
+	})
+	return s[:i+3] + user + rest[at:]
+}
+
+// escapeAll percent-encodes every byte but the unreserved ones (RFC 3986), so a secret
+// holding ':', '@' or '/' stays one userinfo part.
+func escapeAll(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 var userinfoRE = regexp.MustCompile(`(?i)(https?://)[^/@;,*]*@`)

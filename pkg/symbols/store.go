@@ -56,7 +56,7 @@ func Open(spec string, opts Options) (Store, error) {
 		}
 	}
 	f := newFetcher(opts)
-	locs, err := parseSearchPath(spec, opts.CacheDir, f)
+	locs, err := parseSearchPath(spec, opts.CacheDir, f, opts.Getenv)
 	if err != nil {
 		return nil, err
 	}

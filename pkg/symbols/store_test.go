@@ -310,6 +310,20 @@ func TestCredentialsStayOnConfiguredHost(t *testing.T) {
 			t.Errorf("other host received credentials: %q", other.auth)
 		}
 	}
+	// Secrets from the environment, expanded in the userinfo only and kept whole.
+	env := map[string]string{"SYM_USER": "ci", "SYM_PASS": "p@ss:w/rd"}
+	seen, other.auth = nil, nil
+	spec := strings.Replace(home.URL, "https://", "https://${SYM_USER}:$SYM_PASS@", 1)
+	s, err := Open(spec, Options{CacheDir: t.TempDir(), HTTPClient: home.Client(), Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(context.Background(), tiny); err != nil {
+		t.Fatal(err)
+	}
+	if want := path + " Basic Y2k6cEBzczp3L3Jk"; len(seen) == 0 || seen[0] != want || fmt.Sprint(other.auth) != "[]" {
+		t.Errorf("env credentials: home saw %q (want %q first), other saw %q", seen, want, other.auth)
+	}
 	if _, err := Open("http://user:pw@example.com/syms", Options{CacheDir: t.TempDir()}); err == nil || strings.Contains(err.Error(), "pw") {
 		t.Errorf("credentials over http: %v", err)
 	}
@@ -399,7 +413,7 @@ func TestSearchPathSyntax(t *testing.T) {
 		{"https://example.com/syms?x=1", "error"},
 	}
 	for _, c := range cases {
-		locs, err := parseSearchPath(c.spec, dir, f)
+		locs, err := parseSearchPath(c.spec, dir, f, nil)
 		var got string
 		if err != nil {
 			got = "error"
@@ -423,12 +437,12 @@ func TestSearchPathSyntax(t *testing.T) {
 	}
 	// cache*DIR applies to the srv* entries after it.
 	other := t.TempDir()
-	locs, err := parseSearchPath("cache*"+other+";srv*https://msdl.microsoft.com/download/symbols", dir, f)
+	locs, err := parseSearchPath("cache*"+other+";srv*https://msdl.microsoft.com/download/symbols", dir, f, nil)
 	if err != nil || locs[0].(*msServer).cache != other {
 		t.Errorf("cache* not applied: %+v %v", locs, err)
 	}
 	// No cache at all for a server is an error that says how to fix it.
-	if _, err := parseSearchPath("https://example.com", "", f); err == nil || !strings.Contains(err.Error(), "CacheDir") {
+	if _, err := parseSearchPath("https://example.com", "", f, nil); err == nil || !strings.Contains(err.Error(), "CacheDir") {
 		t.Errorf("no cache: %v", err)
 	}
 }

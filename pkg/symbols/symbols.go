@@ -86,6 +86,10 @@ type Options struct {
 	// 150 modules without symbols does not ask the servers again for each thread);
 	// 0 = DefaultNegativeTTL.
 	NegativeTTL time.Duration
+	// Getenv, when set, expands $NAME and ${NAME} in the credentials of a server URL
+	// (https://${SYMBOLS_TOKEN}@host/path), so secrets need not appear in the search
+	// path itself; cmd passes os.Getenv. nil = no expansion.
+	Getenv func(string) string
 	// Logger receives one line per download and per unusable location; nil = discard.
 	Logger *slog.Logger
 }
