@@ -156,3 +156,46 @@ func TestRenderSample(t *testing.T) {
 		t.Errorf("without --out: %v", err)
 	}
 }
+
+// TestAnalyzeWithSymbols runs `analyzer analyze --symbols` on minidump2
+// with the shared Breakpad store: the crashing thread's stack names its
+// functions and source lines in JSON and Markdown.
+func TestAnalyzeWithSymbols(t *testing.T) {
+	needDump(t)
+	const store = "../../../shared/testdata/symbols"
+	cache := t.TempDir()
+	out, err := runCLI(t, "analyze", minidump2, "--symbols", store, "--symbols-cache", cache, "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Threads []struct {
+			Frames []string `json:"frames"`
+			Stack  []struct {
+				Module, Function, File, Trust string
+				Line                          int
+			} `json:"stack"`
+		} `json:"threads"`
+		Crash struct{ Symbol string } `json:"crash"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	th := doc.Threads[0]
+	if len(th.Stack) != 4 || th.Frames[1] != "test_app.exe+0x4200" {
+		t.Fatalf("thread 0: frames %v stack %+v", th.Frames, th.Stack)
+	}
+	if f := th.Stack[1]; f.Function != "main" || f.File != `c:\test_app.cc` || f.Line != 65 || f.Trust != "cfi" {
+		t.Errorf("frame 1 = %+v", f)
+	}
+	md, err := runCLI(t, "analyze", minidump2, "--symbols", store, "--symbols-cache", cache, "--format", "md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, "test_app.exe!main [test_app.cc : 65 + 0x5]") {
+		t.Errorf("markdown lacks Breakpad's frame:\n%s", md)
+	}
+	if _, err := runCLI(t, "analyze", minidump2, "--symbols", "srv*"); !errors.Is(err, errUsage) {
+		t.Errorf("bad --symbols: err = %v, want a usage error", err)
+	}
+}

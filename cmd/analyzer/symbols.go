@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/dumpflow/dumpflow/pkg/symbols"
 )
@@ -29,7 +30,9 @@ func (o *symbolOpts) open() (symbols.Store, error) {
 	if *o.path == "" {
 		return nil, nil
 	}
-	s, err := symbols.Open(*o.path, symbols.Options{CacheDir: *o.cache, Logger: o.logger})
+	// Only $NAME written in a server URL's credentials is expanded, so a
+	// secret need not be on the command line.
+	s, err := symbols.Open(*o.path, symbols.Options{CacheDir: *o.cache, Logger: o.logger, Getenv: os.Getenv})
 	if err != nil {
 		return nil, fmt.Errorf("%w: --symbols %q: %w", errUsage, *o.path, err)
 	}

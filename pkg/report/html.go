@@ -28,10 +28,13 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return fmt.Sprint(n)
 	},
-	"clock":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
-	"day":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"join":    strings.Join,
-	"first":   firstN,
+	"clock": func(t time.Time) string { return t.UTC().Format("15:04:05") },
+	"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"join":  strings.Join,
+	"first": firstN,
+	"firstFrames": func(s []analysis.StackFrame, n int) []analysis.StackFrame {
+		return s[:min(n, len(s))]
+	},
 	"summary": summary,
 	"uptime":  func(s *int64) string { return analysis.Duration(*s) },
 	"facts":   facts,

@@ -250,6 +250,9 @@ func fill(incident string, site messages.Site, row Target, d *DumpReport) Target
 	row.DumpType = a.Dump.Type
 	if a.Crash != nil {
 		row.CrashReason, row.CrashLocation = a.Crash.Reason, a.Crash.Location
+		if a.Crash.Symbol != "" {
+			row.CrashLocation = a.Crash.Symbol // the function, when symbols named it
+		}
 	}
 	for _, rt := range a.Runtimes {
 		row.Runtimes = append(row.Runtimes, rt.Name)

@@ -164,11 +164,23 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 	if c := a.Crash; c != nil {
 		row("Crash reason", c.Reason)
 		row("Crash address", c.Address.String())
-		row("Crash location", c.Location)
+		loc := c.Location
+		if c.Symbol != "" {
+			loc = c.Symbol
+		}
+		row("Crash location", loc)
 		row("Crashing thread", fmt.Sprintf("%#x", c.ThreadID))
+		if clr := c.CLR; clr != nil {
+			row(".NET exception", strings.TrimSpace(fmt.Sprintf("HRESULT %s %s %s", clr.HResult, clr.Name, clr.Exception)))
+		}
 	}
 	row("Dump", fmt.Sprintf("%s, %s, read %s", a.Dump.Type, analysis.Bytes(uint64(a.Dump.Size)), analysis.Bytes(uint64(a.Dump.BytesRead))))
+	if a.Managed {
+		p("\n> **.NET process:** this analysis reads native frames only. For managed stacks, exceptions and the heap, "+
+			"open `%s` on Windows in Visual Studio, WinDbg with SOS (`!pe`, `!clrstack`, `!dumpheap -stat`) or `dotnet-dump analyze`.\n", title)
+	}
 	p("\n## Threads (%d)\n\n", len(a.Threads))
+	p("Frames marked *(scan)* were found by stack scanning: they may be stale values, not callers.\n\n")
 	for _, t := range a.Threads {
 		mark := ""
 		if t.Crashed {
@@ -181,7 +193,26 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 		if t.Name != "" {
 			name = " " + t.Name
 		}
-		p("- `%#x`%s%s: %s\n", t.ID, name, mark, strings.Join(firstN(t.Frames, 6), " ← "))
+		if t.Crashed {
+			// The crashing thread in full, one frame a line, as Breakpad lists it.
+			p("- `%#x`%s%s:\n", t.ID, name, mark)
+			for i, f := range t.Stack {
+				p("  %d. `%s`%s\n", i, f.String(), scanMark(f))
+			}
+			if t.Error != "" {
+				p("  - ⚠️ %s\n", t.Error)
+			}
+			continue
+		}
+		var fs []string
+		for i, f := range t.Stack {
+			if i == 6 {
+				fs = append(fs, "…")
+				break
+			}
+			fs = append(fs, "`"+f.String()+"`"+scanMark(f))
+		}
+		p("- `%#x`%s%s: %s\n", t.ID, name, mark, strings.Join(fs, " ← "))
 	}
 	p("\n## Modules (%d)\n\n| Name | Base | Size | Version |\n|---|---|---|---|\n", len(a.Modules))
 	for _, m := range a.Modules {
@@ -192,6 +223,14 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 		p("| %s | %s | %d | %s |\n", mdCell(m.Name), m.Base, m.Size, mdCell(v))
 	}
 	return b.Flush()
+}
+
+// scanMark flags a frame found by scanning.
+func scanMark(f analysis.StackFrame) string {
+	if f.Trust.Uncertain() {
+		return " *(scan)*"
+	}
+	return ""
 }
 
 func firstN(s []string, n int) []string {
