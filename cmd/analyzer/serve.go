@@ -37,6 +37,11 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	syms.logger = log
+	store, err := syms.open()
+	if err != nil {
+		return err
+	}
 	q, err := backend.OpenQueue(ctx, *queueURL, backend.AnalysisQueue)
 	if err != nil {
 		return err
@@ -48,11 +53,6 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer bucket.Close()
 
-	syms.logger = log
-	store, err := syms.open()
-	if err != nil {
-		return err
-	}
 	h := analyzer.New(bucket, analyzer.Config{Logger: log, Analysis: analysis.Options{Symbols: store}})
 	defer h.Close() // after the consumer stops: waits for report renders still running
 	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})

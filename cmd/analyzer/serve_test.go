@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"path/filepath"
 	"strings"
@@ -106,5 +107,18 @@ func TestServeEndToEnd(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
+	}
+}
+
+// TestServeSymbolsFromEnvironment: serve takes --symbols from
+// DUMPFLOW_SYMBOLS like its other flags, and a bad search path stops it
+// with a usage error before it touches the queue.
+func TestServeSymbolsFromEnvironment(t *testing.T) {
+	t.Setenv("DUMPFLOW_SYMBOLS", "srv*")
+	dir := t.TempDir()
+	err := run(context.Background(), []string{"serve", "--queue", backend.FileURL(filepath.Join(dir, "queue")),
+		"--blob", backend.FileURL(filepath.Join(dir, "blobs")), "--listen", ""}, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--symbols") {
+		t.Fatalf("serve with DUMPFLOW_SYMBOLS=srv*: %v, want a usage error naming --symbols", err)
 	}
 }
