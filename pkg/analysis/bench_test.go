@@ -10,6 +10,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
+	"github.com/dumpflow/dumpflow/pkg/symbols"
 	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
 )
 
@@ -123,4 +124,52 @@ func BenchmarkAnalyzeFullDump4GiBFileBlob(b *testing.B) {
 		}
 		return ra, func() { ra.Close() }
 	})
+}
+
+// BenchmarkAnalyzeFullDump4GiBSymbols analyzes the generated 4 GiB dump
+// with a symbol store (the shared Breakpad store, which has none of its
+// modules: every lookup is a miss after the first analysis warms the
+// store's memory).
+func BenchmarkAnalyzeFullDump4GiBSymbols(b *testing.B) {
+	store := sharedStore(b)
+	d := fullDump(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := minidump.NewReader(d, d.Size())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Analyze(context.Background(), r, Options{Symbols: store}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAnalyzeSymbolizedWarm analyzes minidump2.dmp with its symbols
+// from a store that has already loaded them (a warm cache).
+func BenchmarkAnalyzeSymbolizedWarm(b *testing.B) {
+	store := sharedStore(b)
+	dumpFiles(b)
+	for b.Loop() {
+		r, err := minidump.Open(filepath.Join(sharedDumps, "breakpad", "minidump2.dmp"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := Analyze(context.Background(), r, Options{Symbols: store})
+		r.Close()
+		if err != nil || a.Crash.Symbol == "" {
+			b.Fatalf("analysis: %v, crash symbol %q", err, a.Crash.Symbol)
+		}
+	}
+}
+
+func sharedStore(b *testing.B) symbols.Store {
+	if _, err := os.Stat(sharedSymbols); err != nil {
+		b.Skipf("%s absent: shared test data missing", sharedSymbols)
+	}
+	s, err := symbols.Open(sharedSymbols, symbols.Options{CacheDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
