@@ -20,7 +20,10 @@ func findings(a *Analysis) []Finding {
 	}
 	if c := a.Crash; c != nil {
 		where := ""
-		if c.Location != "" {
+		switch {
+		case c.Symbol != "":
+			where = " in " + c.Symbol
+		case c.Location != "":
 			where = " in " + c.Location
 		}
 		thread := fmt.Sprintf("thread %#x", c.ThreadID)

@@ -89,3 +89,5 @@ func (d rawDump) analyze(t *testing.T, opts Options) *Analysis {
 	}
 	return a
 }
+
+func newBytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

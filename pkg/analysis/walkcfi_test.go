@@ -1,0 +1,150 @@
+package analysis
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dumpflow/dumpflow/pkg/minidump"
+	"github.com/dumpflow/dumpflow/pkg/symbols"
+	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
+)
+
+// fakeTable is one module's symbols: a function per entry and one CFI
+// rule set for all of them.
+type fakeTable struct {
+	funcs map[uint64]string // entry RVA → name, each 0x100 long
+	cfi   symbols.CFIRules
+}
+
+func (f fakeTable) Function(rva uint64) (symbols.Function, bool) {
+	for e, n := range f.funcs {
+		if rva >= e && rva < e+0x100 {
+			return symbols.Function{Name: n, Entry: e}, true
+		}
+	}
+	return symbols.Function{}, false
+}
+
+func (f fakeTable) CFI(rva uint64) (symbols.CFIRules, bool) {
+	if _, ok := f.Function(rva); !ok || f.cfi == nil {
+		return nil, false
+	}
+	out := symbols.CFIRules{}
+	for k, v := range f.cfi {
+		out[k] = v
+	}
+	return out, true
+}
+
+func (fakeTable) FrameInfo(uint64) (symbols.WinFrameInfo, bool) { return symbols.WinFrameInfo{}, false }
+
+// fakeStore has symbols for the modules named in tables only.
+type fakeStore map[string]symbols.Table
+
+func (s fakeStore) Load(_ context.Context, m symbols.Module) (symbols.Table, error) {
+	base := m.CodeFile[strings.LastIndexByte(m.CodeFile, '\\')+1:]
+	if t, ok := s[base]; ok {
+		return t, nil
+	}
+	return nil, symbols.ErrNotFound
+}
+
+// TestWalkAMD64WithCFI walks an x64 thread whose module has STACK CFI
+// rules: the caller comes from the rules (return address and a restored
+// callee-saved register), named by the module's functions.
+func TestWalkAMD64WithCFI(t *testing.T) {
+	s := dumpgen.SampleSpec(4120, 0, 0)
+	var clr dumpgen.Module
+	for _, m := range s.Modules {
+		if strings.HasSuffix(m.Path, `\clr.dll`) {
+			clr = m
+		}
+	}
+	d := genDump(t, s)
+	th := d.thread(t, 0)
+	stackLo, stackRVA := lee.Uint64(th[24:]), lee.Uint32(th[36:])
+	ctx := d[lee.Uint32(th[44:]):]
+	sp := stackLo + 0x100
+	rip := clr.Base + 0x2010
+	ret := clr.Base + 0x3042
+	lee.PutUint64(ctx[152:], sp)     // Rsp
+	lee.PutUint64(ctx[248:], rip)    // Rip
+	lee.PutUint64(ctx[144:], 0x1111) // Rbx in the callee
+	// The callee's frame: 0x18 bytes of locals, the caller's rbx, then the return address.
+	stack := d[stackRVA:]
+	lee.PutUint64(stack[0x100+0x18:], 0xb0b0) // saved rbx
+	lee.PutUint64(stack[0x100+0x20:], ret)
+	store := fakeStore{"clr.dll": fakeTable{
+		funcs: map[uint64]string{0x2000: "Callee", 0x3000: "Caller"},
+		cfi:   symbols.CFIRules{".cfa": "$rsp 40 +", ".ra": ".cfa 8 - ^", "$rbx": ".cfa 16 - ^"},
+	}}
+	r, err := minidump.NewReader(newBytesReader(d), int64(len(d)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Analyze(context.Background(), r, Options{Symbols: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := a.Threads[0].Stack
+	if len(st) < 2 {
+		t.Fatalf("stack %v", a.Threads[0].Frames)
+	}
+	if st[0].String() != "clr.dll!Callee + 0x10" || st[1].String() != "clr.dll!Caller + 0x42" || st[1].Trust != TrustCFI {
+		t.Errorf("frames %s (%s), %s (%s)", st[0], st[0].Trust, st[1], st[1].Trust)
+	}
+	if len(a.SymbolsMissing) == 0 {
+		t.Error("modules without symbols not listed")
+	}
+	for _, m := range a.SymbolsMissing {
+		if m == "clr.dll" {
+			t.Errorf("clr.dll listed as missing symbols: %v", a.SymbolsMissing)
+		}
+	}
+}
+
+// TestWalkARM64FramePointer walks an ARM64 thread by its x29 frame
+// records: {caller's x29, return address} pairs chained up the stack.
+func TestWalkARM64FramePointer(t *testing.T) {
+	s := dumpgen.SampleSpec(4120, 0, 0)
+	var clr dumpgen.Module
+	for _, m := range s.Modules {
+		if strings.HasSuffix(m.Path, `\clr.dll`) {
+			clr = m
+		}
+	}
+	d := genDump(t, s)
+	_, si := d.stream(t, minidump.SystemInfoStream)
+	lee.PutUint16(si[0:], uint16(minidump.ArchARM64))
+	th := d.thread(t, 0)
+	stackLo, stackRVA := lee.Uint64(th[24:]), lee.Uint32(th[36:])
+	ctx := d[lee.Uint32(th[44:]):]
+	clear(ctx[:912])
+	sp := stackLo + 0x100
+	fp1, fp2 := sp+0x40, sp+0x80
+	lee.PutUint64(ctx[8+29*8:], fp1)           // x29
+	lee.PutUint64(ctx[8+30*8:], clr.Base+0x99) // x30, stale
+	lee.PutUint64(ctx[256:], sp)
+	lee.PutUint64(ctx[264:], clr.Base+0x2010)
+	stack := d[stackRVA:]
+	// Pointer authentication may sign the saved return address's top bits.
+	for _, w := range []struct{ at, v uint64 }{{fp1, fp2}, {fp1 + 8, clr.Base + 0x3042 | 0x002a<<48}, {fp2, 0}, {fp2 + 8, clr.Base + 0x4010}} {
+		lee.PutUint64(stack[w.at-stackLo:], w.v)
+	}
+	a := d.analyze(t, Options{})
+	want := []string{"clr.dll+0x2010", "clr.dll+0x3042", "clr.dll+0x4010"}
+	st := a.Threads[0].Stack
+	if len(st) < 3 {
+		t.Fatalf("stack %v", a.Threads[0].Frames)
+	}
+	for i, w := range want {
+		trust := TrustFramePointer
+		if i == 0 {
+			trust = TrustContext
+		}
+		if st[i].Short() != w || st[i].Trust != trust {
+			t.Errorf("frame %d = %s (%s), want %s (%s)", i, st[i].Short(), st[i].Trust, w, trust)
+		}
+	}
+}
