@@ -55,12 +55,7 @@ func (s fakeStore) Load(_ context.Context, m symbols.Module) (symbols.Table, err
 // callee-saved register), named by the module's functions.
 func TestWalkAMD64WithCFI(t *testing.T) {
 	s := dumpgen.SampleSpec(4120, 0, 0)
-	var clr dumpgen.Module
-	for _, m := range s.Modules {
-		if strings.HasSuffix(m.Path, `\clr.dll`) {
-			clr = m
-		}
-	}
+	clr := specModule(t, s, "clr.dll")
 	d := genDump(t, s)
 	th := d.thread(t, 0)
 	stackLo, stackRVA := lee.Uint64(th[24:]), lee.Uint32(th[36:])
@@ -108,12 +103,7 @@ func TestWalkAMD64WithCFI(t *testing.T) {
 // records: {caller's x29, return address} pairs chained up the stack.
 func TestWalkARM64FramePointer(t *testing.T) {
 	s := dumpgen.SampleSpec(4120, 0, 0)
-	var clr dumpgen.Module
-	for _, m := range s.Modules {
-		if strings.HasSuffix(m.Path, `\clr.dll`) {
-			clr = m
-		}
-	}
+	clr := specModule(t, s, "clr.dll")
 	d := genDump(t, s)
 	_, si := d.stream(t, minidump.SystemInfoStream)
 	lee.PutUint16(si[0:], uint16(minidump.ArchARM64))
@@ -147,4 +137,16 @@ func TestWalkARM64FramePointer(t *testing.T) {
 			t.Errorf("frame %d = %s (%s), want %s (%s)", i, st[i].Short(), st[i].Trust, w, trust)
 		}
 	}
+}
+
+// specModule is the spec's module with the given file name.
+func specModule(t *testing.T, s dumpgen.Spec, name string) dumpgen.Module {
+	t.Helper()
+	for _, m := range s.Modules {
+		if strings.HasSuffix(m.Path, `\`+name) {
+			return m
+		}
+	}
+	t.Fatalf("no %s in the spec", name)
+	return dumpgen.Module{}
 }
