@@ -62,6 +62,15 @@ func (p *parser) bytes(n int) []byte {
 	return v
 }
 
+// words reads n 32-bit words as bytes, checking n before multiplying.
+func (p *parser) words(n uint32) []byte {
+	if uint64(n)*4 > uint64(len(p.b)-p.off) {
+		p.need(len(p.b) + 1) // records the truncation error
+		return nil
+	}
+	return p.bytes(int(n) * 4)
+}
+
 // cstring reads a NUL-terminated string; a missing NUL is an error.
 func (p *parser) cstring() string {
 	if p.err != nil {

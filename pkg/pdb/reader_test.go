@@ -154,7 +154,7 @@ func TestMalformed(t *testing.T) {
 			le.PutUint16(b[dbiHeaderSize+34:], 999)
 			return b
 		}), "stream index out of range", true},
-		{"module symbol size", editStream(streamDBI, put32(dbiHeaderSize+36, 0x7FFFFFFF)), "does not fit", true},
+		{"module symbol size", editStream(streamDBI, put32(dbiHeaderSize+36, 0x7FFFFFFF)), "do not fit its stream", true},
 		{"module name", editStream(streamDBI, func(b []byte) []byte {
 			// The module info substream ends without the names' NULs.
 			mi := b[dbiHeaderSize+modInfoFixed : dbiHeaderSize+int(le.Uint32(b[24:]))]

@@ -88,19 +88,9 @@ func (f *File) Functions() ([]Symbol, error) {
 			continue
 		}
 		what := fmt.Sprintf("module %d (%s) symbols", i, m.name)
-		s, err := f.stream(int(m.symStream), what)
+		b, _, err := f.moduleData(i, m)
 		if err != nil {
 			return nil, err
-		}
-		if m.symBytes < 4 || m.symBytes > s.size {
-			return nil, formatErr(-1, what+": symbol size does not fit stream", m.symBytes)
-		}
-		b, err := f.readStreamAt(s, 0, m.symBytes)
-		if err != nil {
-			return nil, err
-		}
-		if sig := le.Uint32(b); sig != cvSignatureC13 {
-			return nil, formatErr(-1, what+": not C13 CodeView symbols (signature)", sig)
 		}
 		for off := uint32(4); off < uint32(len(b)); {
 			r, err := recordAt(b, off, what)
