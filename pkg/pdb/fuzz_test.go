@@ -32,7 +32,8 @@ func exercise(f *File) error {
 	_ = f.DebugID()
 	_, err := f.Publics()
 	_, err2 := f.Functions()
-	return errors.Join(err, err2)
+	_, err3 := f.Lines()
+	return errors.Join(err, err2, err3)
 }
 
 // FuzzNewFile feeds mutated real and synthetic PDBs to NewFile and every

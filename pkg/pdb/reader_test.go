@@ -54,6 +54,28 @@ func TestSyntheticPDB(t *testing.T) {
 	}
 }
 
+func TestSyntheticLines(t *testing.T) {
+	f := mustNewFile(t, buildPDB(defaultSpec()))
+	ls, err := f.Lines()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// run is at 1:0x20 (RVA 0x1020), 0x40 bytes long.
+	want := []Line{
+		{Segment: 1, Offset: 0x20, RVA: 0x1020, Size: 8, File: synthFile, Line: 10},
+		{Segment: 1, Offset: 0x28, RVA: 0x1028, Size: 0x28, File: synthFile, Line: 11},
+		{Segment: 1, Offset: 0x50, RVA: 0x1050, Size: 0x10, File: synthFile, Line: 14},
+	}
+	if len(ls) != len(want) {
+		t.Fatalf("Lines = %+v\nwant %+v", ls, want)
+	}
+	for i := range ls {
+		if ls[i] != want[i] {
+			t.Errorf("Lines[%d] = %+v, want %+v", i, ls[i], want[i])
+		}
+	}
+}
+
 func equalSymbols(a, b []Symbol) bool {
 	if len(a) != len(b) {
 		return false
@@ -173,6 +195,23 @@ func TestMalformed(t *testing.T) {
 			le.PutUint16(b[4:], 10)
 			return b
 		}), "truncated", true},
+		{"names signature", editStream(synthNamesStream, put32(0, 1)), "/names string table: bad signature", true},
+		{"names size", editStream(synthNamesStream, put32(8, 0x7FFFFFFF)), "/names string table: truncated", true},
+		{"named stream map capacity", editStream(streamPDBInfo, put32(28+4+7+4, 0x7FFFFFFF)), "capacity", true},
+		{"named stream map words", editStream(streamPDBInfo, put32(28+4+7+8, 0x7FFFFFFF)), "truncated", true},
+		{"named stream name", editStream(streamPDBInfo, put32(28+4+7+20, 0x7FFFFFFF)), "name offset", true},
+		{"file name offset", editStream(synthModStream, func(b []byte) []byte {
+			le.PutUint32(b[len(b)-(12+12+8*3)-8-8:], 0x7FFFFFF0) // the checksum entry's name offset
+			return b
+		}), "offset outside the table", true},
+		{"line count", editStream(synthModStream, func(b []byte) []byte {
+			le.PutUint32(b[len(b)-8*3-8:], 0x7FFFFFFF) // the block's line count
+			return b
+		}), "more lines than bytes", true},
+		{"line subsection length", editStream(synthModStream, func(b []byte) []byte {
+			le.PutUint32(b[len(b)-(12+12+8*3)-4:], 0x7FFFFFFF)
+			return b
+		}), "truncated", true},
 		{"section headers", editStream(synthSectionStream, func(b []byte) []byte { return b[:30] }), "multiple of 40", true},
 		{"GSI version", editStream(synthPublicsStream, put32(publicsHeaderSize+4, 1)), "GSI", true},
 		{"hash records size", editStream(synthPublicsStream, put32(publicsHeaderSize+8, 0x7FFFFFF8)), "do not fit", true},
@@ -199,6 +238,9 @@ func TestMalformed(t *testing.T) {
 				_, err = f.Publics()
 				if err == nil {
 					_, err = f.Functions()
+				}
+				if err == nil {
+					_, err = f.Lines()
 				}
 			} else if c.lazy {
 				t.Fatalf("NewFile: %v (expected it to open and fail later)", err)
