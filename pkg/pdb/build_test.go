@@ -105,7 +105,6 @@ const (
 // synthFile is the one source file of built PDBs.
 const synthFile = `c:\src\run.cpp`
 
-
 // cvRecord appends a CodeView record (length, kind, data), padded to 4
 // bytes as linkers do.
 func cvRecord(b []byte, kind uint16, data []byte) []byte {
