@@ -38,15 +38,15 @@ func (f *File) moduleData(i int, m module) (syms, c13 []byte, err error) {
 	}
 	end := uint64(m.symBytes) + uint64(m.c11Bytes) + uint64(m.c13Bytes)
 	if m.symBytes < 4 || end > uint64(s.size) {
-		return nil, nil, formatErr(-1, fmt.Sprintf("%s: symbol and line sizes (%d+%d+%d) do not fit its stream (%d bytes)",
-			what, m.symBytes, m.c11Bytes, m.c13Bytes, s.size), nil)
+		return nil, nil, formatErr(-1, fmt.Sprintf("%s: symbol and line sizes (%d+%d+%d) do not fit its stream %d (%d bytes)",
+			what, m.symBytes, m.c11Bytes, m.c13Bytes, s.index, s.size), nil)
 	}
 	b, err := f.readStreamAt(s, 0, uint32(end))
 	if err != nil {
 		return nil, nil, err
 	}
 	if sig := le.Uint32(b); sig != cvSignatureC13 {
-		return nil, nil, formatErr(-1, what+": not C13 CodeView symbols (signature)", sig)
+		return nil, nil, f.streamErr(s, 0, what+": not C13 CodeView symbols (signature)", sig)
 	}
 	return b[:m.symBytes], b[m.symBytes+m.c11Bytes:], nil
 }
@@ -80,7 +80,8 @@ func (f *File) Lines() ([]Line, error) {
 			return nil, err
 		}
 		what := fmt.Sprintf("module %d (%s) line info", i, m.name)
-		if out, err = appendC13Lines(out, c13, names, am, what); err != nil {
+		at := f.locate(&f.streams[m.symStream], m.symBytes+m.c11Bytes)
+		if out, err = appendC13Lines(out, c13, names, am, what, at); err != nil {
 			return nil, err
 		}
 	}
@@ -90,16 +91,19 @@ func (f *File) Lines() ([]Line, error) {
 // appendC13Lines walks the C13 subsections of one module twice: first to
 // find its file checksums (which may come after the lines that use
 // them), then to decode each DEBUG_S_LINES subsection.
-func appendC13Lines(out []Line, c13 []byte, names *stringTable, am *addrMap, what string) ([]Line, error) {
+func appendC13Lines(out []Line, c13 []byte, names *stringTable, am *addrMap, what string, at locator) ([]Line, error) {
 	type subsection struct {
 		kind uint32
 		data []byte
+		at   locator
 	}
 	var subs []subsection
 	var checksums []byte
-	p := parser{b: c13, what: what}
+	var checksumsAt locator
+	p := parser{b: c13, what: what, at: at}
 	for p.off < len(c13) && p.err == nil {
 		kind := p.u32()
+		dataAt := shift(at, p.off+4)
 		data := p.bytes(int(p.u32()))
 		if p.err != nil {
 			break
@@ -112,16 +116,16 @@ func appendC13Lines(out []Line, c13 []byte, names *stringTable, am *addrMap, wha
 		}
 		switch kind {
 		case debugSFileChecksum:
-			checksums = data
+			checksums, checksumsAt = data, dataAt
 		case debugSLines:
-			subs = append(subs, subsection{kind, data})
+			subs = append(subs, subsection{kind, data, dataAt})
 		}
 	}
 	if p.err != nil {
 		return out, p.err
 	}
 	fileName := func(idx uint32) (string, error) {
-		cp := parser{b: checksums, off: int(min(idx, uint32(len(checksums)))), what: what + ": file checksums"}
+		cp := parser{b: checksums, off: int(min(idx, uint32(len(checksums)))), what: what + ": file checksums", at: checksumsAt}
 		off := cp.u32()
 		if cp.err != nil {
 			return "", formatErr(-1, what+": file index outside the file checksums", idx)
@@ -129,7 +133,7 @@ func appendC13Lines(out []Line, c13 []byte, names *stringTable, am *addrMap, wha
 		return names.name(off)
 	}
 	for _, s := range subs {
-		lp := parser{b: s.data, what: what + ": DEBUG_S_LINES"}
+		lp := parser{b: s.data, what: what + ": DEBUG_S_LINES", at: s.at}
 		relocOff := lp.u32()
 		seg := lp.u16()
 		flags := lp.u16()
@@ -147,7 +151,7 @@ func appendC13Lines(out []Line, c13 []byte, names *stringTable, am *addrMap, wha
 				per += 4
 			}
 			if uint64(n)*per > uint64(len(s.data)-lp.off) {
-				return out, formatErr(-1, what+": DEBUG_S_LINES block has more lines than bytes", n)
+				return out, formatErr(lp.fileOff(lp.off-8), what+": DEBUG_S_LINES block has more lines than bytes", n)
 			}
 			file, err := fileName(nameIdx)
 			if err != nil {

@@ -17,7 +17,7 @@ func (f *File) namedStreams() (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := parser{b: b, off: 28, what: "PDB info stream named stream map"}
+	p := parser{b: b, off: 28, what: "PDB info stream named stream map", at: f.locate(s, 0)}
 	strs := p.bytes(int(p.u32()))
 	p.u32() // number of entries; the present bits below are authoritative
 	capacity := p.u32()
@@ -27,7 +27,7 @@ func (f *File) namedStreams() (map[string]int, error) {
 		return nil, p.err
 	}
 	if uint64(capacity) > uint64(len(present))*8 {
-		return nil, formatErr(-1, "PDB info stream named stream map: capacity larger than its bit vector", capacity)
+		return nil, formatErr(p.fileOff(p.off), "PDB info stream named stream map: capacity larger than its bit vector", capacity)
 	}
 	out := map[string]int{}
 	for i := uint32(0); i < capacity; i++ {
@@ -39,9 +39,9 @@ func (f *File) namedStreams() (map[string]int, error) {
 			return nil, p.err
 		}
 		if key >= uint32(len(strs)) {
-			return nil, formatErr(-1, "PDB info stream named stream map: name offset outside the string buffer", key)
+			return nil, formatErr(p.fileOff(p.off-8), "PDB info stream named stream map: name offset outside the string buffer", key)
 		}
-		np := parser{b: strs, off: int(key), what: "PDB info stream stream name"}
+		np := parser{b: strs, off: int(key), what: "PDB info stream stream name", at: f.locate(s, 32)}
 		name := np.cstring()
 		if np.err != nil {
 			return nil, np.err
@@ -53,7 +53,10 @@ func (f *File) namedStreams() (map[string]int, error) {
 
 // stringTable is the "/names" stream: file names referred to by offset
 // from C13 file checksums.
-type stringTable struct{ buf []byte }
+type stringTable struct {
+	buf []byte
+	at  locator
+}
 
 // readNames reads the "/names" string table; a PDB without one gives an
 // empty table (every name lookup then fails).
@@ -74,7 +77,7 @@ func (f *File) readNames() (*stringTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := parser{b: b, what: "/names string table"}
+	p := parser{b: b, what: "/names string table", at: f.locate(s, 0)}
 	sig := p.u32()
 	p.u32() // hash version
 	buf := p.bytes(int(p.u32()))
@@ -82,9 +85,9 @@ func (f *File) readNames() (*stringTable, error) {
 		return nil, p.err
 	}
 	if sig != namesSignature {
-		return nil, formatErr(-1, "/names string table: bad signature", fmt.Sprintf("%#x", sig))
+		return nil, f.streamErr(s, 0, "/names string table: bad signature", fmt.Sprintf("%#x", sig))
 	}
-	return &stringTable{buf: buf}, nil
+	return &stringTable{buf: buf, at: f.locate(s, 12)}, nil
 }
 
 // name returns the string at off.
@@ -92,7 +95,7 @@ func (t *stringTable) name(off uint32) (string, error) {
 	if off >= uint32(len(t.buf)) {
 		return "", formatErr(-1, "/names string table: offset outside the table", off)
 	}
-	p := parser{b: t.buf, off: int(off), what: "/names string table"}
+	p := parser{b: t.buf, off: int(off), what: "/names string table", at: t.at}
 	s := p.cstring()
 	return s, p.err
 }
