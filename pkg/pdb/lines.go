@@ -28,9 +28,9 @@ const (
 	cvLinesHaveColumns = 0x0001
 )
 
-// moduleData reads module i's symbol records (after the signature) and
-// its C13 line information.
-func (f *File) moduleData(i int, m module) (syms, c13 []byte, err error) {
+// moduleData reads module i's symbol records (starting with the
+// signature) and, when withLines is set, its C13 line information.
+func (f *File) moduleData(i int, m module, withLines bool) (syms, c13 []byte, err error) {
 	what := fmt.Sprintf("module %d (%s)", i, m.name)
 	s, err := f.stream(int(m.symStream), what+" symbols")
 	if err != nil {
@@ -41,12 +41,19 @@ func (f *File) moduleData(i int, m module) (syms, c13 []byte, err error) {
 		return nil, nil, formatErr(-1, fmt.Sprintf("%s: symbol and line sizes (%d+%d+%d) do not fit its stream %d (%d bytes)",
 			what, m.symBytes, m.c11Bytes, m.c13Bytes, s.index, s.size), nil)
 	}
-	b, err := f.readStreamAt(s, 0, uint32(end))
+	n := m.symBytes
+	if withLines {
+		n = uint32(end)
+	}
+	b, err := f.readStreamAt(s, 0, n)
 	if err != nil {
 		return nil, nil, err
 	}
 	if sig := le.Uint32(b); sig != cvSignatureC13 {
 		return nil, nil, f.streamErr(s, 0, what+": not C13 CodeView symbols (signature)", sig)
+	}
+	if !withLines {
+		return b, nil, nil
 	}
 	return b[:m.symBytes], b[m.symBytes+m.c11Bytes:], nil
 }
@@ -75,7 +82,7 @@ func (f *File) Lines() ([]Line, error) {
 		if m.symStream == nilStream16 || m.c13Bytes == 0 {
 			continue
 		}
-		_, c13, err := f.moduleData(i, m)
+		_, c13, err := f.moduleData(i, m, true)
 		if err != nil {
 			return nil, err
 		}

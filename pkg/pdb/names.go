@@ -30,6 +30,7 @@ func (f *File) namedStreams() (map[string]int, error) {
 		return nil, formatErr(p.fileOff(p.off), "PDB info stream named stream map: capacity larger than its bit vector", capacity)
 	}
 	out := map[string]int{}
+	names := map[uint32]string{} // by offset: repeated keys share one string
 	for i := uint32(0); i < capacity; i++ {
 		if present[i/8]&(1<<(i%8)) == 0 {
 			continue
@@ -41,10 +42,14 @@ func (f *File) namedStreams() (map[string]int, error) {
 		if key >= uint32(len(strs)) {
 			return nil, formatErr(p.fileOff(p.off-8), "PDB info stream named stream map: name offset outside the string buffer", key)
 		}
-		np := parser{b: strs, off: int(key), what: "PDB info stream stream name", at: f.locate(s, 32)}
-		name := np.cstring()
-		if np.err != nil {
-			return nil, np.err
+		name, ok := names[key]
+		if !ok {
+			np := parser{b: strs, off: int(key), what: "PDB info stream stream name", at: f.locate(s, 32)}
+			name = np.cstring()
+			if np.err != nil {
+				return nil, np.err
+			}
+			names[key] = name
 		}
 		out[name] = int(val)
 	}
@@ -54,8 +59,9 @@ func (f *File) namedStreams() (map[string]int, error) {
 // stringTable is the "/names" stream: file names referred to by offset
 // from C13 file checksums.
 type stringTable struct {
-	buf []byte
-	at  locator
+	buf   []byte
+	at    locator
+	cache map[uint32]string // names already decoded, so repeats cost nothing
 }
 
 // readNames reads the "/names" string table; a PDB without one gives an
@@ -67,7 +73,7 @@ func (f *File) readNames() (*stringTable, error) {
 	}
 	idx, ok := ns["/names"]
 	if !ok {
-		return &stringTable{}, nil
+		return &stringTable{cache: map[uint32]string{}}, nil
 	}
 	s, err := f.stream(idx, "/names string table")
 	if err != nil {
@@ -87,7 +93,7 @@ func (f *File) readNames() (*stringTable, error) {
 	if sig != namesSignature {
 		return nil, f.streamErr(s, 0, "/names string table: bad signature", fmt.Sprintf("%#x", sig))
 	}
-	return &stringTable{buf: buf, at: f.locate(s, 12)}, nil
+	return &stringTable{buf: buf, at: f.locate(s, 12), cache: map[uint32]string{}}, nil
 }
 
 // name returns the string at off.
@@ -95,7 +101,13 @@ func (t *stringTable) name(off uint32) (string, error) {
 	if off >= uint32(len(t.buf)) {
 		return "", formatErr(-1, "/names string table: offset outside the table", off)
 	}
+	if s, ok := t.cache[off]; ok {
+		return s, nil
+	}
 	p := parser{b: t.buf, off: int(off), what: "/names string table", at: t.at}
 	s := p.cstring()
+	if p.err == nil {
+		t.cache[off] = s
+	}
 	return s, p.err
 }

@@ -80,11 +80,19 @@ func (f *File) publics() ([]public, error) {
 		return nil, err
 	}
 	out := make([]public, 0, len(hr)/gsiHashRecordSize)
+	// Hash records may repeat an offset (a crafted file could repeat one
+	// record with a 64 KiB name thousands of times); decode each record
+	// once so the names cost no more than the stream holds.
+	seen := map[uint32]public{}
 	for i := 0; i < len(hr); i += gsiHashRecordSize {
 		// Offsets are stored plus one so that 0 can mean "none".
 		off := le.Uint32(hr[i:])
 		if off == 0 {
 			return nil, f.streamErr(s, uint64(publicsHeaderSize+gsiHeaderSize+i), fmt.Sprintf("publics stream: hash record %d has offset 0", i/gsiHashRecordSize), nil)
+		}
+		if p, ok := seen[off]; ok {
+			out = append(out, p)
+			continue
 		}
 		r, err := recordAt(recs, off-1, "symbol record stream", recsAt)
 		if err != nil {
@@ -103,7 +111,8 @@ func (f *File) publics() ([]public, error) {
 		}
 		sym := Symbol{Name: name, Segment: seg, Offset: offset, Function: flags&(pubCode|pubFunction) != 0}
 		sym.RVA, _ = am.rva(seg, offset)
-		out = append(out, public{rec: r, flags: flags, sym: sym})
+		seen[off] = public{rec: r, flags: flags, sym: sym}
+		out = append(out, seen[off])
 	}
 	return out, nil
 }

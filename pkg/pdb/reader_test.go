@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func mustNewFile(t *testing.T, b []byte) *File {
@@ -274,6 +275,61 @@ func TestMalformed(t *testing.T) {
 				t.Errorf("allocated %d bytes for a %d-byte file", n, len(c.b))
 			}
 		})
+	}
+}
+
+// TestRepeatedRecordsDoNotAmplify: hash records that all point at one
+// S_PUB32 with a 60 KB name must not cost 60 KB each (2,000 of them would
+// be 120 MB).
+func TestRepeatedRecordsDoNotAmplify(t *testing.T) {
+	longName := strings.Repeat("n", 60000)
+	const repeats = 2000
+	s := defaultSpec()
+	s.publics = []synthPublic{{name: longName, flags: pubFunction, seg: 1, off: 0}}
+	b := buildPDBWith(s, func(st [][]byte) [][]byte {
+		pub := bytes.Clone(st[synthPublicsStream])
+		hrSize := le.Uint32(pub[publicsHeaderSize+8:])
+		rest := pub[publicsHeaderSize+gsiHeaderSize+int(hrSize):]
+		var hr []byte
+		for range repeats {
+			hr = le.AppendUint32(hr, 1)
+			hr = le.AppendUint32(hr, 1)
+		}
+		out := bytes.Clone(pub[:publicsHeaderSize+gsiHeaderSize])
+		le.PutUint32(out, uint32(gsiHeaderSize+len(hr)+len(rest)))
+		le.PutUint32(out[publicsHeaderSize+8:], uint32(len(hr)))
+		out = append(append(out, hr...), rest...)
+		st[synthPublicsStream] = out
+		return st
+	})
+	f := mustNewFile(t, b)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	pubs, err := f.Publics()
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pubs) != repeats || pubs[repeats-1].Name != longName {
+		t.Fatalf("got %d publics", len(pubs))
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("Publics allocated %d bytes for a %d-byte file", n, len(b))
+	}
+}
+
+// TestStringTableSharesNames: line blocks that name the same file get one
+// string, not a copy each (a crafted file could name a 60 KB path from
+// every 12-byte block).
+func TestStringTableSharesNames(t *testing.T) {
+	st := &stringTable{buf: []byte("\x00a-long-file-name.cpp\x00"), cache: map[uint32]string{}}
+	a, err := st.name(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := st.name(1)
+	if a != "a-long-file-name.cpp" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Errorf("name(1) = %q and %q, not one shared string", a, b)
 	}
 }
 

@@ -95,7 +95,7 @@ func (f *File) Functions() ([]Symbol, error) {
 			continue
 		}
 		what := fmt.Sprintf("module %d (%s) symbols", i, m.name)
-		b, _, err := f.moduleData(i, m)
+		b, _, err := f.moduleData(i, m, false)
 		if err != nil {
 			return nil, err
 		}
