@@ -169,7 +169,23 @@ func parseModules(b []byte, at locator) ([]module, error) {
 			mods = append(mods, m)
 		}
 	}
-	return mods, p.err
+	if p.err != nil {
+		return nil, p.err
+	}
+	// Each module owns its symbol stream. Without this check a crafted
+	// DBI could name one large stream from thousands of 66-byte entries
+	// and have it read (and its symbols returned) thousands of times.
+	owner := map[uint16]int{}
+	for i, m := range mods {
+		if m.symStream == nilStream16 {
+			continue
+		}
+		if j, ok := owner[m.symStream]; ok {
+			return nil, formatErr(at(m.modInfoOff+34), fmt.Sprintf("DBI module info: modules %d and %d share symbol stream %d", j, i, m.symStream), nil)
+		}
+		owner[m.symStream] = i
+	}
+	return mods, nil
 }
 
 // dbgStream returns the stream number at index i of the optional debug

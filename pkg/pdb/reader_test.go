@@ -181,6 +181,17 @@ func TestMalformed(t *testing.T) {
 			le.PutUint16(b[dbiHeaderSize+34:], 999)
 			return b
 		}), "stream index out of range", true, nil},
+		{"modules share a stream", buildPDBWith(defaultSpec(), func(st [][]byte) [][]byte {
+			// Append a copy of the module entry: two modules, one stream.
+			dbi := bytes.Clone(st[streamDBI])
+			n := le.Uint32(dbi[24:])
+			mi := dbi[dbiHeaderSize : dbiHeaderSize+n]
+			out := append(bytes.Clone(dbi[:dbiHeaderSize+n]), mi...)
+			out = append(out, dbi[dbiHeaderSize+n:]...)
+			le.PutUint32(out[24:], 2*n)
+			st[streamDBI] = out
+			return st
+		}), "share symbol stream", true, []byte{synthModStream, 0}},
 		{"module symbol size", editStream(streamDBI, put32(dbiHeaderSize+36, 0x7FFFFFFF)), "do not fit its stream", true, nil},
 		{"module name", editStream(streamDBI, func(b []byte) []byte {
 			// The module info substream ends without the names' NULs.
