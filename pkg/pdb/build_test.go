@@ -75,6 +75,8 @@ type synthSpec struct {
 	// lines are the source lines of procs[0], as (offset from its start,
 	// line) pairs; written as C13 line information in synthFile.
 	lines [][2]uint32
+	// withFrames adds a frame data record and an FPO record for procs[0].
+	withFrames bool
 }
 
 type synthPublic struct {
@@ -100,7 +102,12 @@ const (
 	synthSymRecStream  = 7
 	synthNamesStream   = 8
 	synthOmapStream    = 9
+	synthFrameStream   = 10
+	synthFPOStream     = 11
 )
+
+// synthProgram is the frame data program of built PDBs.
+const synthProgram = "$T0 $ebp = $eip $T0 4 + ^ = $ebp $T0 ^ = $esp $T0 8 + = "
 
 // synthFile is the one source file of built PDBs.
 const synthFile = `c:\src\run.cpp`
@@ -140,8 +147,8 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 	info = a32(info, synthNamesStream)
 	names := a32(nil, namesSignature)
 	names = a32(names, 1)
-	names = a32(names, uint32(len(synthFile)+2))
-	names = append(names, "\x00"+synthFile+"\x00"...)
+	names = a32(names, uint32(len(synthFile)+len(synthProgram)+3))
+	names = append(names, "\x00"+synthFile+"\x00"+synthProgram+"\x00"...)
 
 	// Module symbols: C13 signature, then procedure records.
 	mod := a32(nil, cvSignatureC13)
@@ -235,6 +242,10 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 		opt[i] = nilStream16
 	}
 	opt[dbgSectionHdr] = synthSectionStream
+	if s.withFrames {
+		opt[dbgNewFPO] = synthFrameStream
+		opt[dbgFPO] = synthFPOStream
+	}
 	if s.omap != nil {
 		opt[dbgOmapFromSrc] = synthOmapStream
 		opt[dbgSectionHdrOrig] = synthSectionStream
@@ -262,10 +273,23 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 		omap = a32(omap, e.from)
 		omap = a32(omap, e.to)
 	}
-	streams := [][]byte{nil, info, {}, dbi, mod, sect, pub, symrec, names}
-	if s.omap != nil {
-		streams = append(streams, omap)
+	var frames, fpo []byte
+	if s.withFrames {
+		p := s.procs[0]
+		rva := s.sectionVAs[p.seg-1] + p.off
+		for _, v := range []uint32{rva, p.size, 8, 4, 16, uint32(len(synthFile) + 2)} {
+			frames = a32(frames, v)
+		}
+		frames = a16(frames, 3) // prolog
+		frames = a16(frames, 4) // saved registers
+		frames = a32(frames, frameDataIsFunctionStart|frameDataHasEH)
+		fpo = a32(fpo, rva)
+		fpo = a32(fpo, p.size)
+		fpo = a32(fpo, 2)                  // 2 dwords of locals
+		fpo = a16(fpo, 3)                  // 3 dwords of parameters
+		fpo = a16(fpo, 5|2<<8|1<<12|3<<14) // prolog 5, 2 regs, uses BP, standard frame
 	}
+	streams := [][]byte{nil, info, {}, dbi, mod, sect, pub, symrec, names, omap, frames, fpo}
 	if edit != nil {
 		streams = edit(streams)
 	}

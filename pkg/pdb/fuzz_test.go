@@ -33,7 +33,9 @@ func exercise(f *File) error {
 	_, err := f.Publics()
 	_, err2 := f.Functions()
 	_, err3 := f.Lines()
-	return errors.Join(err, err2, err3)
+	_, err4 := f.FrameData()
+	_, err5 := f.FPO()
+	return errors.Join(err, err2, err3, err4, err5)
 }
 
 // FuzzNewFile feeds mutated real and synthetic PDBs to NewFile and every
@@ -46,6 +48,9 @@ func FuzzNewFile(f *testing.F) {
 	f.Add(buildPDB(defaultSpec()))
 	s := defaultSpec()
 	s.omap = []omapEntry{{0x1000, 0x2000}, {0x1060, 0}}
+	f.Add(buildPDB(s))
+	s = defaultSpec()
+	s.withFrames = true
 	f.Add(buildPDB(s))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pf, err := NewFile(bytes.NewReader(b), int64(len(b)))

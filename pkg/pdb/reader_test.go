@@ -77,6 +77,37 @@ func TestSyntheticLines(t *testing.T) {
 	}
 }
 
+func TestSyntheticFrames(t *testing.T) {
+	s := defaultSpec()
+	s.withFrames = true
+	f := mustNewFile(t, buildPDB(s))
+	fd, err := f.FrameData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFD := FrameData{RVA: 0x1020, CodeSize: 0x40, LocalSize: 8, ParamsSize: 4, MaxStackSize: 16,
+		PrologSize: 3, SavedRegsSize: 4, Program: synthProgram, HasCPPEH: true, IsFunctionStart: true}
+	if len(fd) != 1 || fd[0] != wantFD {
+		t.Errorf("FrameData = %+v\nwant [%+v]", fd, wantFD)
+	}
+	fpo, err := f.FPO()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFPO := FPO{RVA: 0x1020, CodeSize: 0x40, LocalSize: 8, ParamsSize: 12, PrologSize: 5, SavedRegs: 2, UsesBP: true, FrameType: 3}
+	if len(fpo) != 1 || fpo[0] != wantFPO {
+		t.Errorf("FPO = %+v\nwant [%+v]", fpo, wantFPO)
+	}
+	// Without the streams both are empty, not errors.
+	f = mustNewFile(t, buildPDB(defaultSpec()))
+	if fd, err := f.FrameData(); err != nil || len(fd) != 0 {
+		t.Errorf("FrameData without the stream = %v, %v", fd, err)
+	}
+	if fpo, err := f.FPO(); err != nil || len(fpo) != 0 {
+		t.Errorf("FPO without the stream = %v, %v", fpo, err)
+	}
+}
+
 func equalSymbols(a, b []Symbol) bool {
 	if len(a) != len(b) {
 		return false
