@@ -115,9 +115,9 @@ func appendC13Lines(out []Line, c13 []byte, names *stringTable, am *addrMap, wha
 		if p.err != nil {
 			break
 		}
-		if pad := (4 - p.off%4) % 4; p.off+pad <= len(c13) {
-			p.off += pad
-		}
+		// Subsections are 4-byte aligned; a last one without its padding
+		// ends the list.
+		p.off = min(p.off+(4-p.off%4)%4, len(c13))
 		if kind&debugSIgnore != 0 {
 			continue
 		}
