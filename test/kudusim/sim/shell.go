@@ -1,0 +1,425 @@
+package sim
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// shell is the part of cmd.exe that /api/command runs in the simulator
+// (Kudu runs the line through starter.cmd, i.e. under cmd.exe rules):
+// %VAR% expansion over Kudu's environment plus the deployment variables,
+// the operators &, && and ||, the built-ins echo, set, cd, dir, if, mkdir,
+// del and exit, cmd /c, and ProcDump. Anything else is "not recognized"
+// with errorlevel 9009, as cmd.exe answers. It models what dumpflow's
+// staged strategy and Kudu's CommandExecutorTests use, not cmd.exe.
+type shell struct {
+	s    *Server
+	a    *app
+	in   *instance
+	env  cmdEnv
+	cwd  string // relative to %HOME%, cleanPath form
+	line string // the line as posted (ProcDump's command line)
+
+	out, errs strings.Builder
+	code      int
+	exited    bool
+}
+
+// cmdEnv is an environment block: names are case-insensitive.
+type cmdEnv map[string][2]string // upper-case name -> {name, value}
+
+func (e cmdEnv) get(name string) (string, bool) {
+	v, ok := e[strings.ToUpper(name)]
+	return v[1], ok
+}
+
+func (e cmdEnv) set(name, value string) {
+	if value == "" {
+		delete(e, strings.ToUpper(name))
+		return
+	}
+	e[strings.ToUpper(name)] = [2]string{name, value}
+}
+
+// expand replaces each %NAME% of a defined variable by its value; other
+// text, undefined names included, stays as it is (cmd.exe's command-line
+// rule).
+func (e cmdEnv) expand(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '%')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		name := s[i+1 : i+1+j]
+		if v, ok := e.get(name); ok && name != "" {
+			b.WriteString(s[:i])
+			b.WriteString(v)
+			s = s[i+2+j:]
+			continue
+		}
+		b.WriteString(s[:i+1])
+		s = s[i+1:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// commandEnv is the environment of a command: Kudu's process environment
+// plus the deployment variables Kudu's command executor adds (the ones
+// CommandExecutorTests.CommandExecutorTest checks). The caller holds s.mu.
+func commandEnv(a *app, in *instance) cmdEnv {
+	e := cmdEnv{}
+	if k := in.kudu(); k != nil {
+		for n, v := range k.env {
+			e.set(n, v)
+		}
+	}
+	kuduBin := `C:\Program Files (x86)\SiteExtensions\Kudu\` + kuduVersion + `\bin`
+	for n, v := range map[string]string{
+		"HOME":                         homeRoot,
+		"DEPLOYMENT_SOURCE":            homeRoot + `\site\repository`,
+		"DEPLOYMENT_TARGET":            homeRoot + `\site\wwwroot`,
+		"DEPLOYMENT_TEMP":              `C:\local\Temp\` + a.pool(),
+		"KUDU_SYNC_CMD":                `"` + kuduBin + `\node_modules\kudusync\bin\kudusync.cmd"`,
+		"KUDU_SELECT_NODE_VERSION_CMD": `"` + kuduBin + `\Scripts\selectNodeVersion.cmd"`,
+		"NPM_JS_PATH":                  `C:\Program Files (x86)\npm\6.14.15\node_modules\npm\bin\npm-cli.js`,
+		"MSBUILD_PATH":                 `C:\Program Files (x86)\MSBuild\14.0\Bin\MSBuild.exe`,
+		"EnableNuGetPackageRestore":    "true",
+		"PATH":                         `C:\Windows\system32;C:\Windows;` + kuduBin + `\Scripts;C:\Program Files\Git\cmd;C:\Program Files\Git\usr\bin;C:\Program Files (x86)\nodejs\16.20.2;D:\devtools\sysinternals`,
+		"SystemDrive":                  "C:",
+		"TMP":                          `C:\local\Temp`,
+		"TEMP":                         `C:\local\Temp`,
+	} {
+		e.set(n, v)
+	}
+	return e
+}
+
+// run executes a whole line and returns Kudu's CommandResult.
+func (sh *shell) run(line string) commandResult {
+	if res, aborted := sh.exec(sh.env.expand(line)); aborted {
+		return res
+	}
+	return commandResult{Output: strp(sh.out.String()), Error: sh.errs.String(), ExitCode: sh.code}
+}
+
+// exec runs an expanded line: commands joined by &, && and ||. aborted
+// reports that a command was killed by Kudu (its result replaces the
+// line's).
+func (sh *shell) exec(line string) (commandResult, bool) {
+	parts, ops := splitOperators(line)
+	for i, p := range parts {
+		if i > 0 && (ops[i-1] == "&&" && sh.code != 0 || ops[i-1] == "||" && sh.code == 0) {
+			continue
+		}
+		if res, aborted := sh.one(strings.TrimSpace(p)); aborted {
+			return res, true
+		}
+		if sh.exited {
+			break
+		}
+	}
+	return commandResult{}, false
+}
+
+// splitOperators splits a line at &, && and || outside double quotes.
+func splitOperators(line string) (parts, ops []string) {
+	inQ, start := false, 0
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '"':
+			inQ = !inQ
+		case inQ:
+		case c == '&' || c == '|' && i+1 < len(line) && line[i+1] == '|':
+			op := string(c)
+			if i+1 < len(line) && line[i+1] == c {
+				op += string(c)
+			}
+			parts, ops = append(parts, line[start:i]), append(ops, op)
+			i += len(op) - 1
+			start = i + 1
+		}
+	}
+	return append(parts, line[start:]), ops
+}
+
+func (sh *shell) fail(code int, format string, args ...any) {
+	fmt.Fprintf(&sh.errs, format, args...)
+	sh.code = code
+}
+
+// one runs a single command.
+func (sh *shell) one(cmd string) (commandResult, bool) {
+	if cmd == "" {
+		return commandResult{}, false
+	}
+	word, rest, _ := strings.Cut(cmd, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(word) {
+	case "cmd", "cmd.exe":
+		if flag, r, _ := strings.Cut(rest, " "); strings.EqualFold(flag, "/c") {
+			return sh.exec(strings.TrimSpace(r))
+		}
+	case "echo":
+		if rest == "" {
+			sh.out.WriteString("ECHO is on.\r\n")
+		} else {
+			sh.out.WriteString(rest + "\r\n")
+		}
+		sh.code = 0
+		return commandResult{}, false
+	case "set":
+		sh.set(rest)
+		return commandResult{}, false
+	case "cd", "chdir":
+		sh.cd(rest)
+		return commandResult{}, false
+	case "dir":
+		sh.dir(rest)
+		return commandResult{}, false
+	case "if":
+		return sh.cmdIf(rest)
+	case "mkdir", "md":
+		sh.mkdir(rest)
+		return commandResult{}, false
+	case "del", "erase":
+		sh.del(rest)
+		return commandResult{}, false
+	case "exit":
+		f := strings.Fields(rest)
+		if len(f) > 0 && strings.EqualFold(f[0], "/b") {
+			f = f[1:]
+		}
+		sh.code = 0
+		if len(f) > 0 {
+			sh.code, _ = strconv.Atoi(f[0])
+		}
+		sh.exited = true
+		return commandResult{}, false
+	}
+	args := splitCommand(cmd)
+	switch strings.TrimSuffix(strings.ToLower(baseName(args[0])), ".exe") {
+	case "procdump", "procdump64":
+		res := sh.s.procdump(sh.a, sh.in, sh.line, args[1:], sh.cwd)
+		if res.Output == nil {
+			return res, true
+		}
+		sh.out.WriteString(*res.Output)
+		sh.errs.WriteString(res.Error)
+		sh.code = res.ExitCode
+		return commandResult{}, false
+	}
+	sh.fail(9009, "'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", args[0])
+	return commandResult{}, false
+}
+
+// set: no argument lists every variable; "set P" those whose name starts
+// with P (errorlevel 1 and a message when none does); "set N=V" assigns.
+func (sh *shell) set(arg string) {
+	arg = strings.Trim(arg, `"`)
+	if name, value, ok := strings.Cut(arg, "="); ok {
+		sh.env.set(name, value)
+		sh.code = 0
+		return
+	}
+	var names []string
+	for _, nv := range sh.env {
+		if strings.HasPrefix(strings.ToUpper(nv[0]), strings.ToUpper(arg)) {
+			names = append(names, nv[0])
+		}
+	}
+	if len(names) == 0 {
+		sh.fail(1, "Environment variable %s not defined\r\n", arg)
+		return
+	}
+	sort.Slice(names, func(i, j int) bool { return strings.ToUpper(names[i]) < strings.ToUpper(names[j]) })
+	for _, n := range names {
+		v, _ := sh.env.get(n)
+		fmt.Fprintf(&sh.out, "%s=%s\r\n", n, v)
+	}
+	sh.code = 0
+}
+
+// resolve turns a command argument into a %HOME%-relative path.
+func (sh *shell) resolve(arg string) (string, bool) {
+	return expandHome(strings.Trim(arg, `"`), sh.cwd)
+}
+
+func (sh *shell) cd(arg string) {
+	if arg == "" {
+		sh.out.WriteString(sh.fullCwd() + "\r\n")
+		sh.code = 0
+		return
+	}
+	p, ok := sh.resolve(strings.TrimPrefix(strings.TrimPrefix(arg, "/d "), "/D "))
+	sh.s.mu.Lock()
+	isDir := ok && sh.a.fs.isDir(p)
+	sh.s.mu.Unlock()
+	if !isDir {
+		sh.fail(1, "The system cannot find the path specified.\r\n")
+		return
+	}
+	sh.cwd, sh.code = p, 0
+}
+
+func (sh *shell) fullCwd() string {
+	if sh.cwd == "" {
+		return homeRoot
+	}
+	return fullPath(sh.cwd)
+}
+
+// dir lists a folder of %HOME% in cmd.exe's layout.
+func (sh *shell) dir(arg string) {
+	var p string
+	ok := true
+	if f := strings.Fields(arg); len(f) > 0 {
+		p, ok = sh.resolve(f[len(f)-1])
+	} else {
+		p = sh.cwd
+	}
+	sh.s.mu.Lock()
+	defer sh.s.mu.Unlock()
+	if !ok || !sh.a.fs.isDir(p) {
+		sh.fail(1, "File Not Found\r\n")
+		return
+	}
+	full := homeRoot
+	if p != "" {
+		full = fullPath(p)
+	}
+	stamp := func(t time.Time) string { return t.UTC().Format("01/02/2006  03:04 PM") }
+	fmt.Fprintf(&sh.out, " Volume in drive D is Windows\r\n Volume Serial Number is 1E3A-2B4C\r\n\r\n Directory of %s\r\n\r\n", full)
+	var files, dirs int
+	var bytes int64
+	now := time.Now()
+	for _, e := range sh.a.fs.children(&sh.a.staging, p) {
+		switch {
+		case e.dir:
+			dirs++
+			fmt.Fprintf(&sh.out, "%s    <DIR>          %s\r\n", stamp(sh.s.cfg.Epoch), e.name)
+		case e.staged != nil:
+			files++
+			fmt.Fprintf(&sh.out, "%s    %14d %s\r\n", stamp(e.staged.mtime), e.staged.dump.Size(), e.name)
+			bytes += e.staged.dump.Size()
+		default:
+			files++
+			sz, _ := e.f.progress(now)
+			fmt.Fprintf(&sh.out, "%s    %14d %s\r\n", stamp(e.f.mtime), sz, e.name)
+			bytes += sz
+		}
+	}
+	fmt.Fprintf(&sh.out, "%16d File(s) %14d bytes\r\n%16d Dir(s)  10,737,418,240 bytes free\r\n", files, bytes, dirs)
+	sh.code = 0
+}
+
+// cmdIf: if [/i] [not] exist PATH CMD, if [/i] [not] A==B CMD and
+// if [not] errorlevel N CMD.
+func (sh *shell) cmdIf(arg string) (commandResult, bool) {
+	fold, not := false, false
+	next := func() string { // a token ends at whitespace outside quotes
+		arg = strings.TrimLeft(arg, " \t")
+		inQ := false
+		for i := 0; i < len(arg); i++ {
+			switch {
+			case arg[i] == '"':
+				inQ = !inQ
+			case (arg[i] == ' ' || arg[i] == '\t') && !inQ:
+				w := arg[:i]
+				arg = arg[i:]
+				return w
+			}
+		}
+		w := arg
+		arg = ""
+		return w
+	}
+	w := next()
+	if strings.EqualFold(w, "/i") {
+		fold, w = true, next()
+	}
+	if strings.EqualFold(w, "not") {
+		not, w = true, next()
+	}
+	var cond bool
+	switch {
+	case strings.EqualFold(w, "exist"):
+		p, ok := sh.resolve(next())
+		sh.s.mu.Lock()
+		cond = ok && (sh.a.fs.isDir(p) || sh.a.fs.files[key(p)] != nil ||
+			key(p) == key(stagingPath) && sh.a.staging.state != stageAbsent)
+		sh.s.mu.Unlock()
+	case strings.EqualFold(w, "errorlevel"):
+		n, err := strconv.Atoi(next())
+		if err != nil {
+			sh.fail(255, "The syntax of the command is incorrect.\r\n")
+			return commandResult{}, false
+		}
+		cond = sh.code >= n
+	default:
+		l, r, ok := strings.Cut(w, "==")
+		if !ok { // "if a == b" or "if a ==b"
+			op := next()
+			if !strings.HasPrefix(op, "==") {
+				sh.fail(255, "The syntax of the command is incorrect.\r\n")
+				return commandResult{}, false
+			}
+			r = strings.TrimPrefix(op, "==")
+		}
+		if r == "" {
+			r = next()
+		}
+		cond = l == r || fold && strings.EqualFold(l, r)
+	}
+	if cond != not {
+		return sh.exec(strings.TrimSpace(arg))
+	}
+	return commandResult{}, false
+}
+
+func (sh *shell) mkdir(arg string) {
+	p, ok := sh.resolve(arg)
+	sh.s.mu.Lock()
+	defer sh.s.mu.Unlock()
+	switch {
+	case !ok || p == "":
+		sh.fail(1, "The system cannot find the path specified.\r\n")
+	case sh.a.fs.isDir(p) || sh.a.fs.files[key(p)] != nil:
+		sh.fail(1, "A subdirectory or file %s already exists.\r\n", strings.Trim(arg, `"`))
+	default:
+		sh.a.fs.mkdirAll(p)
+		sh.code = 0
+	}
+}
+
+// del deletes a file; like cmd.exe it leaves errorlevel 0 when the file is
+// missing or held open and says so on stderr.
+func (sh *shell) del(arg string) {
+	var target string
+	for _, f := range splitCommand(arg) {
+		if !strings.HasPrefix(f, "/") {
+			target = f
+		}
+	}
+	p, ok := sh.resolve(target)
+	sh.s.mu.Lock()
+	defer sh.s.mu.Unlock()
+	sh.code = 0
+	f := sh.a.fs.files[key(p)]
+	switch {
+	case !ok || target == "" || (f == nil && !(key(p) == key(stagingPath) && sh.a.staging.state != stageAbsent)):
+		fmt.Fprintf(&sh.errs, "Could Not Find %s\r\n", fullPath(p))
+	case f == nil || f.locked:
+		fmt.Fprintf(&sh.errs, "%s\r\nThe process cannot access the file because it is being used by another process.\r\n", fullPath(p))
+	default:
+		delete(sh.a.fs.files, key(p))
+	}
+}
