@@ -120,7 +120,7 @@ func (sh *shell) exec(line string) (commandResult, bool) {
 		if i > 0 && (ops[i-1] == "&&" && sh.code != 0 || ops[i-1] == "||" && sh.code == 0) {
 			continue
 		}
-		if res, aborted := sh.one(strings.TrimSpace(p)); aborted {
+		if res, aborted := sh.one(strings.TrimLeft(p, " \t")); aborted {
 			return res, true
 		}
 		if sh.exited {
@@ -158,21 +158,21 @@ func (sh *shell) fail(code int, format string, args ...any) {
 
 // one runs a single command.
 func (sh *shell) one(cmd string) (commandResult, bool) {
-	if cmd == "" {
+	if strings.TrimSpace(cmd) == "" {
 		return commandResult{}, false
 	}
-	word, rest, _ := strings.Cut(cmd, " ")
-	rest = strings.TrimSpace(rest)
+	word, raw, _ := strings.Cut(cmd, " ")
+	rest := strings.TrimSpace(raw)
 	switch strings.ToLower(word) {
 	case "cmd", "cmd.exe":
 		if flag, r, _ := strings.Cut(rest, " "); strings.EqualFold(flag, "/c") {
-			return sh.exec(strings.TrimSpace(r))
+			return sh.exec(strings.TrimLeft(r, " \t"))
 		}
-	case "echo":
+	case "echo": // prints the rest as written, trailing blanks included
 		if rest == "" {
 			sh.out.WriteString("ECHO is on.\r\n")
 		} else {
-			sh.out.WriteString(rest + "\r\n")
+			sh.out.WriteString(raw + "\r\n")
 		}
 		sh.code = 0
 		return commandResult{}, false
@@ -206,6 +206,9 @@ func (sh *shell) one(cmd string) (commandResult, bool) {
 		return commandResult{}, false
 	}
 	args := splitCommand(cmd)
+	if len(args) == 0 {
+		return commandResult{}, false
+	}
 	switch strings.TrimSuffix(strings.ToLower(baseName(args[0])), ".exe") {
 	case "procdump", "procdump64":
 		res := sh.s.procdump(sh.a, sh.in, sh.line, args[1:], sh.cwd)
