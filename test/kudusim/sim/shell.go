@@ -165,7 +165,7 @@ func (sh *shell) one(cmd string) (commandResult, bool) {
 	rest := strings.TrimSpace(raw)
 	switch strings.ToLower(word) {
 	case "cmd", "cmd.exe":
-		if flag, r, _ := strings.Cut(rest, " "); strings.EqualFold(flag, "/c") {
+		if flag, r, _ := strings.Cut(strings.TrimLeft(raw, " \t"), " "); strings.EqualFold(flag, "/c") {
 			return sh.exec(strings.TrimLeft(r, " \t"))
 		}
 	case "echo": // prints the rest as written, trailing blanks included
