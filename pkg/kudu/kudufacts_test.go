@@ -114,7 +114,7 @@ func TestNotFoundBodies(t *testing.T) {
 			w.Header().Set("Content-Length", "0")
 			w.WriteHeader(http.StatusNotFound)
 		},
-		"GET /api/processes/6": jsonReply(200, `{"id":6,"name":"node","machineName":"M"}`),
+		"GET /api/processes/6":       jsonReply(200, `{"id":6,"name":"node","machineName":"M"}`),
 		"POST /api/processes/6/stop": jsonReply(404, `"No route registered for '/api/processes/6/stop'"`),
 	})
 	c := newTestClient(t, srv, nil)
