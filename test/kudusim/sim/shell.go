@@ -45,8 +45,8 @@ func (e cmdEnv) set(name, value string) {
 }
 
 // expand replaces each %NAME% of a defined variable by its value; other
-// text, undefined names included, stays as it is (cmd.exe's command-line
-// rule).
+// text stays as it is, an undefined %NAME% included, and the scan goes on
+// after its closing percent sign (cmd.exe's command-line rule).
 func (e cmdEnv) expand(s string) string {
 	var b strings.Builder
 	for {
@@ -65,8 +65,8 @@ func (e cmdEnv) expand(s string) string {
 			s = s[i+2+j:]
 			continue
 		}
-		b.WriteString(s[:i+1])
-		s = s[i+1:]
+		b.WriteString(s[:i+2+j]) // %NAME% stays, and scanning goes on after it
+		s = s[i+2+j:]
 	}
 	b.WriteString(s)
 	return b.String()
