@@ -46,10 +46,10 @@ func show(s *string) string {
 	return `"` + *s + `"`
 }
 
-// TestCommandExecutor is Kudu.FunctionalTests/CommandExecutorTests.cs,
+// TestCommandExecutorTests_CommandExecutorTest is Kudu.FunctionalTests/CommandExecutorTests.cs,
 // CommandExecutorTest: each command with its expected Output, Error and
 // ExitCode (working directory "." unless given).
-func TestCommandExecutor(t *testing.T) {
+func TestCommandExecutorTests_CommandExecutorTest(t *testing.T) {
 	_, a := newSim(t, sim.Config{})
 	c := newClient(t, a.Instances[0])
 	for _, tc := range []struct {
@@ -120,12 +120,12 @@ func TestCommandShell(t *testing.T) {
 	}
 }
 
-// TestRoutes checks Kudu's routing: api/command answers with or without
+// TestError404Controller_Handle checks Kudu's routing: api/command answers with or without
 // the trailing slash its own client sends, and anything no route takes —
 // an unknown path, or a known one with a verb its route does not accept —
 // reaches Kudu.Services/Error404Controller.cs Handle: 404 with the JSON
 // string "No route registered for '{path and query}'".
-func TestRoutes(t *testing.T) {
+func TestError404Controller_Handle(t *testing.T) {
 	_, a := newSim(t, sim.Config{})
 	c := newClient(t, a.Instances[0])
 	for _, u := range []string{"/api/command", "/api/command/", "/command"} {

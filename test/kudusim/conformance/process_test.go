@@ -30,10 +30,10 @@ type processInfo struct {
 	} `json:"modules"`
 }
 
-// TestProcessAPI is Kudu.FunctionalTests/DiagnosticsApiFacts.cs,
+// TestDiagnosticsApiFacts_ProcessApiTests is Kudu.FunctionalTests/DiagnosticsApiFacts.cs,
 // ProcessApiTests, step by step, through Kudu.Client's
 // RemoteProcessManager URLs (api/processes/…, pinned by cookie).
-func TestProcessAPI(t *testing.T) {
+func TestDiagnosticsApiFacts_ProcessApiTests(t *testing.T) {
 	_, a := newSim(t, sim.Config{Instances: 2})
 	c := newClient(t, a.Instances[1])
 	base := a.SCMURL + "/api/processes"
@@ -122,11 +122,11 @@ func TestProcessAPI(t *testing.T) {
 	}
 }
 
-// TestKillSCMThroughFrontEnd is the flagged alternative to the dropped
+// TestProcessController_KillProcess_FrontEnd is the flagged alternative to the dropped
 // connection of ProcessApiTests: Config.SCMKillStatus models a front end
 // that turns it into an error page. Either way no 2xx arrives
 // (ProcessController.KillProcess never returns for its own process).
-func TestKillSCMThroughFrontEnd(t *testing.T) {
+func TestProcessController_KillProcess_FrontEnd(t *testing.T) {
 	_, a := newSim(t, sim.Config{SCMKillStatus: 502})
 	c := newClient(t, a.Instances[0])
 	r := c.send(http.MethodDelete, a.SCMURL+"/api/processes/0", "")
@@ -137,10 +137,10 @@ func TestKillSCMThroughFrontEnd(t *testing.T) {
 	wantStatus(t, "POST /api/processes/0/stop", r, http.StatusBadGateway)
 }
 
-// TestStopProcess is RemoteProcessManager.StopProcessAsync against
+// TestRemoteProcessManager_StopProcessAsync is RemoteProcessManager.StopProcessAsync against
 // ProcessController's stop route for an app process: 204, and the
 // process is gone.
-func TestStopProcess(t *testing.T) {
+func TestRemoteProcessManager_StopProcessAsync(t *testing.T) {
 	_, a := newSim(t, sim.Config{NoRespawn: true})
 	c := newClient(t, a.Instances[0])
 	app := decode[processInfo](t, c.get(a.SCMURL+"/api/processes/-1"))
@@ -149,12 +149,12 @@ func TestStopProcess(t *testing.T) {
 	wantStatus(t, "after stop", c.get(a.SCMURL+"/api/processes/"+strconv.Itoa(app.ID)), http.StatusNotFound)
 }
 
-// TestThreadAndModuleRoutes checks Kudu.Services/Diagnostics/
+// TestProcessController_ThreadsAndModules checks Kudu.Services/Diagnostics/
 // ProcessController.cs GetAllThreads, GetThread, GetAllModules and
 // GetModule: hrefs are built from the request URL, so asked through id 0
 // they keep /0/ (only GetProcessInfo rewrites a trailing /0), and an
 // unknown thread or module is CreateResponse(NotFound): no body.
-func TestThreadAndModuleRoutes(t *testing.T) {
+func TestProcessController_ThreadsAndModules(t *testing.T) {
 	_, a := newSim(t, sim.Config{})
 	c := newClient(t, a.Instances[0])
 	base := a.SCMURL + "/api/processes/0"
@@ -196,12 +196,12 @@ func TestThreadAndModuleRoutes(t *testing.T) {
 	}
 }
 
-// TestProcessListIdentity checks GetAllProcesses' filter
+// TestProcessController_GetAllProcesses_UserFilter checks GetAllProcesses' filter
 // (ProcessController.cs): only processes whose user is Kudu's own are
 // listed unless ?allUsers=true. By default every process of the site
 // shares the sandbox identity, so the app's w3wp is listed; with
 // Config.SeparateSCMIdentity it is not.
-func TestProcessListIdentity(t *testing.T) {
+func TestProcessController_GetAllProcesses_UserFilter(t *testing.T) {
 	for _, sep := range []bool{false, true} {
 		_, a := newSim(t, sim.Config{SeparateSCMIdentity: sep, Child: "none"})
 		c := newClient(t, a.Instances[0])

@@ -11,11 +11,11 @@ import (
 
 const fileContent0 = "aaa\r\nbbb\r\nccc\r\n"
 
-// TestVfsIntegration is Kudu.FunctionalTests/Vfs/VfsControllerTest.cs,
+// TestVfsControllerTest_VfsIntegrationTest is Kudu.FunctionalTests/Vfs/VfsControllerTest.cs,
 // VfsIntegrationTest: VfsControllerBaseTest.RunIntegrationTest with
 // testConflictingUpdates false, against VfsManager's base …/api/vfs, then
 // VfsControllerSuite's directory creation.
-func TestVfsIntegration(t *testing.T) {
+func TestVfsControllerTest_VfsIntegrationTest(t *testing.T) {
 	_, a := newSim(t, sim.Config{})
 	c := newClient(t, a.Instances[0])
 	nc := c.noFollow()
@@ -161,11 +161,11 @@ func TestVfsIntegration(t *testing.T) {
 	wantStatus(t, "PUT dir/", c.send(http.MethodPut, baseAddress+"/tmpdir0a1b.c2d/", ""), http.StatusCreated)
 }
 
-// TestVfsSpecialFolders is Kudu.FunctionalTests/Vfs/VfsControllerTest.cs,
+// TestVfsControllerTest_VfsSpecialFoldersTest is Kudu.FunctionalTests/Vfs/VfsControllerTest.cs,
 // VfsSpecialFoldersTest, plus VfsSpecialFolders.TryHandleRequest (the bare
 // SystemDrive is redirected for every verb) and GetEntries (both folders
 // in the root listing).
-func TestVfsSpecialFolders(t *testing.T) {
+func TestVfsControllerTest_VfsSpecialFoldersTest(t *testing.T) {
 	_, a := newSim(t, sim.Config{Instances: 2})
 	c := newClient(t, a.Instances[0])
 	v := a.SCMURL + "/api/vfs/"
@@ -204,10 +204,10 @@ func TestVfsSpecialFolders(t *testing.T) {
 	wantStatus(t, "PUT SystemDrive", c.send(http.MethodPut, v+"SystemDrive/Windows/probe.txt", "x"), http.StatusConflict)
 }
 
-// TestVfsSourceRules checks VfsControllerBase.PutItem/DeleteItem and
+// TestVfsController_PutDeleteListing checks VfsControllerBase.PutItem/DeleteItem and
 // VfsController.CreateItemPutResponse/CreateFileDeleteResponse/
 // GetDirectoryResponse on points the functional test does not reach.
-func TestVfsSourceRules(t *testing.T) {
+func TestVfsController_PutDeleteListing(t *testing.T) {
 	_, a := newSim(t, sim.Config{})
 	c := newClient(t, a.Instances[0])
 	nc := c.noFollow()
