@@ -169,10 +169,14 @@ func TestVfsControllerTest_VfsSpecialFoldersTest(t *testing.T) {
 	_, a := newSim(t, sim.Config{Instances: 2})
 	c := newClient(t, a.Instances[0])
 	v := a.SCMURL + "/api/vfs/"
-	for u, want := range map[string]int{
-		"SystemDrive/": 200, "SystemDrive/windows/": 200, "SystemDrive/NotFound/": 404, "LocalSiteRoot/Temp/": 200,
-	} {
-		wantStatus(t, "GET "+u, c.get(v+u), want)
+	// The test asks VfsManager.Exists("/vfs/SystemDrive/"), a host-absolute
+	// path: the deprecated /vfs/ alias of the same controller.
+	for _, root := range []string{v, a.SCMURL + "/vfs/"} {
+		for u, want := range map[string]int{
+			"SystemDrive/": 200, "SystemDrive/windows/": 200, "SystemDrive/NotFound/": 404, "LocalSiteRoot/Temp/": 200,
+		} {
+			wantStatus(t, "GET "+root+u, c.get(root+u), want)
+		}
 	}
 	nc := c.noFollow()
 	for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
