@@ -36,7 +36,7 @@ type Config struct {
 	// FirstByteLimit is the front end's cut-off for a response's first
 	// byte (~230 s on App Service); 0 means none. When the dump write or a
 	// command outlasts it, the client gets FirstByteStatus with an empty
-	// body while the work goes on server-side (kudu-api.md §3, §10).
+	// body while the work goes on server-side (docs/kudu.md, "Front-end limit").
 	FirstByteLimit time.Duration
 	// FirstByteStatus is that answer; 0 means 504 (Gateway Timeout). The
 	// real status is not documented; 502 is the other plausible value.
@@ -53,7 +53,7 @@ type Config struct {
 	// every instance.
 	WebJobs bool
 	// StoppedApps are apps whose Kudu answers 403 with the front end's
-	// "This web app is stopped" HTML page (kudu-api.md §6); ARM still
+	// "This web app is stopped" HTML page (docs/kudu.md, "Credentials"); ARM still
 	// answers for them.
 	StoppedApps []string
 	// Script scripts memory and request behaviour over time, so tests can
