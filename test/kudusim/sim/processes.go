@@ -192,7 +192,7 @@ func moduleList(p *process, self string) []moduleShort {
 // the process that is serving the request, inside the call: no answer is
 // ever written (DiagnosticsApiFacts.ProcessApiTests asserts the call
 // fails). What reaches the client is the dropped connection, or, with
-// Config.SCMKillStatus, the front end's error page.
+// Config.SCMKillStatus, the front end's error page; through ARM, ARM's 502.
 func (s *Server) killProcess(k *kreq, p *process, _ string) {
 	s.mu.Lock()
 	var gone []int
@@ -202,6 +202,12 @@ func (s *Server) killProcess(k *kreq, p *process, _ string) {
 	s.mu.Unlock()
 	s.log.add(Event{Kind: EventKill, App: k.a.name, Instance: k.in.id, PID: p.pid, Process: p.name, Killed: gone, Complete: true})
 	if p.scm && p.name == "w3wp" {
+		if k.arm {
+			// ARM is the client of the dead connection; its caller gets
+			// ARM's error (the exact code is not documented).
+			writeARMError(k.w, http.StatusBadGateway, "BadGateway", "The Kudu process of the instance did not answer.")
+			return
+		}
 		if st := s.cfg.SCMKillStatus; st != 0 {
 			writeHTML(k.w, st, fmt.Sprintf("%d - Web server received an invalid response while acting as a gateway or proxy server.", st))
 			return
