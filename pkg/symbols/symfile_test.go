@@ -330,3 +330,42 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNumberFields(t *testing.T) {
+	hexCases := []struct {
+		s    string
+		bits int
+		v    uint64
+		ok   bool
+	}{
+		{"0", 64, 0, true}, {"41b0", 64, 0x41b0, true}, {"41B0", 64, 0x41b0, true},
+		{"00000000000000000001", 64, 1, true}, {"fffffffffffffffe", 64, 1<<64 - 2, true},
+		{"ffffffffffffffff", 64, 0, false}, {"10000000000000000", 64, 0, false},
+		{"ffffffff", 32, 0xffffffff, true}, {"100000000", 32, 0, false},
+		{"", 64, 0, false}, {"0x10", 64, 0, false}, {"-1", 64, 0, false}, {"+1", 64, 0, false}, {"1g", 64, 0, false},
+	}
+	for _, c := range hexCases {
+		v, ok := hex(c.s, c.bits)
+		if v != c.v || ok != c.ok {
+			t.Errorf("hex(%q, %d) = %#x, %v", c.s, c.bits, v, ok)
+		}
+		if vb, okb := hex([]byte(c.s), c.bits); vb != v || okb != ok {
+			t.Errorf("hex([]byte %q) differs from the string form", c.s)
+		}
+	}
+	decCases := []struct {
+		s   string
+		min int64
+		v   int32
+		ok  bool
+	}{
+		{"0", 0, 0, true}, {"58", 0, 58, true}, {"+7", 0, 7, true}, {"-1", -1, -1, true}, {"-1", 0, 0, false},
+		{"2147483647", 0, 2147483647, true}, {"2147483648", 0, 0, false}, {"99999999999999999999", 0, 0, false},
+		{"", 0, 0, false}, {"-", -1, 0, false}, {"1a", 0, 0, false},
+	}
+	for _, c := range decCases {
+		if v, ok := dec(c.s, c.min); v != c.v || ok != c.ok {
+			t.Errorf("dec(%q, %d) = %d, %v", c.s, c.min, v, ok)
+		}
+	}
+}
