@@ -496,3 +496,37 @@ func assertNoTemp(t *testing.T, dir string) {
 		return nil
 	})
 }
+
+// A Load cancelled mid-download is not remembered: the next Load fetches the file.
+func TestCancelledLoadIsNotRemembered(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	var blocking atomic.Bool
+	blocking.Store(true)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if blocking.Load() {
+			arrived <- struct{}{}
+			<-r.Context().Done()
+			return
+		}
+		fmt.Fprint(w, tinySym)
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	s, _ := Open(srv.URL, Options{CacheDir: cache})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Load(ctx, tiny)
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Load: %v", err)
+	}
+	assertNoTemp(t, cache)
+	blocking.Store(false)
+	if _, err := s.Load(context.Background(), tiny); err != nil {
+		t.Fatalf("Load after a cancelled one: %v", err)
+	}
+}
