@@ -130,6 +130,9 @@ func Parse(r io.Reader) (*SymbolFile, error) {
 		switch {
 		case line == nil:
 			p.sf.Stats.Lines++
+			if !sawModule { // a binary file, not one with a bad record: stop reading it
+				return nil, &FormatError{Line: p.sf.Stats.Lines, Msg: "not a Breakpad symbol file: the first line is longer than the limit"}
+			}
 			p.skip("line longer than the limit")
 		case len(line) > 0:
 			p.sf.Stats.Lines++

@@ -298,7 +298,8 @@ func TestMalformedRecordsAreCounted(t *testing.T) {
 }
 
 func TestParseRejectsNonSymbolFiles(t *testing.T) {
-	for _, in := range []string{"", "\n\n", "<html><body>404</body></html>\n", "FUNC 1000 10 0 f\nMODULE windows x86 0 a.pdb\n"} {
+	for _, in := range []string{"", "\n\n", "<html><body>404</body></html>\n", "FUNC 1000 10 0 f\nMODULE windows x86 0 a.pdb\n",
+		"MODULE " + strings.Repeat("\x00", MaxLineLength) + "\nMODULE windows x86 0 a.pdb\n"} {
 		_, err := Parse(strings.NewReader(in))
 		var fe *FormatError
 		if !errors.Is(err, ErrFormat) || !errors.As(err, &fe) {
