@@ -330,13 +330,19 @@ func (p *parser) inline(s string) (bool, string) {
 		return false, "INLINE without a FUNC"
 	}
 	f := strings.Fields(s)
-	// <nest level> <call site line> <origin id> then <address> <size> pairs.
-	if len(f) < 5 || len(f)%2 == 0 {
-		return false, "INLINE: want <level> <line> <origin> <address> <size>..."
+	// <nest level> <call site line> [<call site file id>] <origin id>, then <address> <size>
+	// pairs: the call site file id came later (it is in LLDB's reader and newer dump_syms
+	// output), so an odd field count has three leading numbers and an even one four.
+	lead := 3
+	if len(f)%2 == 0 {
+		lead = 4
+	}
+	if len(f) < lead+2 {
+		return false, "INLINE: want <level> <line> [<file>] <origin> <address> <size>..."
 	}
 	for i, v := range f {
 		var ok bool
-		if i < 3 {
+		if i < lead {
 			_, ok = dec(v, 0)
 		} else {
 			_, ok = hex(v, 64)

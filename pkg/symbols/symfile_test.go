@@ -332,6 +332,28 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+func TestInlineRecordsAreCheckedAndCounted(t *testing.T) {
+	sf := parseString(t, `MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 lib.so
+FILE 0 a.c
+INLINE_ORIGIN 0 0 inlined
+INLINE_ORIGIN 1 -1 artificial
+FUNC 1000 40 0 outer
+INLINE 0 12 0 1000 10
+INLINE 0 12 0 0 1010 8 1020 4
+INLINE 1 13 1 1010 4
+INLINE 0 12 0
+INLINE 0 12 0 1010 zz
+INLINE 0 x 0 1010 4
+1000 40 10 0
+`)
+	if sf.Stats.Inline != 5 || sf.Stats.Skipped != 3 {
+		t.Errorf("stats %+v, want 5 inline records and 3 skipped", sf.Stats)
+	}
+	if fn, _ := sf.Function(0x1012); fn.Name != "outer" || fn.Line != 10 {
+		t.Errorf("inline records must not disturb the FUNC: %+v", fn)
+	}
+}
+
 func TestNumberFields(t *testing.T) {
 	hexCases := []struct {
 		s    string
