@@ -312,14 +312,14 @@ func (p *parser) public(s string) (bool, string) {
 }
 
 func (p *parser) inlineOrigin(s string) (bool, string) {
-	t, ok := tokenize(p.tok[:], s, 3)
+	// INLINE_ORIGIN <id> [<file id>] <name>: newer dump_syms moved the file id to INLINE,
+	// and a name may start with digits, so only the id is checked.
+	t, ok := tokenize(p.tok[:], s, 2)
 	if !ok {
-		return false, "INLINE_ORIGIN: want <id> <file id> <name>"
+		return false, "INLINE_ORIGIN: want <id> <name>"
 	}
-	_, ok1 := dec(t[0], 0)
-	_, ok2 := dec(t[1], -1) // -1: an artificial function without a file
-	if !ok1 || !ok2 {
-		return false, "INLINE_ORIGIN: bad number"
+	if _, ok := dec(t[0], 0); !ok {
+		return false, "INLINE_ORIGIN: bad id"
 	}
 	p.sf.Stats.Inline++
 	return true, ""

@@ -337,6 +337,8 @@ func TestInlineRecordsAreCheckedAndCounted(t *testing.T) {
 FILE 0 a.c
 INLINE_ORIGIN 0 0 inlined
 INLINE_ORIGIN 1 -1 artificial
+INLINE_ORIGIN 2 newer_form_without_file
+INLINE_ORIGIN x 0 bad
 FUNC 1000 40 0 outer
 INLINE 0 12 0 1000 10
 INLINE 0 12 0 0 1010 8 1020 4
@@ -346,8 +348,8 @@ INLINE 0 12 0 1010 zz
 INLINE 0 x 0 1010 4
 1000 40 10 0
 `)
-	if sf.Stats.Inline != 5 || sf.Stats.Skipped != 3 {
-		t.Errorf("stats %+v, want 5 inline records and 3 skipped", sf.Stats)
+	if sf.Stats.Inline != 6 || sf.Stats.Skipped != 4 {
+		t.Errorf("stats %+v, want 6 inline records and 4 skipped", sf.Stats)
 	}
 	if fn, _ := sf.Function(0x1012); fn.Name != "outer" || fn.Line != 10 {
 		t.Errorf("inline records must not disturb the FUNC: %+v", fn)
