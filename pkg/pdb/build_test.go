@@ -72,6 +72,11 @@ type synthSpec struct {
 	publics         []synthPublic
 	procs           []synthProc
 	omap            []omapEntry // with sectionVAs as the original headers when set
+	// lines are the source lines of procs[0], as (offset from its start,
+	// line) pairs; written as C13 line information in synthFile.
+	lines [][2]uint32
+	// withFrames adds a frame data record and an FPO record for procs[0].
+	withFrames bool
 }
 
 type synthPublic struct {
@@ -95,8 +100,17 @@ const (
 	synthSectionStream = 5
 	synthPublicsStream = 6
 	synthSymRecStream  = 7
-	synthOmapStream    = 8
+	synthNamesStream   = 8
+	synthOmapStream    = 9
+	synthFrameStream   = 10
+	synthFPOStream     = 11
 )
+
+// synthProgram is the frame data program of built PDBs.
+const synthProgram = "$T0 $ebp = $eip $T0 4 + ^ = $ebp $T0 ^ = $esp $T0 8 + = "
+
+// synthFile is the one source file of built PDBs.
+const synthFile = `c:\src\run.cpp`
 
 // cvRecord appends a CodeView record (length, kind, data), padded to 4
 // bytes as linkers do.
@@ -121,6 +135,20 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 	info = a32(info, 0x5F5E100)
 	info = a32(info, s.infoAge)
 	info = append(info, synthGUID[:]...)
+	// Named stream map: "/names" -> synthNamesStream.
+	info = a32(info, 7)
+	info = append(info, "/names\x00"...)
+	info = a32(info, 1) // size
+	info = a32(info, 1) // capacity
+	info = a32(info, 1) // present bits: 1 word
+	info = a32(info, 1)
+	info = a32(info, 0) // deleted bits: none
+	info = a32(info, 0) // key: offset of "/names"
+	info = a32(info, synthNamesStream)
+	names := a32(nil, namesSignature)
+	names = a32(names, 1)
+	names = a32(names, uint32(len(synthFile)+len(synthProgram)+3))
+	names = append(names, "\x00"+synthFile+"\x00"+synthProgram+"\x00"...)
 
 	// Module symbols: C13 signature, then procedure records.
 	mod := a32(nil, cvSignatureC13)
@@ -139,6 +167,30 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 		d = append(d, p.name...)
 		d = append(d, 0)
 		mod = cvRecord(mod, p.kind, d)
+	}
+	symBytes := len(mod)
+	if len(s.lines) > 0 {
+		p := s.procs[0]
+		chk := a32(nil, 1) // file name offset in /names
+		chk = append(chk, 0, 0, 0, 0)
+		mod = a32(mod, debugSFileChecksum)
+		mod = a32(mod, uint32(len(chk)))
+		mod = append(mod, chk...)
+		var ln []byte
+		ln = a32(ln, p.off)
+		ln = a16(ln, p.seg)
+		ln = a16(ln, 0)
+		ln = a32(ln, p.size)
+		ln = a32(ln, 0) // file: offset 0 in the checksums
+		ln = a32(ln, uint32(len(s.lines)))
+		ln = a32(ln, uint32(12+8*len(s.lines)))
+		for _, l := range s.lines {
+			ln = a32(ln, l[0])
+			ln = a32(ln, l[1]|0x80000000) // statement flag set, as MSVC writes it
+		}
+		mod = a32(mod, debugSLines)
+		mod = a32(mod, uint32(len(ln)))
+		mod = append(mod, ln...)
 	}
 
 	var sect []byte
@@ -179,7 +231,8 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 	var modInfo []byte
 	fixed := make([]byte, modInfoFixed)
 	le.PutUint16(fixed[34:], synthModStream)
-	le.PutUint32(fixed[36:], uint32(len(mod)))
+	le.PutUint32(fixed[36:], uint32(symBytes))
+	le.PutUint32(fixed[44:], uint32(len(mod)-symBytes))
 	modInfo = append(fixed, "mod.obj\x00mod.obj\x00"...)
 	for len(modInfo)%4 != 0 {
 		modInfo = append(modInfo, 0)
@@ -189,6 +242,10 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 		opt[i] = nilStream16
 	}
 	opt[dbgSectionHdr] = synthSectionStream
+	if s.withFrames {
+		opt[dbgNewFPO] = synthFrameStream
+		opt[dbgFPO] = synthFPOStream
+	}
 	if s.omap != nil {
 		opt[dbgOmapFromSrc] = synthOmapStream
 		opt[dbgSectionHdrOrig] = synthSectionStream
@@ -216,10 +273,23 @@ func buildPDBWith(s synthSpec, edit func(streams [][]byte) [][]byte) []byte {
 		omap = a32(omap, e.from)
 		omap = a32(omap, e.to)
 	}
-	streams := [][]byte{nil, info, {}, dbi, mod, sect, pub, symrec}
-	if s.omap != nil {
-		streams = append(streams, omap)
+	var frames, fpo []byte
+	if s.withFrames {
+		p := s.procs[0]
+		rva := s.sectionVAs[p.seg-1] + p.off
+		for _, v := range []uint32{rva, p.size, 8, 4, 16, uint32(len(synthFile) + 2)} {
+			frames = a32(frames, v)
+		}
+		frames = a16(frames, 3) // prolog
+		frames = a16(frames, 4) // saved registers
+		frames = a32(frames, frameDataIsFunctionStart|frameDataHasEH)
+		fpo = a32(fpo, rva)
+		fpo = a32(fpo, p.size)
+		fpo = a32(fpo, 2)                  // 2 dwords of locals
+		fpo = a16(fpo, 3)                  // 3 dwords of parameters
+		fpo = a16(fpo, 5|2<<8|1<<12|3<<14) // prolog 5, 2 regs, uses BP, standard frame
 	}
+	streams := [][]byte{nil, info, {}, dbi, mod, sect, pub, symrec, names, omap, frames, fpo}
 	if edit != nil {
 		streams = edit(streams)
 	}
@@ -241,5 +311,6 @@ func defaultSpec() synthSpec {
 			{kind: sGProc32, name: "run", seg: 1, off: 0x20, size: 0x40},
 			{kind: sLProc32ID, name: "helper", seg: 1, off: 0x60, size: 0x10},
 		},
+		lines: [][2]uint32{{0, 10}, {0x8, 11}, {0x30, 14}},
 	}
 }

@@ -37,14 +37,14 @@ func (f *File) readDBIHeader() error {
 	}
 	s := &f.streams[streamDBI]
 	if s.size < dbiHeaderSize {
-		return formatErr(-1, "DBI stream shorter than its header", s.size)
+		return f.streamErr(s, 0, "DBI stream shorter than its header", s.size)
 	}
 	b, err := f.readStreamAt(s, 0, dbiHeaderSize)
 	if err != nil {
 		return err
 	}
 	if sig := int32(le.Uint32(b)); sig != -1 {
-		return formatErr(-1, "DBI stream: bad version signature", sig)
+		return f.streamErr(s, 0, "DBI stream: bad version signature", sig)
 	}
 	h := &dbiHeader{
 		age:          le.Uint32(b[8:]),
@@ -61,12 +61,12 @@ func (f *File) readDBIHeader() error {
 	total := uint64(dbiHeaderSize) + uint64(h.optDbgSize)
 	for i, n := range h.substreamSizes {
 		if int32(n) < 0 {
-			return formatErr(-1, fmt.Sprintf("DBI stream: negative size of substream %d", i), int32(n))
+			return f.streamErr(s, 24, fmt.Sprintf("DBI stream: negative size of substream %d", i), int32(n))
 		}
 		total += uint64(n)
 	}
 	if int32(h.optDbgSize) < 0 || total > uint64(s.size) {
-		return formatErr(-1, fmt.Sprintf("DBI stream: substreams (%d bytes) larger than the stream (%d bytes)", total, s.size), nil)
+		return f.streamErr(s, 24, fmt.Sprintf("DBI stream: substreams (%d bytes) larger than the stream (%d bytes)", total, s.size), nil)
 	}
 	f.dbi = h
 	return nil
@@ -131,7 +131,7 @@ func (f *File) parseDBI() (*dbiStream, error) {
 	for i := 0; i+2 <= len(opt); i += 2 {
 		d.dbgIndex = append(d.dbgIndex, le.Uint16(opt[i:]))
 	}
-	if d.modules, err = parseModules(modBytes); err != nil {
+	if d.modules, err = parseModules(modBytes, f.locate(&f.streams[streamDBI], dbiHeaderSize)); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -142,9 +142,9 @@ const modInfoFixed = 64
 
 // parseModules parses the module info substream. Each entry costs at
 // least modInfoFixed+2 bytes, so the count is bounded by the substream.
-func parseModules(b []byte) ([]module, error) {
+func parseModules(b []byte, at locator) ([]module, error) {
 	var mods []module
-	p := parser{b: b, what: "DBI module info"}
+	p := parser{b: b, what: "DBI module info", at: at}
 	for p.off < len(b) && p.err == nil {
 		start := p.off
 		fixed := p.bytes(modInfoFixed)
@@ -169,7 +169,23 @@ func parseModules(b []byte) ([]module, error) {
 			mods = append(mods, m)
 		}
 	}
-	return mods, p.err
+	if p.err != nil {
+		return nil, p.err
+	}
+	// Each module owns its symbol stream. Without this check a crafted
+	// DBI could name one large stream from thousands of 66-byte entries
+	// and have it read (and its symbols returned) thousands of times.
+	owner := map[uint16]int{}
+	for i, m := range mods {
+		if m.symStream == nilStream16 {
+			continue
+		}
+		if j, ok := owner[m.symStream]; ok {
+			return nil, formatErr(at(m.modInfoOff+34), fmt.Sprintf("DBI module info: modules %d and %d share symbol stream %d", j, i, m.symStream), nil)
+		}
+		owner[m.symStream] = i
+	}
+	return mods, nil
 }
 
 // dbgStream returns the stream number at index i of the optional debug

@@ -34,6 +34,7 @@ type File struct {
 	dbiErr      error
 	symRecOnce  sync.Once
 	symRec      []byte
+	symRecAt    locator
 	symRecErr   error
 	sectionOnce sync.Once
 	sections    *addrMap
@@ -97,7 +98,7 @@ func (f *File) readInfo() error {
 		return err
 	}
 	if s.size < 28 {
-		return formatErr(-1, "PDB info stream too short", s.size)
+		return f.streamErr(s, 0, "PDB info stream too short", s.size)
 	}
 	b, err := f.readStreamAt(s, 0, 28)
 	if err != nil {
@@ -110,7 +111,7 @@ func (f *File) readInfo() error {
 	// VC70 (20000404) is what every PDB 7.0 writer emits; older versions
 	// have no GUID.
 	if f.infoVersion < 20000404 {
-		return formatErr(-1, "PDB info stream version before VC70 (no GUID)", f.infoVersion)
+		return f.streamErr(s, 0, "PDB info stream version before VC70 (no GUID)", f.infoVersion)
 	}
 	return nil
 }

@@ -184,6 +184,23 @@ var (
 	secVA    = regexp.MustCompile(`^\s*([0-9A-F]+) virtual address$`)
 )
 
+// sectionVAs reads the sections' virtual addresses from `llvm-pdbutil
+// dump -section-headers`.
+func sectionVAs(t *testing.T, name string) []uint32 {
+	t.Helper()
+	var vas []uint32
+	for _, l := range expected(t, name, "section-headers") {
+		if m := secVA.FindStringSubmatch(l); m != nil {
+			v, _ := strconv.ParseUint(m[1], 16, 32)
+			vas = append(vas, uint32(v))
+		}
+	}
+	if len(vas) == 0 {
+		t.Fatal("no section headers in the expected output")
+	}
+	return vas
+}
+
 // TestFunctionsMatchLLVM compares Functions with the procedure records of
 // `llvm-pdbutil dump -symbols` (name, segment:offset, code size), and
 // every RVA with the section's virtual address from `dump
@@ -192,16 +209,7 @@ func TestFunctionsMatchLLVM(t *testing.T) {
 	for _, name := range realPDBNames {
 		t.Run(name, func(t *testing.T) {
 			f := openShared(t, name)
-			var vas []uint32
-			for _, l := range expected(t, name, "section-headers") {
-				if m := secVA.FindStringSubmatch(l); m != nil {
-					v, _ := strconv.ParseUint(m[1], 16, 32)
-					vas = append(vas, uint32(v))
-				}
-			}
-			if len(vas) == 0 {
-				t.Fatal("no section headers in the expected output")
-			}
+			vas := sectionVAs(t, name)
 			lines := expected(t, name, "symbols")
 			var want []string
 			for i := 0; i+1 < len(lines); i++ {

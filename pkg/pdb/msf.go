@@ -102,10 +102,10 @@ func (f *File) readDirectory() error {
 	if err != nil {
 		return err
 	}
-	p := parser{b: d, what: "stream directory"}
+	p := parser{b: d, what: "stream directory", at: f.locate(dir, 0)}
 	n := p.u32()
 	if p.err == nil && uint64(n)*4 > uint64(len(d)) {
-		return formatErr(-1, "stream directory: stream count larger than the directory", n)
+		return f.streamErr(dir, 0, "stream directory: stream count larger than the directory", n)
 	}
 	sizes := make([]uint32, n)
 	for i := range sizes {
@@ -122,18 +122,38 @@ func (f *File) readDirectory() error {
 		}
 		nb := (uint64(s.size) + uint64(bs) - 1) / uint64(bs) // 64-bit: a size near 4 GiB must not wrap
 		if nb > uint64(f.sb.numBlocks) || nb*4 > uint64(len(p.b)-p.off) {
-			return formatErr(-1, fmt.Sprintf("stream directory: stream %d needs more blocks than the directory lists", i), s.size)
+			return f.streamErr(dir, uint64(4+4*i), fmt.Sprintf("stream directory: stream %d needs more blocks than the directory lists", i), s.size)
 		}
 		s.blocks = make([]uint32, nb)
 		for j := range s.blocks {
 			s.blocks[j] = p.u32()
 			if s.blocks[j] >= f.sb.numBlocks {
-				return formatErr(-1, fmt.Sprintf("stream directory: stream %d block %d outside the file", i, j), s.blocks[j])
+				return f.streamErr(dir, uint64(p.off-4), fmt.Sprintf("stream directory: stream %d block %d outside the file", i, j), s.blocks[j])
 			}
 		}
 		f.streams[i] = s
 	}
 	return p.err
+}
+
+// locate returns the locator of stream s's bytes from position base on.
+func (f *File) locate(s *stream, base uint32) locator {
+	return func(i int) int64 { return f.streamFileOff(s, uint64(base)+uint64(i)) }
+}
+
+// streamFileOff is the file offset of byte pos of stream s, or -1 when pos
+// is past its end.
+func (f *File) streamFileOff(s *stream, pos uint64) int64 {
+	bs := uint64(f.sb.blockSize)
+	if pos >= uint64(s.size) || pos/bs >= uint64(len(s.blocks)) {
+		return -1
+	}
+	return f.blockOff(s.blocks[pos/bs]) + int64(pos%bs)
+}
+
+// streamErr is a format error at byte pos of stream s.
+func (f *File) streamErr(s *stream, pos uint64, msg string, val any) error {
+	return formatErr(f.streamFileOff(s, pos), msg, val)
 }
 
 // stream returns stream i; a missing index is a format error naming what

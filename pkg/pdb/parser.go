@@ -13,6 +13,25 @@ type parser struct {
 	off  int
 	what string
 	err  error
+	at   locator // file offset of b[i]; nil when unknown
+}
+
+// locator maps a position in a stream's bytes to its file offset, or -1.
+type locator func(pos int) int64
+
+// fileOff is the file offset of b[i], or -1.
+func (p *parser) fileOff(i int) int64 {
+	if p.at == nil {
+		return -1
+	}
+	return p.at(i)
+}
+
+// fail records a format error at b[i].
+func (p *parser) fail(i int, msg string, val any) {
+	if p.err == nil {
+		p.err = formatErr(p.fileOff(i), p.what+": "+msg, val)
+	}
 }
 
 func (p *parser) need(n int) bool {
@@ -20,7 +39,7 @@ func (p *parser) need(n int) bool {
 		return false
 	}
 	if n < 0 || n > len(p.b)-p.off {
-		p.err = formatErr(-1, fmt.Sprintf("%s: truncated at byte %d (need %d of %d)", p.what, p.off, n, len(p.b)), nil)
+		p.fail(p.off, fmt.Sprintf("truncated at byte %d (need %d of %d)", p.off, n, len(p.b)), nil)
 		return false
 	}
 	return true
@@ -62,6 +81,15 @@ func (p *parser) bytes(n int) []byte {
 	return v
 }
 
+// words reads n 32-bit words as bytes, checking n before multiplying.
+func (p *parser) words(n uint32) []byte {
+	if uint64(n)*4 > uint64(len(p.b)-p.off) {
+		p.need(len(p.b) + 1) // records the truncation error
+		return nil
+	}
+	return p.bytes(int(n) * 4)
+}
+
 // cstring reads a NUL-terminated string; a missing NUL is an error.
 func (p *parser) cstring() string {
 	if p.err != nil {
@@ -69,7 +97,7 @@ func (p *parser) cstring() string {
 	}
 	i := bytes.IndexByte(p.b[p.off:], 0)
 	if i < 0 {
-		p.err = formatErr(-1, fmt.Sprintf("%s: unterminated string at byte %d", p.what, p.off), nil)
+		p.fail(p.off, fmt.Sprintf("unterminated string at byte %d", p.off), nil)
 		return ""
 	}
 	s := string(p.b[p.off : p.off+i])

@@ -51,7 +51,7 @@ func (f *File) publics() ([]public, error) {
 		return nil, err
 	}
 	if s.size < publicsHeaderSize+gsiHeaderSize {
-		return nil, formatErr(-1, "publics stream shorter than its headers", s.size)
+		return nil, f.streamErr(s, 0, "publics stream shorter than its headers", s.size)
 	}
 	h, err := f.readStreamAt(s, 0, publicsHeaderSize+gsiHeaderSize)
 	if err != nil {
@@ -60,18 +60,18 @@ func (f *File) publics() ([]public, error) {
 	symHash := le.Uint32(h)
 	g := h[publicsHeaderSize:]
 	if sig, ver := le.Uint32(g), le.Uint32(g[4:]); sig != gsiSignature || ver != gsiVersionV70 {
-		return nil, formatErr(-1, "publics stream: unsupported GSI hash table version", fmt.Sprintf("%#x/%#x", sig, ver))
+		return nil, f.streamErr(s, publicsHeaderSize, "publics stream: unsupported GSI hash table version", fmt.Sprintf("%#x/%#x", sig, ver))
 	}
 	hrSize := le.Uint32(g[8:])
 	if hrSize%gsiHashRecordSize != 0 || uint64(gsiHeaderSize)+uint64(hrSize) > uint64(symHash) ||
 		uint64(publicsHeaderSize)+uint64(symHash) > uint64(s.size) {
-		return nil, formatErr(-1, "publics stream: hash records do not fit the stream", hrSize)
+		return nil, f.streamErr(s, publicsHeaderSize+8, "publics stream: hash records do not fit the stream", hrSize)
 	}
 	hr, err := f.readStreamAt(s, publicsHeaderSize+gsiHeaderSize, hrSize)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := f.symRecords()
+	recs, recsAt, err := f.symRecords()
 	if err != nil {
 		return nil, err
 	}
@@ -80,20 +80,28 @@ func (f *File) publics() ([]public, error) {
 		return nil, err
 	}
 	out := make([]public, 0, len(hr)/gsiHashRecordSize)
+	// Hash records may repeat an offset (a crafted file could repeat one
+	// record with a 64 KiB name thousands of times); decode each record
+	// once so the names cost no more than the stream holds.
+	seen := map[uint32]public{}
 	for i := 0; i < len(hr); i += gsiHashRecordSize {
 		// Offsets are stored plus one so that 0 can mean "none".
 		off := le.Uint32(hr[i:])
 		if off == 0 {
-			return nil, formatErr(-1, fmt.Sprintf("publics stream: hash record %d has offset 0", i/gsiHashRecordSize), nil)
+			return nil, f.streamErr(s, uint64(publicsHeaderSize+gsiHeaderSize+i), fmt.Sprintf("publics stream: hash record %d has offset 0", i/gsiHashRecordSize), nil)
 		}
-		r, err := recordAt(recs, off-1, "symbol record stream")
+		if p, ok := seen[off]; ok {
+			out = append(out, p)
+			continue
+		}
+		r, err := recordAt(recs, off-1, "symbol record stream", recsAt)
 		if err != nil {
 			return nil, err
 		}
 		if r.kind != sPub32 {
-			return nil, formatErr(-1, fmt.Sprintf("publics stream: record at %d is not S_PUB32", r.off), fmt.Sprintf("kind %#x", r.kind))
+			return nil, formatErr(recsAt(int(r.off)), fmt.Sprintf("publics stream: record at %d is not S_PUB32", r.off), fmt.Sprintf("kind %#x", r.kind))
 		}
-		p := parser{b: r.data, what: fmt.Sprintf("S_PUB32 at %d", r.off)}
+		p := parser{b: r.data, what: fmt.Sprintf("S_PUB32 at %d", r.off), at: shift(recsAt, int(r.off)+4)}
 		flags := p.u32()
 		offset := p.u32()
 		seg := p.u16()
@@ -103,7 +111,8 @@ func (f *File) publics() ([]public, error) {
 		}
 		sym := Symbol{Name: name, Segment: seg, Offset: offset, Function: flags&(pubCode|pubFunction) != 0}
 		sym.RVA, _ = am.rva(seg, offset)
-		out = append(out, public{rec: r, flags: flags, sym: sym})
+		seen[off] = public{rec: r, flags: flags, sym: sym}
+		out = append(out, seen[off])
 	}
 	return out, nil
 }

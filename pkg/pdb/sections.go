@@ -70,7 +70,7 @@ func (f *File) readAddrMap() (*addrMap, error) {
 		return nil, err
 	}
 	if len(b)%sectionHeaderSize != 0 {
-		return nil, formatErr(-1, fmt.Sprintf("section headers stream %d: size not a multiple of %d", idx, sectionHeaderSize), len(b))
+		return nil, f.streamErr(s, 0, fmt.Sprintf("section headers stream %d: size not a multiple of %d", idx, sectionHeaderSize), len(b))
 	}
 	m.va = make([]uint32, len(b)/sectionHeaderSize)
 	for i := range m.va {
@@ -89,7 +89,7 @@ func (f *File) readOMAP(idx int) ([]omapEntry, error) {
 		return nil, err
 	}
 	if len(b)%8 != 0 {
-		return nil, formatErr(-1, fmt.Sprintf("OMAP stream %d: size not a multiple of 8", idx), len(b))
+		return nil, f.streamErr(s, 0, fmt.Sprintf("OMAP stream %d: size not a multiple of 8", idx), len(b))
 	}
 	om := make([]omapEntry, len(b)/8)
 	for i := range om {
@@ -99,7 +99,7 @@ func (f *File) readOMAP(idx int) ([]omapEntry, error) {
 	// is not would give wrong answers, so refuse it.
 	for i := 1; i < len(om); i++ {
 		if om[i].from < om[i-1].from {
-			return nil, formatErr(-1, fmt.Sprintf("OMAP stream %d: entries not sorted", idx), i)
+			return nil, f.streamErr(s, uint64(i)*8, fmt.Sprintf("OMAP stream %d: entries not sorted", idx), i)
 		}
 	}
 	return om, nil

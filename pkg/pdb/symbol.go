@@ -42,21 +42,22 @@ type record struct {
 
 // recordAt reads the record at off in b (a symbol stream), checking that
 // the length fits.
-func recordAt(b []byte, off uint32, what string) (record, error) {
+func recordAt(b []byte, off uint32, what string, at locator) (record, error) {
 	if uint64(off)+4 > uint64(len(b)) {
 		return record{}, formatErr(-1, fmt.Sprintf("%s: record at %d past the end (%d bytes)", what, off, len(b)), nil)
 	}
 	n := uint32(le.Uint16(b[off:]))
 	if n < 2 || uint64(off)+2+uint64(n) > uint64(len(b)) {
-		return record{}, formatErr(-1, fmt.Sprintf("%s: record at %d has bad length", what, off), n)
+		return record{}, formatErr(at(int(off)), fmt.Sprintf("%s: record at %d has bad length", what, off), n)
 	}
 	return record{off: off, size: n + 2, kind: le.Uint16(b[off+2:]), data: b[off+4 : off+2+n]}, nil
 }
 
 // symRecords reads the DBI's symbol record stream (which holds the
 // records the publics and globals streams point into) once.
-func (f *File) symRecords() ([]byte, error) {
+func (f *File) symRecords() ([]byte, locator, error) {
 	f.symRecOnce.Do(func() {
+		f.symRecAt = func(int) int64 { return -1 }
 		if f.dbi == nil || f.dbi.symRecStream == nilStream16 {
 			return
 		}
@@ -66,8 +67,14 @@ func (f *File) symRecords() ([]byte, error) {
 			return
 		}
 		f.symRec, f.symRecErr = f.readStream(s)
+		f.symRecAt = f.locate(s, 0)
 	})
-	return f.symRec, f.symRecErr
+	return f.symRec, f.symRecAt, f.symRecErr
+}
+
+// shift is at moved by base bytes: the locator of b[base:].
+func shift(at locator, base int) locator {
+	return func(i int) int64 { return at(base + i) }
 }
 
 // Functions returns the procedure symbols (S_GPROC32, S_LPROC32 and their
@@ -88,22 +95,13 @@ func (f *File) Functions() ([]Symbol, error) {
 			continue
 		}
 		what := fmt.Sprintf("module %d (%s) symbols", i, m.name)
-		s, err := f.stream(int(m.symStream), what)
+		b, _, err := f.moduleData(i, m, false)
 		if err != nil {
 			return nil, err
 		}
-		if m.symBytes < 4 || m.symBytes > s.size {
-			return nil, formatErr(-1, what+": symbol size does not fit stream", m.symBytes)
-		}
-		b, err := f.readStreamAt(s, 0, m.symBytes)
-		if err != nil {
-			return nil, err
-		}
-		if sig := le.Uint32(b); sig != cvSignatureC13 {
-			return nil, formatErr(-1, what+": not C13 CodeView symbols (signature)", sig)
-		}
+		at := f.locate(&f.streams[m.symStream], 0)
 		for off := uint32(4); off < uint32(len(b)); {
-			r, err := recordAt(b, off, what)
+			r, err := recordAt(b, off, what, at)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +111,7 @@ func (f *File) Functions() ([]Symbol, error) {
 			default:
 				continue
 			}
-			sym, err := parseProc(r, what)
+			sym, err := parseProc(r, what, at)
 			if err != nil {
 				return nil, err
 			}
@@ -126,8 +124,8 @@ func (f *File) Functions() ([]Symbol, error) {
 
 // parseProc parses a ProcSym: parent, end, next, code size, debug start,
 // debug end, type, offset, segment, flags, name.
-func parseProc(r record, what string) (Symbol, error) {
-	p := parser{b: r.data, what: fmt.Sprintf("%s: procedure record at %d", what, r.off)}
+func parseProc(r record, what string, at locator) (Symbol, error) {
+	p := parser{b: r.data, what: fmt.Sprintf("%s: procedure record at %d", what, r.off), at: shift(at, int(r.off)+4)}
 	p.bytes(12) // parent, end, next
 	size := p.u32()
 	p.bytes(12) // debug start, debug end, type

@@ -2,8 +2,6 @@ package symbols
 
 import (
 	"bytes"
-	"math"
-	"strconv"
 	"strings"
 )
 
@@ -23,6 +21,8 @@ type parser struct {
 	cfiDeltas []cfiDelta
 	started   bool
 	programs  map[string]string // STACK WIN programs repeat: keep one copy of each
+	tok, tok2 [12]string        // field buffers, so splitting a record does not allocate
+	btok      [4][]byte
 }
 
 func (p *parser) skip(reason string) {
@@ -41,110 +41,57 @@ func (p *parser) record(b []byte) {
 	if bytes.IndexByte(b, 0) >= 0 {
 		b = bytes.ReplaceAll(b, []byte{0}, []byte{'_'})
 	}
-	s := string(b)
 	var ok bool
 	var why string
-	switch {
-	case strings.HasPrefix(s, "FILE "):
-		ok, why = p.file(s[5:])
-	case strings.HasPrefix(s, "STACK "):
-		ok, why = p.stack(s[6:])
-	case strings.HasPrefix(s, "FUNC "):
-		ok, why = p.function(s[5:])
-	case strings.HasPrefix(s, "PUBLIC "):
-		p.cur = -1 // line records never follow a PUBLIC
-		ok, why = p.public(s[7:])
-	case strings.HasPrefix(s, "MODULE "):
-		ok, why = p.module(s[7:])
-	case strings.HasPrefix(s, "INFO "):
-		ok, why = p.info(s[5:])
-	case strings.HasPrefix(s, "INLINE_ORIGIN "):
-		ok, why = p.inlineOrigin(s[14:])
-	case strings.HasPrefix(s, "INLINE "):
-		ok, why = p.inline(s[7:])
-	default:
-		ok, why = p.line(s)
+	if !isKeyword(b) {
+		// Line records are most of a file and keep no text: parse them from the bytes.
+		ok, why = p.line(b)
+	} else {
+		s := string(b)
+		switch {
+		case strings.HasPrefix(s, "FILE "):
+			ok, why = p.file(s[5:])
+		case strings.HasPrefix(s, "STACK "):
+			ok, why = p.stack(s[6:])
+		case strings.HasPrefix(s, "FUNC "):
+			ok, why = p.function(s[5:])
+		case strings.HasPrefix(s, "PUBLIC "):
+			p.cur = -1 // line records never follow a PUBLIC
+			ok, why = p.public(s[7:])
+		case strings.HasPrefix(s, "MODULE "):
+			ok, why = p.module(s[7:])
+		case strings.HasPrefix(s, "INFO "):
+			ok, why = p.info(s[5:])
+		case strings.HasPrefix(s, "INLINE_ORIGIN "):
+			ok, why = p.inlineOrigin(s[14:])
+		case strings.HasPrefix(s, "INLINE "):
+			ok, why = p.inline(s[7:])
+		}
 	}
 	if !ok {
 		p.skip(why)
 	}
 }
 
-// tokenize splits s like Breakpad's Tokenize: n-1 fields separated by runs of spaces, then
-// the rest of the line (after exactly one space) as the last field, which may hold spaces.
-// It fails unless there are exactly n fields, all non-empty.
-func tokenize(s string, n int) ([]string, bool) {
-	out := make([]string, 0, n)
-	for len(out) < n-1 {
-		s = strings.TrimLeft(s, " ")
-		if s == "" {
-			return nil, false
-		}
-		i := strings.IndexByte(s, ' ')
-		if i < 0 {
-			out = append(out, s)
-			s = ""
-			break
-		}
-		out = append(out, s[:i])
-		s = s[i+1:]
-	}
-	if len(out) != n-1 || s == "" {
-		return nil, false
-	}
-	return append(out, s), true
-}
-
 // tokenizeOptional is tokenize for records with an optional leading flag ("m" in FUNC
 // and PUBLIC): n counts the flag.
-func tokenizeOptional(s, flag string, n int) ([]string, bool, bool) {
-	t, ok := tokenize(s, n-1)
+func (p *parser) tokenizeOptional(s, flag string, n int) ([]string, bool, bool) {
+	t, ok := tokenize(p.tok[:], s, n-1)
 	if !ok {
 		return nil, false, false
 	}
 	if t[0] != flag {
 		return t, false, true
 	}
-	last, ok := tokenize(t[len(t)-1], 2)
+	last, ok := tokenize(p.tok2[:], t[len(t)-1], 2)
 	if !ok {
 		return nil, false, false
 	}
 	return append(t[1:len(t)-1], last...), true, true
 }
 
-// hex parses a bare hexadecimal field of at most bits bits. Like Breakpad, all-ones
-// 64-bit values are refused (strtoull's overflow result).
-func hex(s string, bits int) (uint64, bool) {
-	if s == "" || s[0] == '+' || s[0] == '-' {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(s, 16, bits)
-	if err != nil || v == math.MaxUint64 {
-		return 0, false
-	}
-	return v, true
-}
-
-// dec parses a decimal field into 32 bits, >= min.
-func dec(s string, min int64) (int32, bool) {
-	v, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || v < min {
-		return 0, false
-	}
-	return int32(v), true
-}
-
-// firstField returns s up to its first space: Breakpad accepts a number followed by
-// whitespace and more text in a record's last field.
-func firstField(s string) string {
-	if i := strings.IndexByte(s, ' '); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
 func (p *parser) module(s string) (bool, string) {
-	t, ok := tokenize(s, 4)
+	t, ok := tokenize(p.tok[:], s, 4)
 	if !ok {
 		return false, "MODULE: want <os> <arch> <id> <name>"
 	}
@@ -165,7 +112,7 @@ func (p *parser) info(s string) (bool, string) {
 }
 
 func (p *parser) file(s string) (bool, string) {
-	t, ok := tokenize(s, 2)
+	t, ok := tokenize(p.tok[:], s, 2)
 	if !ok {
 		return false, "FILE: want <id> <name>"
 	}
@@ -181,7 +128,7 @@ func (p *parser) file(s string) (bool, string) {
 
 func (p *parser) function(s string) (bool, string) {
 	p.cur = -1
-	t, multiple, ok := tokenizeOptional(s, "m", 5)
+	t, multiple, ok := p.tokenizeOptional(s, "m", 5)
 	if !ok {
 		return false, "FUNC: want [m] <address> <size> <param size> <name>"
 	}
@@ -203,11 +150,11 @@ func (p *parser) function(s string) (bool, string) {
 	return true, ""
 }
 
-func (p *parser) line(s string) (bool, string) {
+func (p *parser) line(s []byte) (bool, string) {
 	if p.cur < 0 {
 		return false, "source line record without a FUNC"
 	}
-	t, ok := tokenize(s, 4)
+	t, ok := tokenize(p.btok[:], s, 4)
 	if !ok {
 		return false, "line record: want <address> <size> <line> <file id>"
 	}
@@ -228,7 +175,7 @@ func (p *parser) line(s string) (bool, string) {
 }
 
 func (p *parser) public(s string) (bool, string) {
-	t, multiple, ok := tokenizeOptional(s, "m", 4)
+	t, multiple, ok := p.tokenizeOptional(s, "m", 4)
 	if !ok {
 		return false, "PUBLIC: want [m] <address> <param size> <name>"
 	}
@@ -245,14 +192,14 @@ func (p *parser) public(s string) (bool, string) {
 }
 
 func (p *parser) inlineOrigin(s string) (bool, string) {
-	t, ok := tokenize(s, 3)
+	// INLINE_ORIGIN <id> [<file id>] <name>: newer dump_syms moved the file id to INLINE,
+	// and a name may start with digits, so only the id is checked.
+	t, ok := tokenize(p.tok[:], s, 2)
 	if !ok {
-		return false, "INLINE_ORIGIN: want <id> <file id> <name>"
+		return false, "INLINE_ORIGIN: want <id> <name>"
 	}
-	_, ok1 := dec(t[0], 0)
-	_, ok2 := dec(t[1], -1) // -1: an artificial function without a file
-	if !ok1 || !ok2 {
-		return false, "INLINE_ORIGIN: bad number"
+	if _, ok := dec(t[0], 0); !ok {
+		return false, "INLINE_ORIGIN: bad id"
 	}
 	p.sf.Stats.Inline++
 	return true, ""
@@ -263,13 +210,19 @@ func (p *parser) inline(s string) (bool, string) {
 		return false, "INLINE without a FUNC"
 	}
 	f := strings.Fields(s)
-	// <nest level> <call site line> <origin id> then <address> <size> pairs.
-	if len(f) < 5 || len(f)%2 == 0 {
-		return false, "INLINE: want <level> <line> <origin> <address> <size>..."
+	// <nest level> <call site line> [<call site file id>] <origin id>, then <address> <size>
+	// pairs: the call site file id came later (it is in LLDB's reader and newer dump_syms
+	// output), so an odd field count has three leading numbers and an even one four.
+	lead := 3
+	if len(f)%2 == 0 {
+		lead = 4
+	}
+	if len(f) < lead+2 {
+		return false, "INLINE: want <level> <line> [<file>] <origin> <address> <size>..."
 	}
 	for i, v := range f {
 		var ok bool
-		if i < 3 {
+		if i < lead {
 			_, ok = dec(v, 0)
 		} else {
 			_, ok = hex(v, 64)
@@ -297,7 +250,7 @@ func (p *parser) stack(s string) (bool, string) {
 func (p *parser) stackWin(s string) (bool, string) {
 	// <type> <rva> <code size> <prolog> <epilog> <params> <saved regs> <locals>
 	// <max stack> <has program> <program string | allocates base pointer>
-	t, ok := tokenize(s, 11)
+	t, ok := tokenize(p.tok[:], s, 11)
 	if !ok {
 		return false, "STACK WIN: want 11 fields"
 	}
@@ -362,7 +315,7 @@ func (p *parser) stackWin(s string) (bool, string) {
 func (p *parser) stackCFI(s string) (bool, string) {
 	s = strings.TrimLeft(s, " ")
 	if rest, ok := strings.CutPrefix(s, "INIT "); ok {
-		t, ok := tokenize(rest, 3)
+		t, ok := tokenize(p.tok[:], rest, 3)
 		if !ok {
 			return false, "STACK CFI INIT: want <address> <size> <rules>"
 		}
@@ -380,7 +333,7 @@ func (p *parser) stackCFI(s string) (bool, string) {
 		p.cfiSpans = append(p.cfiSpans, sp)
 		return true, ""
 	}
-	t, ok := tokenize(s, 2)
+	t, ok := tokenize(p.tok[:], s, 2)
 	if !ok {
 		return false, "STACK CFI: want <address> <rules>"
 	}

@@ -3,6 +3,7 @@ package symbols
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -129,6 +130,9 @@ func Parse(r io.Reader) (*SymbolFile, error) {
 		switch {
 		case line == nil:
 			p.sf.Stats.Lines++
+			if !sawModule { // a binary file, not one with a bad record: stop reading it
+				return nil, &FormatError{Line: p.sf.Stats.Lines, Msg: "not a Breakpad symbol file: the first line is longer than the limit"}
+			}
 			p.skip("line longer than the limit")
 		case len(line) > 0:
 			p.sf.Stats.Lines++
@@ -180,24 +184,9 @@ func (p *parser) finish() {
 	p.funcs, p.lines, p.funcSpans = nil, nil, nil
 
 	// PUBLIC: AddressMap, the first at an address wins.
-	slices.SortStableFunc(p.publics, func(a, b publicRec) int {
-		switch {
-		case a.addr < b.addr:
-			return -1
-		case a.addr > b.addr:
-			return 1
-		}
-		return 0
-	})
-	pubs := p.publics[:0]
-	for i, pr := range p.publics {
-		if i > 0 && pr.addr == p.publics[i-1].addr {
-			st.Dropped++
-			continue
-		}
-		pubs = append(pubs, pr)
-	}
-	sf.publics = slices.Clip(pubs)
+	pubs, d := byAddress(p.publics, func(r publicRec) uint64 { return r.addr }, false)
+	st.Dropped += d
+	sf.publics = pubs
 	p.publics = nil
 
 	// STACK WIN: nested ranges per type (ContainedRangeMap).
@@ -208,29 +197,29 @@ func (p *parser) finish() {
 	}
 	p.winSpans = [2][]span{}
 
-	// STACK CFI INIT: exclusive; deltas: map keyed by address, the last one wins.
+	// STACK CFI INIT: exclusive; deltas: a map keyed by address, the last one wins.
 	kept, d = exclusive(p.cfiSpans)
 	st.Dropped += d
 	sf.cfiInit = kept
-	slices.SortStableFunc(p.cfiDeltas, func(a, b cfiDelta) int {
-		switch {
-		case a.addr < b.addr:
-			return -1
-		case a.addr > b.addr:
-			return 1
-		}
-		return 0
-	})
-	deltas := p.cfiDeltas[:0]
-	for _, cd := range p.cfiDeltas {
-		if n := len(deltas); n > 0 && deltas[n-1].addr == cd.addr {
-			deltas[n-1] = cd
+	sf.cfiDeltas, _ = byAddress(p.cfiDeltas, func(r cfiDelta) uint64 { return r.addr }, true)
+	p.cfiDeltas = nil
+}
+
+// byAddress sorts records by address (stably: file order within an address) and keeps one
+// per address, the first or the last in file order. It returns how many it dropped.
+func byAddress[T any](recs []T, addr func(T) uint64, keepLast bool) ([]T, int) {
+	slices.SortStableFunc(recs, func(a, b T) int { return cmp.Compare(addr(a), addr(b)) })
+	out := recs[:0]
+	for _, r := range recs {
+		if n := len(out); n > 0 && addr(out[n-1]) == addr(r) {
+			if keepLast {
+				out[n-1] = r
+			}
 			continue
 		}
-		deltas = append(deltas, cd)
+		out = append(out, r)
 	}
-	sf.cfiDeltas = slices.Clip(deltas)
-	p.cfiDeltas = nil
+	return slices.Clip(out), len(recs) - len(out)
 }
 
 func exclusiveLines(lines []lineRec) ([]lineRec, int) {

@@ -298,7 +298,8 @@ func TestMalformedRecordsAreCounted(t *testing.T) {
 }
 
 func TestParseRejectsNonSymbolFiles(t *testing.T) {
-	for _, in := range []string{"", "\n\n", "<html><body>404</body></html>\n", "FUNC 1000 10 0 f\nMODULE windows x86 0 a.pdb\n"} {
+	for _, in := range []string{"", "\n\n", "<html><body>404</body></html>\n", "FUNC 1000 10 0 f\nMODULE windows x86 0 a.pdb\n",
+		"MODULE " + strings.Repeat("\x00", MaxLineLength) + "\nMODULE windows x86 0 a.pdb\n"} {
 		_, err := Parse(strings.NewReader(in))
 		var fe *FormatError
 		if !errors.Is(err, ErrFormat) || !errors.As(err, &fe) {
@@ -329,4 +330,67 @@ func FuzzParse(f *testing.F) {
 			sf.FrameInfo(rva)
 		}
 	})
+}
+
+func TestInlineRecordsAreCheckedAndCounted(t *testing.T) {
+	sf := parseString(t, `MODULE Linux x86_64 0123456789ABCDEF0123456789ABCDEF0 lib.so
+FILE 0 a.c
+INLINE_ORIGIN 0 0 inlined
+INLINE_ORIGIN 1 -1 artificial
+INLINE_ORIGIN 2 newer_form_without_file
+INLINE_ORIGIN x 0 bad
+FUNC 1000 40 0 outer
+INLINE 0 12 0 1000 10
+INLINE 0 12 0 0 1010 8 1020 4
+INLINE 1 13 1 1010 4
+INLINE 0 12 0
+INLINE 0 12 0 1010 zz
+INLINE 0 x 0 1010 4
+1000 40 10 0
+`)
+	if sf.Stats.Inline != 6 || sf.Stats.Skipped != 4 {
+		t.Errorf("stats %+v, want 6 inline records and 4 skipped", sf.Stats)
+	}
+	if fn, _ := sf.Function(0x1012); fn.Name != "outer" || fn.Line != 10 {
+		t.Errorf("inline records must not disturb the FUNC: %+v", fn)
+	}
+}
+
+func TestNumberFields(t *testing.T) {
+	hexCases := []struct {
+		s    string
+		bits int
+		v    uint64
+		ok   bool
+	}{
+		{"0", 64, 0, true}, {"41b0", 64, 0x41b0, true}, {"41B0", 64, 0x41b0, true},
+		{"00000000000000000001", 64, 1, true}, {"fffffffffffffffe", 64, 1<<64 - 2, true},
+		{"ffffffffffffffff", 64, 0, false}, {"10000000000000000", 64, 0, false},
+		{"ffffffff", 32, 0xffffffff, true}, {"100000000", 32, 0, false},
+		{"", 64, 0, false}, {"0x10", 64, 0, false}, {"-1", 64, 0, false}, {"+1", 64, 0, false}, {"1g", 64, 0, false},
+	}
+	for _, c := range hexCases {
+		v, ok := hex(c.s, c.bits)
+		if v != c.v || ok != c.ok {
+			t.Errorf("hex(%q, %d) = %#x, %v", c.s, c.bits, v, ok)
+		}
+		if vb, okb := hex([]byte(c.s), c.bits); vb != v || okb != ok {
+			t.Errorf("hex([]byte %q) differs from the string form", c.s)
+		}
+	}
+	decCases := []struct {
+		s   string
+		min int64
+		v   int32
+		ok  bool
+	}{
+		{"0", 0, 0, true}, {"58", 0, 58, true}, {"+7", 0, 7, true}, {"-1", -1, -1, true}, {"-1", 0, 0, false},
+		{"2147483647", 0, 2147483647, true}, {"2147483648", 0, 0, false}, {"99999999999999999999", 0, 0, false},
+		{"", 0, 0, false}, {"-", -1, 0, false}, {"1a", 0, 0, false},
+	}
+	for _, c := range decCases {
+		if v, ok := dec(c.s, c.min); v != c.v || ok != c.ok {
+			t.Errorf("dec(%q, %d) = %d, %v", c.s, c.min, v, ok)
+		}
+	}
 }
