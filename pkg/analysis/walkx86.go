@@ -30,8 +30,11 @@ func (w *walker) callerX86(frames []*frame) *frame {
 	if next == nil {
 		next = w.ebpCaller(frames)
 	}
-	if next == nil || next.pc == 0 || next.regs["esp"] <= last.regs["esp"] {
-		return nil // end of stack, or no progress
+	// End of stack: no caller, an instruction address in the first page
+	// (0 marks the end; Breakpad's other walkers stop below 4 KiB too),
+	// or a stack pointer that did not move up.
+	if next == nil || next.pc < 1<<12 || next.regs["esp"] <= last.regs["esp"] {
+		return nil
 	}
 	return next
 }

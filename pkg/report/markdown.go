@@ -197,7 +197,7 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 			// The crashing thread in full, one frame a line, as Breakpad lists it.
 			p("- `%#x`%s%s:\n", t.ID, name, mark)
 			for i, f := range t.Stack {
-				p("  %d. `%s`%s\n", i, f.String(), scanMark(f))
+				p("  %d. %s%s\n", i, mdCode(f.String()), scanMark(f))
 			}
 			if t.Error != "" {
 				p("  - ⚠️ %s\n", t.Error)
@@ -210,7 +210,7 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 				fs = append(fs, "…")
 				break
 			}
-			fs = append(fs, "`"+f.String()+"`"+scanMark(f))
+			fs = append(fs, mdCode(f.String())+scanMark(f))
 		}
 		p("- `%#x`%s%s: %s\n", t.ID, name, mark, strings.Join(fs, " ← "))
 	}
@@ -223,6 +223,15 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 		p("| %s | %s | %d | %s |\n", mdCell(m.Name), m.Base, m.Size, mdCell(v))
 	}
 	return b.Flush()
+}
+
+// mdCode renders s as an inline code span; C++ names may hold backticks
+// (`anonymous namespace'), which a longer fence and padding keep inside.
+func mdCode(s string) string {
+	if !strings.Contains(s, "`") {
+		return "`" + s + "`"
+	}
+	return "`` " + s + " ``"
 }
 
 // scanMark flags a frame found by scanning.
