@@ -54,7 +54,7 @@ func TestDumpReportRoundTrip(t *testing.T) {
 
 func TestMarkdownCodeSpans(t *testing.T) {
 	for in, want := range map[string]string{
-		"kernel32.dll!BaseProcessStart + 0x23": "`kernel32.dll!BaseProcessStart + 0x23`",
+		"kernel32.dll!BaseProcessStart + 0x23":                                       "`kernel32.dll!BaseProcessStart + 0x23`",
 		"test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]": "`` test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3] ``",
 	} {
 		if got := mdCode(in); got != want {
