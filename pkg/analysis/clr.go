@@ -75,9 +75,9 @@ func (c *CLRException) describe() string {
 	return fmt.Sprintf("unhandled .NET exception, HRESULT %s %s: usually %s, i.e. %s", c.HResult, c.Name, c.Exception, c.Meaning)
 }
 
-// managedNote is the finding every dump of a .NET process carries: this
+// ManagedNote is the finding every dump of a .NET process carries: this
 // analysis reads native frames only.
-const managedNote = "Managed (.NET) stacks, exception objects and the managed heap are not read by this analysis: " +
+const ManagedNote = "Managed (.NET) stacks, exception objects and the managed heap are not read by this analysis: " +
 	"open the dump on Windows in Visual Studio (Debug Managed Memory / Parallel Stacks), in WinDbg with SOS " +
 	"(!pe, !clrstack, !dumpheap -stat), or with `dotnet-dump analyze` (pe, clrstack, dumpheap -stat)"
 

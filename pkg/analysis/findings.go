@@ -48,7 +48,7 @@ func findings(a *Analysis) []Finding {
 		add(sev, "Assertion record: %s", as.Text)
 	}
 	if a.Managed {
-		add(Info, "%s", managedNote)
+		add(Info, "%s", ManagedNote)
 	}
 	for _, rt := range a.Runtimes {
 		v := ""

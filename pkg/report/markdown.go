@@ -91,6 +91,10 @@ func (inc *Incident) WriteMarkdown(w io.Writer) error {
 			continue
 		}
 		p("\n### %s · %s · %s (pid %d)\n\n", r.App, r.Instance, r.Process, r.PID)
+		if r.DumpKey != "" {
+			// The key names the dump to open in a debugger (see the findings).
+			p("- dump: %s\n", mdCode(r.DumpKey))
+		}
 		if r.AnalysisError != "" {
 			p("- ⚠️ analysis failed: %s\n", r.AnalysisError)
 		}

@@ -74,6 +74,7 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 		Dump:     analysis.Dump{Type: "full", Size: 3 << 30, BytesRead: 1 << 20, Streams: 12, MemoryRanges: 1800, MemoryBytes: 3 << 30},
 		Findings: []analysis.Finding{
 			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]"},
+			{Severity: analysis.Info, Text: analysis.ManagedNote},
 			{Severity: analysis.Info, Text: "Runtime: .NET 8.0 (coreclr.dll 8.0.1124.51707)"},
 			{Severity: analysis.Info, Text: "Memory: 3.0 GiB committed (2.7 GiB private, 210.0 MiB image, 90.0 MiB mapped), 1.0 GiB reserved"},
 		},
