@@ -105,12 +105,25 @@ func (m *stackMemory) page(n uint64) ([]byte, error) {
 }
 
 // imageCache holds the PE unwind tables of modules whose image the dump
-// captured, read once per module and shared by the threads.
+// captured, read once per module and shared by the threads. Image bytes
+// are read in pages kept for the analysis, so that the binary searches
+// over .pdata and the UNWIND_INFO reads of many frames cost a few ranged
+// reads of the dump, not one per probe.
 type imageCache struct {
 	r  *minidump.Reader
 	mu sync.Mutex
 	m  map[*minidump.Module]*imageEntry
+	// pages maps a page-aligned address to its bytes (shorter at the end
+	// of a captured range); at most maxImagePages are kept.
+	pages map[uint64][]byte
 }
+
+// imagePage is the unit in which image bytes are fetched, and
+// maxImagePages bounds the pages an analysis keeps (16 MiB).
+const (
+	imagePage     = 4 << 10
+	maxImagePages = 4096
+)
 
 type imageEntry struct {
 	once sync.Once
@@ -118,7 +131,7 @@ type imageEntry struct {
 }
 
 func newImageCache(r *minidump.Reader) *imageCache {
-	return &imageCache{r: r, m: map[*minidump.Module]*imageEntry{}}
+	return &imageCache{r: r, m: map[*minidump.Module]*imageEntry{}, pages: map[uint64][]byte{}}
 }
 
 // image returns the module's unwind tables, or nil when its image is not
@@ -132,7 +145,7 @@ func (c *imageCache) image(m *minidump.Module) *peunwind.Image {
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
-		im, err := peunwind.NewImage(&moduleMemory{r: c.r, base: m.BaseOfImage}, int64(m.SizeOfImage))
+		im, err := peunwind.NewImage(&moduleMemory{c: c, base: m.BaseOfImage}, int64(m.SizeOfImage))
 		if err == nil && im.Functions() > 0 {
 			e.im = im
 		}
@@ -140,24 +153,48 @@ func (c *imageCache) image(m *minidump.Module) *peunwind.Image {
 	return e.im
 }
 
+// page returns the captured bytes of the page at addr (page-aligned).
+func (c *imageCache) page(addr uint64) ([]byte, error) {
+	c.mu.Lock()
+	p, ok := c.pages[addr]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	buf := make([]byte, imagePage)
+	n, err := c.r.ReadMemory(addr, buf)
+	if err != nil {
+		return nil, err
+	}
+	p = buf[:n]
+	c.mu.Lock()
+	if len(c.pages) < maxImagePages {
+		c.pages[addr] = p
+	}
+	c.mu.Unlock()
+	return p, nil
+}
+
 // moduleMemory reads a module's image from the dump's memory: offsets
 // are RVAs.
 type moduleMemory struct {
-	r    *minidump.Reader
+	c    *imageCache
 	base uint64
 }
 
 func (m *moduleMemory) ReadAt(p []byte, off int64) (int, error) {
 	n := 0
 	for n < len(p) {
-		k, err := m.r.ReadMemory(m.base+uint64(off)+uint64(n), p[n:])
-		n += k
+		addr := m.base + uint64(off) + uint64(n)
+		pg, err := m.c.page(addr &^ (imagePage - 1))
 		if err != nil {
 			return n, err
 		}
-		if k == 0 {
-			return n, io.ErrUnexpectedEOF
+		in := int(addr & (imagePage - 1))
+		if in >= len(pg) {
+			return n, io.ErrUnexpectedEOF // the captured range ends inside the page
 		}
+		n += copy(p[n:], pg[in:])
 	}
 	return n, nil
 }
