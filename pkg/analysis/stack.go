@@ -110,13 +110,13 @@ func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc 
 		out[i] = w.stackFrame(f, i)
 	}
 	if more {
-		return out, fmt.Errorf("%w: %d frames shown, the stack goes deeper", errTruncated, len(out))
+		return out, fmt.Errorf("%w: %d frames shown, the stack goes deeper (analyzer analyze --frames N walks more)", errTruncated, len(out))
 	}
 	if w.mem.spent {
-		return out, fmt.Errorf("%w: the walk stopped after %d frames when it had read %d KiB of stack (the per-thread bound)", errTruncated, len(out), opts.ScanBytes>>10)
+		return out, fmt.Errorf("%w: the walk stopped after %d frames when it had read %d KiB of stack, the per-thread bound (analysis.Options.ScanBytes)", errTruncated, len(out), opts.ScanBytes>>10)
 	}
 	if outOfTime {
-		return out, fmt.Errorf("stack walk stopped after %d frames: the analysis's stack time budget (%s) is spent", len(out), opts.StackTime)
+		return out, fmt.Errorf("%w: the walk stopped after %d frames when the analysis's stack time budget (%s, analysis.Options.StackTime) was spent; slow storage reads are the usual cause", errTruncated, len(out), opts.StackTime)
 	}
 	return out, nil
 }
