@@ -3,6 +3,7 @@ package analysis
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
@@ -81,5 +82,25 @@ func TestEmptyAssertionIsNotCritical(t *testing.T) {
 func putUTF16(b []byte, s string) {
 	for i, c := range s {
 		lee.PutUint16(b[2*i:], uint16(c))
+	}
+}
+
+// TestWalkBounds: each bound that cuts a walk says so on the thread.
+func TestWalkBounds(t *testing.T) {
+	d := genDump(t, dumpgen.SampleSpec(4120, 0, 0))
+	for _, tc := range []struct {
+		opts   Options
+		frames int    // frames of thread 0 at most
+		says   string // in the thread's error
+	}{
+		{Options{MaxFrames: 3}, 3, "--frames"},
+		{Options{ScanBytes: 4 << 10}, 64, "ScanBytes"},
+		{Options{StackTime: time.Nanosecond}, 1, "StackTime"},
+	} {
+		a := d.analyze(t, tc.opts)
+		th := a.Threads[0]
+		if !th.Truncated || len(th.Stack) > tc.frames || !strings.Contains(th.Error, tc.says) {
+			t.Errorf("%+v: truncated %v, %d frames, error %q", tc.opts, th.Truncated, len(th.Stack), th.Error)
+		}
 	}
 }
