@@ -67,7 +67,11 @@ func (w *walker) peCaller(last *frame, i int) *frame {
 	// A caller's pc is a return address that may be the first byte of
 	// the next function; unwind from the call instruction instead.
 	c.Rip = last.lookupPC(i)
-	r, err := im.Unwind(c, m.BaseOfImage, w.mem)
+	unwind := im.Unwind
+	if i == 0 {
+		unwind = im.UnwindActive // the thread may have stopped in an epilog
+	}
+	r, err := unwind(c, m.BaseOfImage, w.mem)
 	if err != nil {
 		return nil
 	}

@@ -8,8 +8,9 @@
 // Only what a lookup needs is read: the headers once, then a binary
 // search over .pdata and one UNWIND_INFO per frame.
 //
-// What is not done: epilog detection (a frame stopped inside an epilog
-// is unwound as if it were in the body) and the XMM save codes (floating
-// point registers are not tracked). docs/analysis.md describes the format
-// and its sources.
+// A thread stopped inside an epilog (UnwindActive) has the epilog
+// finished instead of its prolog undone, as Windows does; the epilog forms
+// recognised are the ones the x64 ABI allows. Floating-point registers are
+// not tracked (the XMM save codes are skipped). docs/analysis.md describes
+// the format and its sources.
 package peunwind

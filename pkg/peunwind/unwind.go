@@ -45,8 +45,20 @@ type Result struct {
 
 // Unwind computes the caller of the frame c, whose Rip lies in this image
 // loaded at base, by undoing the prolog its UNWIND_INFO describes (and
-// those of any chained parents), then popping the return address.
+// those of any chained parents), then popping the return address. Use it
+// for callers' frames, whose Rip is inside a call instruction (a return
+// address minus one).
 func (im *Image) Unwind(c Context, base uint64, mem Memory) (Result, error) {
+	return im.unwind(c, base, mem, false)
+}
+
+// UnwindActive is Unwind for the frame a thread stopped in (frame 0):
+// its Rip may be inside an epilog, which is then finished instead.
+func (im *Image) UnwindActive(c Context, base uint64, mem Memory) (Result, error) {
+	return im.unwind(c, base, mem, true)
+}
+
+func (im *Image) unwind(c Context, base uint64, mem Memory, active bool) (Result, error) {
 	if c.Rip < base || c.Rip-base >= uint64(im.size) {
 		return Result{}, fmt.Errorf("peunwind: rip %#x outside the image at %#x", c.Rip, base)
 	}
@@ -60,6 +72,18 @@ func (im *Image) Unwind(c Context, base uint64, mem Memory) (Result, error) {
 		return im.popReturn(out, mem, true)
 	}
 	inFunc := rva - f.Begin
+	// A caller's Rip is inside its call instruction, never in an epilog;
+	// the active frame's may be, and then the epilog is finished instead
+	// of undoing the prolog (as RtlVirtualUnwind does).
+	if active {
+		if steps, ok := im.inEpilog(f, rva); ok {
+			caller, err := runEpilog(out, steps, mem)
+			if err != nil {
+				return Result{}, err
+			}
+			return Result{Caller: caller}, nil
+		}
+	}
 	for depth := 0; ; depth++ {
 		if depth == maxChain {
 			return Result{}, formatErr(uint64(f.UnwindInfo), "more than %d chained unwind records", maxChain)
@@ -130,4 +154,19 @@ func (im *Image) popReturn(c Context, mem Memory, leaf bool) (Result, error) {
 	c.Rip = ra
 	c.Regs[RSP] += 8
 	return Result{Caller: c, Leaf: leaf}, nil
+}
+
+// inEpilog reads the code at rva (past the prolog, within the function)
+// and recognises an epilog there.
+func (im *Image) inEpilog(f RuntimeFunction, rva uint32) ([]epilogStep, bool) {
+	ui, err := im.UnwindInfo(f.UnwindInfo)
+	if err != nil || rva-f.Begin < uint32(ui.PrologSize) || ui.Flags&flagChainInfo != 0 {
+		return nil, false
+	}
+	n := min(uint32(maxEpilog), f.End-rva)
+	code, err := im.readAt(uint64(rva), int(n), "code")
+	if err != nil {
+		return nil, false
+	}
+	return epilog(code)
 }

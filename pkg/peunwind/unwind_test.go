@@ -172,3 +172,86 @@ func FuzzUnwind(f *testing.F) {
 		_, _ = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8000}, Rip: 0x1000 + uint64(rva)}, 0x1000, mem)
 	})
 }
+
+// TestUnwindActiveEpilog: a thread stopped inside an epilog has undone
+// part of its prolog; UnwindActive finishes the epilog, while Unwind (for
+// callers) undoes the prolog as usual.
+func TestUnwindActiveEpilog(t *testing.T) {
+	// fn 0x2100-0x2200: push rbx; push rdi; sub rsp, 0x28 (prolog 6 bytes),
+	// and at 0x2180 its epilog: add rsp, 0x28; pop rdi; pop rbx; ret.
+	info := []byte{1, 6, 3, 0,
+		6, OpAllocSmall | 4<<4, // 0x28 = 4*8+8
+		2, OpPushNonvol | RDI<<4,
+		1, OpPushNonvol | RBX<<4}
+	img := synth([]RuntimeFunction{{0x2100, 0x2200, 0x2800}}, map[uint32][]byte{
+		0x2800: info,
+		0x2180: {0x48, 0x83, 0xc4, 0x28, 0x5f, 0x5b, 0xc3},
+		0x2190: {0x48, 0x8d, 0x65, 0x10, 0x41, 0x5c, 0xc3}, // lea rsp, [rbp+0x10]; pop r12; ret
+	})
+	im, err := NewImage(bytes.NewReader(img), int64(len(img)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = 0x1_4000_0000
+	mem := &peunwindtest.Stack{Base: 0x8000, Bytes: make([]byte, 0x1000)}
+	sp := uint64(0x8100)
+	mem.Put(sp+0x28, 0xd1d1)        // rdi
+	mem.Put(sp+0x30, 0xb1b1)        // rbx
+	mem.Put(sp+0x38, 0x1_4000_2fff) // return address
+	check := func(name string, r Result, err error, rip, rsp uint64) {
+		t.Helper()
+		if err != nil || r.Caller.Rip != rip || r.Caller.Regs[RSP] != rsp || r.Caller.Regs[RBX] != 0xb1b1 {
+			t.Errorf("%s: %+v, %v; want rip %#x rsp %#x", name, r.Caller, err, rip, rsp)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		rip  uint64
+		sp   uint64
+	}{
+		{"at add rsp", base + 0x2180, sp},
+		{"at pop rdi", base + 0x2184, sp + 0x28},
+		{"at pop rbx", base + 0x2185, sp + 0x30},
+		{"at ret", base + 0x2186, sp + 0x38},
+	} {
+		c := Context{Regs: [16]uint64{RSP: tc.sp, RBX: 0xb1b1, RDI: 0xd1d1}, Rip: tc.rip}
+		r, err := im.UnwindActive(c, base, mem)
+		check(tc.name, r, err, 0x1_4000_2fff, sp+0x40)
+	}
+	// In the body, UnwindActive and Unwind agree.
+	c := Context{Regs: [16]uint64{RSP: sp}, Rip: base + 0x2150}
+	r, err := im.UnwindActive(c, base, mem)
+	check("body", r, err, 0x1_4000_2fff, sp+0x40)
+	// A caller's Rip is never treated as an epilog: at "ret" the prolog is undone.
+	c = Context{Regs: [16]uint64{RSP: sp}, Rip: base + 0x2186}
+	r, err = im.Unwind(c, base, mem)
+	check("caller at ret bytes", r, err, 0x1_4000_2fff, sp+0x40)
+	// lea rsp, [rbp+0x10]; pop r12; ret.
+	mem.Put(0x8300, 0x1212)
+	mem.Put(0x8308, 0x1_4000_2eee)
+	c = Context{Regs: [16]uint64{RSP: 0x8200, RBP: 0x82f0, RBX: 0xb1b1}, Rip: base + 0x2190}
+	r, err = im.UnwindActive(c, base, mem)
+	if err != nil || r.Caller.Rip != 0x1_4000_2eee || r.Caller.Regs[R12] != 0x1212 || r.Caller.Regs[RSP] != 0x8310 {
+		t.Errorf("lea epilog: %+v, %v", r.Caller, err)
+	}
+}
+
+func TestEpilogPatterns(t *testing.T) {
+	for _, tc := range []struct {
+		code []byte
+		ok   bool
+	}{
+		{[]byte{0xc3}, true},
+		{[]byte{0x5b, 0x5d, 0x41, 0x5f, 0xc3}, true},
+		{[]byte{0x48, 0x81, 0xc4, 0x00, 0x01, 0x00, 0x00, 0xe9, 1, 2, 3, 4}, true},
+		{[]byte{0x48, 0xff, 0x25, 1, 2, 3, 4}, true},
+		{[]byte{0x48, 0x89, 0xc8}, false},             // mov rax, rcx
+		{[]byte{0x5b, 0x48, 0x89, 0xc8}, false},       // pop then a body instruction
+		{[]byte{0x48, 0x8d, 0x64, 0x24, 0x10}, false}, // lea rsp, [rsp+...] via SIB: not an epilog form
+		{[]byte{0x5b}, false},                         // cut short
+	} {
+		if _, ok := EpilogForTest(tc.code); ok != tc.ok {
+			t.Errorf("% x: epilog %v, want %v", tc.code, ok, tc.ok)
+		}
+	}
+}
