@@ -169,7 +169,9 @@ func FuzzUnwind(f *testing.F) {
 			return
 		}
 		mem := &peunwindtest.Stack{Base: 0x8000, Bytes: make([]byte, 0x100)}
-		_, _ = im.Unwind(Context{Regs: [16]uint64{RSP: 0x8000}, Rip: 0x1000 + uint64(rva)}, 0x1000, mem)
+		c := Context{Regs: [16]uint64{RSP: 0x8000}, Rip: 0x1000 + uint64(rva)}
+		_, _ = im.Unwind(c, 0x1000, mem)
+		_, _ = im.UnwindActive(c, 0x1000, mem)
 	})
 }
 
