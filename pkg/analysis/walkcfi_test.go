@@ -15,6 +15,7 @@ import (
 type fakeTable struct {
 	funcs map[uint64]string // entry RVA → name, each 0x100 long
 	cfi   symbols.CFIRules
+	win   map[uint64]symbols.WinFrameInfo // entry RVA → STACK WIN record
 }
 
 func (f fakeTable) Function(rva uint64) (symbols.Function, bool) {
@@ -37,7 +38,14 @@ func (f fakeTable) CFI(rva uint64) (symbols.CFIRules, bool) {
 	return out, true
 }
 
-func (fakeTable) FrameInfo(uint64) (symbols.WinFrameInfo, bool) { return symbols.WinFrameInfo{}, false }
+func (f fakeTable) FrameInfo(rva uint64) (symbols.WinFrameInfo, bool) {
+	for e, w := range f.win {
+		if rva >= e && rva < e+0x100 {
+			return w, true
+		}
+	}
+	return symbols.WinFrameInfo{}, false
+}
 
 // fakeStore has symbols for the modules named in tables only.
 type fakeStore map[string]symbols.Table
@@ -149,4 +157,58 @@ func specModule(t *testing.T, s dumpgen.Spec, name string) dumpgen.Module {
 	}
 	t.Fatalf("no %s in the spec", name)
 	return dumpgen.Module{}
+}
+
+// TestWalkX86FrameData walks x86 frames described by STACK WIN records
+// without a program, the two forms Breakpad fills in itself: an FPO
+// function that keeps %ebp untouched, then one that allocates %ebp for
+// its own use and saves the caller's in its saved-register area.
+func TestWalkX86FrameData(t *testing.T) {
+	s := dumpgen.SampleSpec(4120, 0, 0)
+	s.Modules = append(s.Modules, dumpgen.Module{Path: `C:\app\x86app.exe`, Base: 0x400000, Size: 0x10000})
+	d := genDump(t, s)
+	_, si := d.stream(t, minidump.SystemInfoStream)
+	lee.PutUint16(si[0:], uint16(minidump.ArchX86))
+	th := d.thread(t, 0)
+	const stackLo = 0x120000
+	lee.PutUint64(th[24:], stackLo) // the stack now lives in 32-bit space
+	stack := d[lee.Uint32(th[36:]):]
+	ctx := d[lee.Uint32(th[44:]):]
+	clear(ctx[:716])
+	esp := uint32(stackLo + 0x100)
+	put := func(addr, v uint32) { lee.PutUint32(stack[addr-stackLo:], v) }
+	lee.PutUint32(ctx[184:], 0x401010) // eip in Leaf
+	lee.PutUint32(ctx[196:], esp)
+	lee.PutUint32(ctx[180:], 0x5555) // ebp: not a frame pointer here
+	// Leaf (FPO, no program): 8 bytes of locals, 4 of saved registers,
+	// then the return address into Middle; it takes 4 bytes of parameters.
+	put(esp+12, 0x402020)
+	// Middle allocates %ebp: its caller's %ebp sits at
+	// esp + callee params + saved regs - 8, its return address above its
+	// locals and saved registers.
+	mid := esp + 16             // Middle's %esp once Leaf returned (Leaf's parameters still pushed)
+	put(mid+4+8-8, 0x1200f0)    // saved %ebp of Outer
+	put(mid+4+8+0x10, 0x403030) // return address into Outer
+	store := fakeStore{"x86app.exe": fakeTable{
+		funcs: map[uint64]string{0x1000: "Leaf", 0x2000: "Middle", 0x3000: "Outer"},
+		win: map[uint64]symbols.WinFrameInfo{
+			0x1000: {Type: 0, RVA: 0x1000, CodeSize: 0x100, LocalSize: 8, SavedRegisterSize: 4, ParameterSize: 4},
+			0x2000: {Type: 0, RVA: 0x2000, CodeSize: 0x100, LocalSize: 0x10, SavedRegisterSize: 8, AllocatesBasePointer: true},
+		},
+	}}
+	a := d.analyze(t, Options{Symbols: store})
+	st := a.Threads[0].Stack
+	want := []string{"x86app.exe!Leaf + 0x10", "x86app.exe!Middle + 0x20", "x86app.exe!Outer + 0x30"}
+	if len(st) < len(want) {
+		t.Fatalf("stack %v", a.Threads[0].Frames)
+	}
+	for i, w := range want {
+		trust := TrustCFI
+		if i == 0 {
+			trust = TrustContext
+		}
+		if st[i].String() != w || st[i].Trust != trust {
+			t.Errorf("frame %d = %s (%s), want %s (%s)", i, st[i], st[i].Trust, w, trust)
+		}
+	}
 }
