@@ -21,6 +21,9 @@ type Options struct {
 	// Concurrency bounds the threads walked at once (default 8); ranged
 	// reads from remote storage overlap this way.
 	Concurrency int
+	// StackBytes bounds the stack bytes read for all threads together
+	// (default 64 MiB), whatever the thread count.
+	StackBytes int64
 	// StackTime bounds the time spent walking all stacks (default 5 s);
 	// a thread cut short says so in its error.
 	StackTime time.Duration
@@ -35,6 +38,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ScanBytes <= 0 {
 		o.ScanBytes = 128 << 10
+	}
+	if o.StackBytes <= 0 {
+		o.StackBytes = 64 << 20
 	}
 	if o.StackTime <= 0 {
 		o.StackTime = 5 * time.Second

@@ -96,9 +96,11 @@ func TestWalkBounds(t *testing.T) {
 		{Options{MaxFrames: 3}, 3, "--frames"},
 		{Options{ScanBytes: 4 << 10}, 64, "ScanBytes"},
 		{Options{StackTime: time.Nanosecond}, 1, "StackTime"},
+		// One thread at a time: the first takes the only page, the last gets none.
+		{Options{StackBytes: 4 << 10, Concurrency: 1}, 1, "StackBytes"},
 	} {
 		a := d.analyze(t, tc.opts)
-		th := a.Threads[0]
+		th := a.Threads[len(a.Threads)-1]
 		if !th.Truncated || len(th.Stack) > tc.frames || !strings.Contains(th.Error, tc.says) {
 			t.Errorf("%+v: truncated %v, %d frames, error %q", tc.opts, th.Truncated, len(th.Stack), th.Error)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,6 +35,8 @@ func walkThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 	}
 	images := newImageCache(r)
 	deadline := time.Now().Add(opts.StackTime)
+	shared := new(atomic.Int64)
+	shared.Store(opts.StackBytes)
 
 	a.Threads = make([]Thread, len(threads))
 	g, gctx := errgroup.WithContext(ctx)
@@ -62,7 +65,7 @@ func walkThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			stack, err := walkThread(gctx, r, t, ctxLoc, ix, images, syms, opts, deadline)
+			stack, err := walkThread(gctx, r, t, ctxLoc, ix, images, syms, opts, deadline, shared)
 			out.Stack = stack
 			out.Frames = make([]string, len(stack))
 			for i, f := range stack {
@@ -94,12 +97,12 @@ var errTruncated = errors.New("stack truncated")
 
 // walkThread walks one thread's stack from the context at loc.
 func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc minidump.Location, ix *moduleIndex,
-	images *imageCache, syms *symbolCache, opts Options, deadline time.Time) ([]StackFrame, error) {
+	images *imageCache, syms *symbolCache, opts Options, deadline time.Time, shared *atomic.Int64) ([]StackFrame, error) {
 	c, err := r.ReadContext(loc)
 	if err != nil {
 		return []StackFrame{}, fmt.Errorf("context: %w", err)
 	}
-	w := &walker{arch: c.Arch(), ptr: c.Arch().PointerSize(), mem: newStackMemory(r, t, c.SP(), opts.ScanBytes),
+	w := &walker{arch: c.Arch(), ptr: c.Arch().PointerSize(), mem: newStackMemory(r, t, c.SP(), opts.ScanBytes, shared),
 		mods: ix, syms: syms, max: opts.MaxFrames, deadline: deadline, ctx: ctx}
 	if w.arch == minidump.ArchAMD64 {
 		w.images = images
@@ -113,7 +116,8 @@ func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc 
 		return out, fmt.Errorf("%w: %d frames shown, the stack goes deeper (analyzer analyze --frames N walks more)", errTruncated, len(out))
 	}
 	if w.mem.spent {
-		return out, fmt.Errorf("%w: the walk stopped after %d frames when it had read %d KiB of stack, the per-thread bound (analysis.Options.ScanBytes)", errTruncated, len(out), opts.ScanBytes>>10)
+		return out, fmt.Errorf("%w: the walk stopped after %d frames when it had read %d KiB of stack, the per-thread bound (analysis.Options.ScanBytes), or the analysis's %d MiB for all threads (Options.StackBytes)",
+			errTruncated, len(out), opts.ScanBytes>>10, opts.StackBytes>>20)
 	}
 	if outOfTime {
 		return out, fmt.Errorf("%w: the walk stopped after %d frames when the analysis's stack time budget (%s, analysis.Options.StackTime) was spent; slow storage reads are the usual cause", errTruncated, len(out), opts.StackTime)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 	"github.com/dumpflow/dumpflow/pkg/peunwind"
@@ -24,6 +25,9 @@ type stackMemory struct {
 	read   func(p []byte, off int64) (int, error) // reads the region at off
 	pages  map[uint64][]byte
 	budget int
+	// shared is the analysis's budget for all threads together: a dump
+	// whose threads all claim one huge stack costs no more than it.
+	shared *atomic.Int64
 	// spent is set when a read was refused for the budget: the walk may
 	// have stopped short because of it.
 	spent bool
@@ -33,9 +37,9 @@ type stackMemory struct {
 // it has an RVA, else the captured range holding the stack's start (a
 // descriptor with RVA 0 has no bytes of its own: Breakpad's processor
 // falls back to the memory list the same way).
-func newStackMemory(r *minidump.Reader, t minidump.Thread, sp uint64, budget int) *stackMemory {
+func newStackMemory(r *minidump.Reader, t minidump.Thread, sp uint64, budget int, shared *atomic.Int64) *stackMemory {
 	st := t.Stack
-	m := &stackMemory{pages: map[uint64][]byte{}, budget: budget}
+	m := &stackMemory{pages: map[uint64][]byte{}, budget: budget, shared: shared}
 	if st.Memory.Rva != 0 && st.Memory.DataSize > 0 {
 		sec := r.StreamReader(minidump.Directory{Location: st.Memory})
 		m.lo, m.hi, m.read = st.StartOfMemoryRange, st.StartOfMemoryRange+uint64(st.Memory.DataSize), sec.ReadAt
@@ -89,7 +93,7 @@ func (m *stackMemory) page(n uint64) ([]byte, error) {
 	if p, ok := m.pages[n]; ok {
 		return p, nil
 	}
-	if m.budget < stackPage {
+	if m.budget < stackPage || m.shared.Add(-stackPage) < 0 {
 		m.spent = true
 		return nil, errStackBudget
 	}
