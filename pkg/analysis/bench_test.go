@@ -2,9 +2,11 @@ package analysis
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -172,4 +174,62 @@ func sharedStore(b *testing.B) symbols.Store {
 		b.Fatal(err)
 	}
 	return s
+}
+
+// BenchmarkAnalyzeFullDump4GiBWarmSymbols analyzes the generated 4 GiB
+// dump with a symbol store that has a Breakpad symbol file for every one
+// of its modules (a FUNC every 256 bytes of the first 64 KiB), already
+// loaded by a first analysis: the "warm symbol cache" case.
+func BenchmarkAnalyzeFullDump4GiBWarmSymbols(b *testing.B) {
+	d := fullDump(b)
+	dir := b.TempDir()
+	r, err := minidump.NewReader(d, d.Size())
+	if err != nil {
+		b.Fatal(err)
+	}
+	mods, err := r.Modules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range mods {
+		sm := symbolModule(&m)
+		if sm.DebugFile == "" {
+			continue
+		}
+		var sym strings.Builder
+		fmt.Fprintf(&sym, "MODULE windows x86_64 %s %s\n", sm.DebugID, sm.DebugFile)
+		for rva := 0x1000; rva < 0x10000; rva += 0x100 {
+			fmt.Fprintf(&sym, "FUNC %x 100 0 %s::f%x\n", rva, strings.TrimSuffix(sm.DebugFile, ".pdb"), rva)
+		}
+		p := filepath.Join(dir, sm.DebugFile, sm.DebugID, strings.TrimSuffix(sm.DebugFile, ".pdb")+".sym")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(sym.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	store, err := symbols.Open(dir, symbols.Options{CacheDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	analyze := func() *Analysis {
+		r, err := minidump.NewReader(d, d.Size())
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := Analyze(context.Background(), r, Options{Symbols: store})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return a
+	}
+	if a := analyze(); a.Threads[0].Stack[0].Function == "" || len(a.Problems) > 0 {
+		b.Fatalf("frames not symbolized: %+v, problems %v", a.Threads[0].Stack[0], a.Problems)
+	}
+	b.ResetTimer()
+	b.ReportAllocs()
+	for b.Loop() {
+		analyze()
+	}
 }
