@@ -177,9 +177,20 @@ func TestAnalyzeWithSymbols(t *testing.T) {
 			} `json:"stack"`
 		} `json:"threads"`
 		Crash struct{ Symbol string } `json:"crash"`
+		Dump  struct {
+			Size        int64    `json:"size"`
+			BytesRead   int64    `json:"bytes_read"`
+			StreamTypes []string `json:"stream_types"`
+		} `json:"dump"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
+	}
+	if doc.Dump.BytesRead <= 0 || doc.Dump.BytesRead > doc.Dump.Size || len(doc.Dump.StreamTypes) == 0 {
+		t.Errorf("dump = %+v", doc.Dump)
+	}
+	if doc.Crash.Symbol != "test_app.exe!`anonymous namespace'::CrashFunction [test_app.cc : 58 + 0x3]" {
+		t.Errorf("crash.symbol = %q", doc.Crash.Symbol)
 	}
 	th := doc.Threads[0]
 	if len(th.Stack) != 4 || th.Frames[1] != "test_app.exe+0x4200" {

@@ -174,7 +174,10 @@ func busiest(threads []Thread, n int) string {
 			break
 		}
 		where := ""
-		if len(t.Frames) > 0 {
+		switch {
+		case len(t.Stack) > 0 && t.Stack[0].Function != "":
+			where = " in " + t.Stack[0].String()
+		case len(t.Frames) > 0:
 			where = " in " + t.Frames[0]
 		}
 		parts = append(parts, fmt.Sprintf("%#x %.1f s%s", t.ID, *t.CPUSeconds, where))

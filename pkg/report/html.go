@@ -32,8 +32,13 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"day":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"join":  strings.Join,
 	"first": firstN,
-	"firstFrames": func(s []analysis.StackFrame, n int) []analysis.StackFrame {
-		return s[:min(n, len(s))]
+	// shownFrames is the crashing thread's whole stack, the first 12
+	// frames of the others.
+	"shownFrames": func(t analysis.Thread) []analysis.StackFrame {
+		if t.Crashed {
+			return t.Stack
+		}
+		return t.Stack[:min(12, len(t.Stack))]
 	},
 	"summary": summary,
 	"uptime":  func(s *int64) string { return analysis.Duration(*s) },
