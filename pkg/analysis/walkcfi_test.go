@@ -107,8 +107,9 @@ func TestWalkAMD64WithCFI(t *testing.T) {
 	}
 }
 
-// TestWalkARM64FramePointer walks an ARM64 thread by its x29 frame
-// records: {caller's x29, return address} pairs chained up the stack.
+// TestWalkARM64FramePointer walks an ARM64 thread as Breakpad does: the
+// caller's pc is the link register, and each frame record {x29, x30}
+// gives the next caller's.
 func TestWalkARM64FramePointer(t *testing.T) {
 	s := dumpgen.SampleSpec(4120, 0, 0)
 	clr := specModule(t, s, "clr.dll")
@@ -121,20 +122,19 @@ func TestWalkARM64FramePointer(t *testing.T) {
 	clear(ctx[:912])
 	sp := stackLo + 0x100
 	fp1, fp2 := sp+0x40, sp+0x80
-	lee.PutUint64(ctx[8+29*8:], fp1)           // x29
-	lee.PutUint64(ctx[8+30*8:], clr.Base+0x99) // x30, stale
+	lee.PutUint64(ctx[8+29*8:], fp1)                        // x29
+	lee.PutUint64(ctx[8+30*8:], clr.Base+0x3042|0x002a<<48) // x30, signed by pointer authentication
 	lee.PutUint64(ctx[256:], sp)
 	lee.PutUint64(ctx[264:], clr.Base+0x2010)
 	stack := d[stackRVA:]
-	// Pointer authentication may sign the saved return address's top bits.
-	for _, w := range []struct{ at, v uint64 }{{fp1, fp2}, {fp1 + 8, clr.Base + 0x3042 | 0x002a<<48}, {fp2, 0}, {fp2 + 8, clr.Base + 0x4010}} {
+	for _, w := range []struct{ at, v uint64 }{{fp1, fp2}, {fp1 + 8, clr.Base + 0x4010}, {fp2, 0}, {fp2 + 8, 0}} {
 		lee.PutUint64(stack[w.at-stackLo:], w.v)
 	}
 	a := d.analyze(t, Options{})
 	want := []string{"clr.dll+0x2010", "clr.dll+0x3042", "clr.dll+0x4010"}
 	st := a.Threads[0].Stack
-	if len(st) < 3 {
-		t.Fatalf("stack %v", a.Threads[0].Frames)
+	if len(st) != len(want) {
+		t.Fatalf("stack %v, want %v", a.Threads[0].Frames, want)
 	}
 	for i, w := range want {
 		trust := TrustFramePointer
