@@ -92,7 +92,7 @@ func walkThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 	return nil
 }
 
-// errTruncated marks a walk cut at Options.MaxFrames.
+// errTruncated marks a walk cut by a bound (frames, stack bytes, time).
 var errTruncated = errors.New("stack truncated")
 
 // walkThread walks one thread's stack from the context at loc.
@@ -124,8 +124,3 @@ func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc 
 	}
 	return out, nil
 }
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -81,9 +82,9 @@ func (m *stackMemory) ReadUint(addr uint64, size int) (uint64, error) {
 		b[i] = p[off]
 	}
 	if size == 4 {
-		return uint64(le32(b[:])), nil
+		return uint64(binary.LittleEndian.Uint32(b[:])), nil
 	}
-	return le64(b[:]), nil
+	return binary.LittleEndian.Uint64(b[:]), nil
 }
 
 // ReadUint64 lets the PE unwinder read the stack.
