@@ -69,22 +69,9 @@ func BuildWindowsImage(t testing.TB) (image []byte, funcs map[string]uint32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := pe.NewFile(bytes.NewReader(raw))
+	image, f, err := MapImage(raw)
 	if err != nil {
 		t.Fatal(err)
-	}
-	opt, ok := f.OptionalHeader.(*pe.OptionalHeader64)
-	if !ok {
-		t.Fatal("not a PE32+ image")
-	}
-	image = make([]byte, opt.SizeOfImage)
-	copy(image, raw[:opt.SizeOfHeaders])
-	for _, s := range f.Sections {
-		data, err := s.Data()
-		if err != nil {
-			t.Fatal(err)
-		}
-		copy(image[s.VirtualAddress:], data[:min(len(data), int(s.VirtualSize))])
 	}
 	funcs = map[string]uint32{}
 	for _, sym := range f.Symbols {
@@ -116,3 +103,37 @@ func (m *Stack) ReadUint64(addr uint64) (uint64, error) {
 
 // Put writes a little-endian word.
 func (m *Stack) Put(addr, v uint64) { binary.LittleEndian.PutUint64(m.Bytes[addr-m.Base:], v) }
+
+// MapImage lays out a PE file as the Windows loader maps it: headers at
+// 0, each section at its VirtualAddress, SizeOfImage bytes in all. It
+// also returns the parsed file.
+func MapImage(raw []byte) ([]byte, *pe.File, error) {
+	f, err := pe.NewFile(bytes.NewReader(raw))
+	if err != nil {
+		return nil, nil, err
+	}
+	var size, headers uint32
+	switch opt := f.OptionalHeader.(type) {
+	case *pe.OptionalHeader64:
+		size, headers = opt.SizeOfImage, opt.SizeOfHeaders
+	case *pe.OptionalHeader32:
+		size, headers = opt.SizeOfImage, opt.SizeOfHeaders
+	default:
+		return nil, nil, fmt.Errorf("no optional header")
+	}
+	if size > 64<<20 || int(headers) > len(raw) {
+		return nil, nil, fmt.Errorf("implausible image: %d bytes, headers %d", size, headers)
+	}
+	image := make([]byte, size)
+	copy(image, raw[:headers])
+	for _, s := range f.Sections {
+		data, err := s.Data()
+		if err != nil {
+			return nil, nil, err
+		}
+		if s.VirtualAddress < size {
+			copy(image[s.VirtualAddress:], data[:min(len(data), int(s.VirtualSize))])
+		}
+	}
+	return image, f, nil
+}
