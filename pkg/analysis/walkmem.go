@@ -12,8 +12,13 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/peunwind"
 )
 
-// stackPage is the unit in which stack memory is fetched.
-const stackPage = 4 << 10
+// stackPage is the unit in which stack memory is kept, and
+// stackReadAhead the pages fetched in one read (16 KiB: the top of a
+// stack, where most walks end, costs one ranged read).
+const (
+	stackPage      = 4 << 10
+	stackReadAhead = 4
+)
 
 // errStackBudget ends reads past the per-thread byte budget.
 var errStackBudget = errors.New("stack read budget spent")
@@ -94,19 +99,37 @@ func (m *stackMemory) page(n uint64) ([]byte, error) {
 	if p, ok := m.pages[n]; ok {
 		return p, nil
 	}
-	if m.budget < stackPage || m.shared.Add(-stackPage) < 0 {
+	// Walks move up the stack: fetch the pages above too, in one ranged
+	// read, as far as stackReadAhead, the region and the budgets allow.
+	count := uint64(0)
+	for count < stackReadAhead && (n+count)*stackPage < m.hi-m.lo {
+		if _, ok := m.pages[n+count]; ok || m.budget < stackPage*int(count+1) {
+			break
+		}
+		if m.shared.Add(-stackPage) < 0 {
+			m.shared.Add(stackPage)
+			break
+		}
+		count++
+	}
+	if count == 0 {
 		m.spent = true
 		return nil, errStackBudget
 	}
-	size := min(uint64(stackPage), m.hi-m.lo-n*stackPage)
-	p := make([]byte, size)
-	k, err := m.read(p, int64(n*stackPage))
+	size := min(count*stackPage, m.hi-m.lo-n*stackPage)
+	buf := make([]byte, size)
+	k, err := m.read(buf, int64(n*stackPage))
 	if err != nil && !(errors.Is(err, io.EOF) && uint64(k) == size) {
+		m.shared.Add(int64(count) * stackPage) // nothing kept: give the budget back
 		return nil, err
 	}
-	m.budget -= stackPage
-	m.pages[n] = p[:k]
-	return p[:k], nil
+	m.budget -= int(count) * stackPage
+	buf = buf[:k]
+	for i := uint64(0); i < count; i++ {
+		lo := min(i*stackPage, uint64(len(buf)))
+		m.pages[n+i] = buf[lo:min(lo+stackPage, uint64(len(buf)))]
+	}
+	return m.pages[n], nil
 }
 
 // imageCache holds the PE unwind tables of modules whose image the dump
