@@ -179,6 +179,9 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 		}
 	}
 	row("Dump", fmt.Sprintf("%s, %s, read %s", a.Dump.Type, analysis.Bytes(uint64(a.Dump.Size)), analysis.Bytes(uint64(a.Dump.BytesRead))))
+	if len(a.SymbolsMissing) > 0 {
+		row("No symbols for", strings.Join(firstN(a.SymbolsMissing, 10), ", "))
+	}
 	if a.Managed {
 		p("\n> **.NET process:** this analysis reads native frames only. For managed stacks, exceptions and the heap, "+
 			"open `%s` on Windows in Visual Studio, WinDbg with SOS (`!pe`, `!clrstack`, `!dumpheap -stat`) or `dotnet-dump analyze`.\n", title)
