@@ -31,7 +31,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	blobURL := fs.String("blob", backend.DefaultBlobURL(), "blob backend URL (file://… or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
 	token := fs.String("webhook-token", "", "shared webhook secret (default $DUMPFLOW_WEBHOOK_TOKEN); at least 16 characters")
 	armURL := fs.String("arm-url", "https://management.azure.com", "Azure Resource Manager endpoint, to expand plans, resource groups and tags")
-	armAuth := fs.Bool("arm-auth", true, "authenticate to ARM with azidentity's default credential (false for simulators)")
+	var auth service.AuthFlag
+	auth.Register(fs)
 	entraTenant := fs.String("entra-tenant", "", "accept Entra ID bearer tokens issued by this tenant id")
 	entraAudience := fs.String("entra-audience", "", "required audience of Entra ID tokens")
 	entraJWKS := fs.String("entra-jwks-url", "", "JWKS URL for Entra ID signing keys (default: the tenant's discovery keys)")
@@ -96,7 +97,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	dir, err := newARMDirectory(*armURL, *armAuth)
+	dir, err := newARMDirectory(*armURL, auth.Azure(*armURL))
 	if err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 	var runner *autoheal.Runner
 	if rf.file != "" {
-		if runner, err = rf.newRunner(svc, *armURL, *armAuth, log); err != nil {
+		if runner, err = rf.newRunner(svc, *armURL, auth.Azure(*armURL), log); err != nil {
 			return err
 		}
 	}

@@ -30,8 +30,11 @@ var errUsage = service.ErrUsage
 // no extra message: the summary says what failed).
 var errTargetsFailed = errors.New("some targets failed")
 
+// version is the release, set by the build (-ldflags "-X main.version=…").
+var version = "dev"
+
 // cli is the binary's subcommand table.
-var cli = &service.CLI{Name: "worker", Commands: commands, Quiet: []error{errTargetsFailed},
+var cli = &service.CLI{Name: "worker", Version: version, Commands: commands, Quiet: []error{errTargetsFailed},
 	Footer: "Flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB)."}
 
 func main() { cli.Main() }
