@@ -9,9 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/dumpflow/dumpflow/pkg/autoheal"
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
@@ -19,7 +18,9 @@ import (
 // and usage-error rules as the binary.
 var rulesCLI = &service.CLI{Name: "ingest rules", Commands: map[string]service.Command{
 	"check": {Summary: "validate a rules file and print it normalized: ingest rules check FILE",
-		Run: func(_ context.Context, args []string, stdout, stderr io.Writer) error { return runRulesCheck(args, stdout, stderr) }},
+		Run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+			return runRulesCheck(args, stdout, stderr)
+		}},
 	"import": {Summary: "import a site's autoHealRules: ingest rules import --file FILE | --site RESOURCE_ID", Run: runRulesImport},
 }}
 
@@ -84,7 +85,7 @@ func runRulesImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	} else {
 		rd := &autoheal.SiteConfigReader{BaseURL: *armURL}
 		if auth.Azure(*armURL) {
-			cred, cerr := azidentity.NewDefaultAzureCredential(nil)
+			cred, cerr := azcred.Default()
 			if cerr != nil {
 				return fmt.Errorf("ARM credential: %w", cerr)
 			}

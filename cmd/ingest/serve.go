@@ -9,13 +9,13 @@ import (
 	"os"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/autoheal"
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
@@ -152,7 +152,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 func newARMDirectory(url string, auth bool) (*ingest.ARMDirectory, error) {
 	dir := &ingest.ARMDirectory{BaseURL: url}
 	if auth {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		cred, err := azcred.Default()
 		if err != nil {
 			return nil, fmt.Errorf("ARM credential: %w", err)
 		}

@@ -153,3 +153,40 @@ func TestCaptureNothingMatched(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureMissingApp: an app that does not exist is said to be missing
+// (ARM's 404 for the site), not "the process is no longer running".
+func TestCaptureMissingApp(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 5})
+	info := srv.Info()
+	missing := info.Apps[0].ResourceID[:strings.LastIndex(info.Apps[0].ResourceID, "/")+1] + "no-such-app"
+	args := []string{"capture", "--app", missing, "--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate,
+		"--blob", "file://" + t.TempDir(), "--progress", "never"}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if !errors.Is(err, errTargetsFailed) {
+		t.Fatalf("err = %v; stderr %s", err, stderr.String())
+	}
+	text := stderr.String()
+	if !strings.Contains(text, "app no-such-app not found in subscription") || strings.Contains(text, "no longer running") {
+		t.Errorf("stderr:\n%s", text)
+	}
+}
+
+// TestCaptureHTTPSAgainstSimulator: pointing at the simulator's ARM
+// without --scm-url-template makes the worker speak HTTPS to a plain-HTTP
+// host; the reason names the flag that fixes it.
+func TestCaptureHTTPSAgainstSimulator(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 6})
+	info := srv.Info()
+	args := []string{"capture", "--app", info.Apps[0].ResourceID, "--arm-url", info.ARMURL,
+		"--blob", "file://" + t.TempDir(), "--progress", "never", "--auth", "none"}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if !errors.Is(err, errTargetsFailed) {
+		t.Fatalf("err = %v; stderr %s", err, stderr.String())
+	}
+	if text := stderr.String(); !strings.Contains(text, "--scm-url-template http://HOST:PORT/{app}") {
+		t.Errorf("stderr:\n%s", text)
+	}
+}

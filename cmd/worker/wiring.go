@@ -6,8 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/service"
@@ -39,7 +38,7 @@ func (k *kuduFlags) build() (*worker.KuduClient, error) {
 	armCfg := kudu.ARMConfig{BaseURL: k.armURL, SCMURLTemplate: k.scmTemplate}
 	var base kudu.Config
 	if k.auth.Azure(k.armURL) {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		cred, err := azcred.Default()
 		if err != nil {
 			return nil, fmt.Errorf("azure credential: %w", err)
 		}
