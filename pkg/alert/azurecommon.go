@@ -16,8 +16,8 @@ type commonPayload[C any] struct {
 }
 
 // commonData, commonEssentials, commonCondition and commonCriterion are
-// aliases of unnamed struct types (so that encoding/json's type errors
-// name them as before), shared by the reflective and the hand decoders.
+// aliases of unnamed struct types, so that encoding/json's type errors name
+// them as before.
 type commonData[C any] = struct {
 	Essentials       *commonEssentials `json:"essentials"`
 	AlertContext     C                 `json:"alertContext"`
@@ -81,11 +81,7 @@ func parseAzureCommon(data []byte) (*Alert, error) {
 	// encoding/json merges every other repeated object member; decoded on
 	// its own the last one would win.)
 	var p commonPayload[*commonContext]
-	var err error
-	if !decodeCommonFast(data, &p) {
-		p = commonPayload[*commonContext]{}
-		err = decode(src, data, &p)
-	}
+	err := decode(src, data, &p)
 	var fe *FieldError
 	if errors.As(err, &fe) && (fe.Field == contextField || strings.HasPrefix(fe.Field, contextField+".")) {
 		var raw commonPayload[json.RawMessage]
