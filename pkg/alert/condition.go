@@ -25,32 +25,6 @@ type Condition struct {
 	WindowEnd   string `json:"window_end,omitempty"`
 }
 
-// Summary is the condition in one line: "MemoryWorkingSet (Average) 1.83e9
-// GreaterThan 1.5e9 over PT5M".
-func (c Condition) Summary() string {
-	var parts []string
-	what := c.Metric
-	if what == "" && c.Query != "" {
-		what = "query " + strings.Join(strings.Fields(c.Query), " ")
-	}
-	if what != "" && c.Aggregation != "" {
-		what += " (" + c.Aggregation + ")"
-	}
-	if what != "" {
-		parts = append(parts, what)
-	}
-	if c.Observed != "" {
-		parts = append(parts, "was "+c.Observed)
-	}
-	if c.Operator != "" || c.Threshold != "" {
-		parts = append(parts, strings.TrimSpace(c.Operator+" "+c.Threshold))
-	}
-	if c.Window != "" {
-		parts = append(parts, "over "+c.Window)
-	}
-	return strings.Join(parts, " ")
-}
-
 // azureCriterion is one Azure criterion: common schema allOf[] (metric
 // and log V2) and the legacy metric/classic condition.
 type azureCriterion struct {

@@ -77,8 +77,25 @@ func (t Trigger) Validate() error {
 	if t.FiredAt.IsZero() {
 		return &FieldError{"fired_at", "required"}
 	}
+	if len(t.Conditions) > MaxTriggerConditions {
+		return &FieldError{"conditions", fmt.Sprintf("%d conditions, at most %d", len(t.Conditions), MaxTriggerConditions)}
+	}
+	if len(t.Links) > MaxTriggerLinks {
+		return &FieldError{"links", fmt.Sprintf("%d links, at most %d", len(t.Links), MaxTriggerLinks)}
+	}
+	for name, u := range t.Links {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return &FieldError{"links." + name, "not an http(s) URL"}
+		}
+	}
 	return nil
 }
+
+// Bounds on what a trigger carries for the report.
+const (
+	MaxTriggerConditions = 16
+	MaxTriggerLinks      = 8
+)
 
 // Validate checks the action.
 func (a Action) Validate() error {

@@ -23,7 +23,11 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 	web, api := site("shop-web"), site("shop-api")
 	m := &messages.Manifest{Version: 1, IncidentID: inc, CreatedAt: t0.Add(4 * time.Second),
 		Trigger: messages.Trigger{Kind: "alert", Source: "azure-monitor", Rule: "Http5xx > 50", AlertID: "a1b2c3",
-			Severity: "Sev1", FiredAt: t0, Reason: "HTTP 5xx above 50 per minute for 5 minutes"},
+			Severity: "Sev1", FiredAt: t0, Reason: "HTTP 5xx above 50 per minute for 5 minutes",
+			Description: "Checkout is failing: server errors above 50 a minute",
+			Conditions: []messages.Condition{{Metric: "Http5xx", Namespace: "Microsoft.Web/sites", Operator: "GreaterThan", Threshold: "50",
+				Observed: "212", Aggregation: "Total", Window: "PT5M", WindowStart: "2026-11-03T09:55:00Z", WindowEnd: "2026-11-03T10:00:00Z"}},
+			Links: map[string]string{"portal": "https://portal.azure.com/#resource/subscriptions/0000/resourceGroups/shop/providers/Microsoft.Web/sites/shop-web"}},
 		Action: messages.Action{DumpType: messages.DumpFull, Kill: true, Analyze: true}, Policy: "crash-collect-kill",
 		Jobs: []messages.ManifestJob{{JobID: messages.JobID(inc, web), Site: web}, {JobID: messages.JobID(inc, api), Site: api}}}
 	dumpKey := func(s messages.Site, inst string, pid int) string {
@@ -66,7 +70,8 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 		Runtimes: []analysis.Runtime{{Name: ".NET 8.0", Module: "coreclr.dll", Version: &v}},
 		Dump:     analysis.Dump{Type: "full", Size: 3 << 30, BytesRead: 1 << 20, Streams: 12, MemoryRanges: 1800, MemoryBytes: 3 << 30},
 		Findings: []analysis.Finding{
-			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]"},
+			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]",
+				Next: "Open this dump in Visual Studio (Debug with Mixed) or WinDbg and run `!analyze -v`; switch to the crashing thread with `~~[0x1a2c]s` and read its stack with `k`. For the managed side: WinDbg with SOS (`!pe`, `!clrstack`) or `dotnet-dump analyze` on Windows (`pe`, `clrstack`)."},
 			{Severity: analysis.Info, Text: "Runtime: .NET 8.0 (coreclr.dll 8.0.1124.51707)"},
 			{Severity: analysis.Info, Text: "Memory: 3.0 GiB committed (2.7 GiB private, 210.0 MiB image, 90.0 MiB mapped), 1.0 GiB reserved"},
 		},
