@@ -27,7 +27,9 @@ func testCLI() (*CLI, error) {
 		"usage": {"usage error", func(context.Context, []string, io.Writer, io.Writer) error {
 			return fmt.Errorf("%w: needs --app", ErrUsage)
 		}},
-		"exit3":   {"distinct status", func(context.Context, []string, io.Writer, io.Writer) error { return &ExitStatus{Code: 3, Msg: "nothing matched"} }},
+		"exit3": {"distinct status", func(context.Context, []string, io.Writer, io.Writer) error {
+			return &ExitStatus{Code: 3, Msg: "nothing matched"}
+		}},
 		"flagged": {"has flags", flagged},
 	}}
 	return c, quiet
