@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/autoheal"
@@ -101,23 +97,23 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	obs, err := service.Observe(ctx, "ingest", version)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 	svc, err := ingest.New(ingest.Config{
-		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths, Metrics: ingest.NewMetrics(reg),
+		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths, Metrics: ingest.NewMetrics(obs.Registry),
 		MaxBodyBytes: *maxBody, RatePerSecond: *rate, RateBurst: *burst, LinkBase: *linkBase, Log: log,
 	})
 	if err != nil {
 		return err
 	}
-	health := service.NewHealth()
+	health, mux := obs.Health, obs.Mux
 	health.Add("blob", func(ctx context.Context) error {
 		_, err := b.List(ctx, "incidents/readyz-probe/")
 		return err
 	})
-	mux := http.NewServeMux()
-	health.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/v1/", svc.Handler())
 
 	var runner *autoheal.Runner

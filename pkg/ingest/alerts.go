@@ -9,9 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dumpflow/dumpflow/pkg/alert"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // EventOutcome is what became (or, in a dry run, would become) of one
@@ -153,6 +157,9 @@ type AlertResult struct {
 // With dryRun set nothing is reserved, stored or sent: the result says what
 // the alert would do against the current directory and limit state.
 func (s *Service) Alert(ctx context.Context, source string, body []byte, traceParentHeader string, dryRun bool) (*AlertResult, error) {
+	ctx, span := tracing.Start(tracing.FromTraceParent(ctx, traceParentHeader), "alert",
+		trace.WithAttributes(attribute.String("dumpflow.source", source), attribute.Bool("dumpflow.dry_run", dryRun)))
+	defer span.End()
 	var a *alert.Alert
 	var err error
 	if source == "" {
