@@ -40,6 +40,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"short":     shortInstance,
 	"linkNames": linkNames,
 	"linkLabel": linkLabel,
+	"code":      codeSpans,
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""
@@ -88,3 +89,21 @@ func linkNames(links map[string]string) []string {
 
 // linkLabel is a link name for a person: "search_results" → "search results".
 func linkLabel(name string) string { return strings.ReplaceAll(name, "_", " ") }
+
+// codeSpans renders text with `backquoted` commands as <code>, everything
+// escaped.
+func codeSpans(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 && i < len(parts)-1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+			continue
+		}
+		if i%2 == 1 {
+			b.WriteString("`")
+		}
+		b.WriteString(template.HTMLEscapeString(p))
+	}
+	return template.HTML(b.String())
+}

@@ -39,15 +39,15 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 			Bytes: 3 << 30, SHA256: "ab", Attempts: 1, DurationMS: 41000, CapturedAt: t0.Add(at)}
 	}
 	jobs := []*messages.JobCompleted{{IncidentID: inc, JobID: messages.JobID(inc, web), Site: web,
-		StartedAt: t0.Add(6 * time.Second), FinishedAt: t0.Add(95 * time.Second), Instances: []string{"3a9f01c2", "7be210aa", "c0ffee11"},
+		StartedAt: t0.Add(6 * time.Second), FinishedAt: t0.Add(95 * time.Second), Instances: []string{"3a9f01c2", "7be210aa", "c0ffee11d2b4e6f8a0c1e3f5b7d9a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2f4b6d8"},
 		Targets: []messages.TargetResult{
 			{Instance: "3a9f01c2", PID: 4120, Process: "w3wp", Outcome: messages.OutcomeCaptured, DumpKey: dumpKey(web, "3a9f01c2", 4120),
 				Bytes: 3 << 30, Attempts: 1, Kill: &messages.Kill{Done: true, NewPID: 5012}},
 			{Instance: "7be210aa", PID: 3880, Process: "w3wp", Outcome: messages.OutcomeCaptured, DumpKey: dumpKey(web, "7be210aa", 3880),
 				Bytes: 3 << 30, Attempts: 2, Kill: &messages.Kill{Reason: "kill budget for this site is used up (2 per 30m)"}},
-			{Instance: "c0ffee11", PID: 2216, Process: "w3wp", Outcome: messages.OutcomeFailed, Attempts: 3,
+			{Instance: "c0ffee11d2b4e6f8a0c1e3f5b7d9a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2f4b6d8", PID: 2216, Process: "w3wp", Outcome: messages.OutcomeFailed, Attempts: 3,
 				Reason: "Kudu returned 502 Bad Gateway three times while streaming the dump"},
-			{Instance: "c0ffee11", PID: 96, Process: "w3wp", Outcome: messages.OutcomeSkipped, Reason: "SCM (Kudu) process: never dumped"},
+			{Instance: "c0ffee11d2b4e6f8a0c1e3f5b7d9a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2f4b6d8", PID: 96, Process: "w3wp", Outcome: messages.OutcomeSkipped, Reason: "SCM (Kudu) process: never dumped"},
 		}}}
 	pid := uint32(4120)
 	ct := "2026-03-04T07:02:11Z"
