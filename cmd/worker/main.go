@@ -20,7 +20,7 @@ import (
 var commands = map[string]service.Command{
 	"serve":   {Summary: "consume CaptureJobs from the queue and capture them", Run: runServe},
 	"capture": {Summary: "capture dumps of apps now, without a queue (for on-call hands)", Run: runCapture},
-	"dlq":     {Summary: "list or resubmit dead-lettered messages of a queue", Run: runDLQ},
+	"dlq":     {Summary: "list or resubmit dead-lettered messages of a queue", Run: dlqCLI.Run},
 }
 
 // errUsage marks a usage error (exit status 2).
