@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -336,5 +337,88 @@ func TestOpenURL(t *testing.T) {
 	}
 	if _, err := fileblob.OpenURL(ctx, nil); err == nil {
 		t.Error("OpenURL(nil) succeeded")
+	}
+}
+
+// attrFiles lists the attribute files under DIR/.dumpflow/attrs.
+func attrFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(dir, ".dumpflow", "attrs"), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestAttributeFilesFollowVersions(t *testing.T) {
+	b := openTemp(t, &fakeClock{})
+	ctx := context.Background()
+	over := &blob.WriterOptions{Overwrite: true}
+	for i := range 3 {
+		if err := mustPut(t, b, "reports/i/index.html", fmt.Sprintf("render %d", i), over); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(attrFiles(t, b.Dir())); n != 1 {
+		t.Errorf("%d attribute files after three overwrites, want 1", n)
+	}
+	if err := b.Delete(ctx, "reports/i/index.html"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(attrFiles(t, b.Dir())); n != 0 {
+		t.Errorf("%d attribute files after Delete, want 0", n)
+	}
+
+	// A commit stopped by a crash after writing its attribute file, before
+	// its rename, leaves one that names no content file: Open removes it
+	// when no other process uses the directory, and only then.
+	if err := mustPut(t, b, "kept", "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	keep := attrFiles(t, b.Dir())[0]
+	orphan := filepath.Join(filepath.Dir(keep), filepath.Base(keep)+"0")
+	raw, err := os.ReadFile(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := fileblob.Open(b.Dir()) // b is still open
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2.Close()
+	if _, err := os.Stat(orphan); err != nil {
+		t.Error("Open removed an attribute file while another bucket had the directory open")
+	}
+	b.Close()
+	b3, err := fileblob.Open(b.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b3.Close()
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Error("Open alone kept an attribute file that names no content file")
+	}
+	wantContentOf(t, b3, "kept", "x")
+}
+
+func wantContentOf(t *testing.T, b blob.Bucket, key, want string) {
+	t.Helper()
+	r, _, err := b.NewReader(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != want {
+		t.Errorf("%s = %q, %v; want %q", key, got, err, want)
 	}
 }

@@ -89,11 +89,17 @@ func (d *driver) listOne(key string) (blob.Attributes, bool, error) {
 
 // Delete implements blob.Driver: it removes the content file, makes that
 // durable, then removes the attribute file (a leftover is harmless and
-// removed by a later Open).
+// removed by a later Open). The content file is held open meanwhile, so
+// that its inode number, which names the attribute file, cannot be reused.
 func (d *driver) Delete(_ context.Context, key string) error {
-	fi, err := d.root.Lstat(name(key))
+	f, err := d.root.Open(name(key))
 	if err != nil {
 		return mapErr(key, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("fileblob: %q: %w", key, err)
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%w: %q", blob.ErrNotFound, key)

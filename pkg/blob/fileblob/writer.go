@@ -114,10 +114,14 @@ func (w *writer) Commit(md map[string]string) error {
 		return err
 	}
 	defer dir.Close()
-	old, hadOld := uint64(0), false
+	// The version an overwrite replaces, held open until its attribute
+	// file is removed: while open, its inode number cannot be reused by a
+	// new file, whose attribute file would have the same name.
+	var old *os.File
 	if w.opts.Overwrite {
-		if fi, err := w.d.root.Lstat(name(w.key)); err == nil {
-			old, hadOld = inode(fi), true
+		if f, err := w.d.root.Open(name(w.key)); err == nil {
+			old = f
+			defer old.Close()
 		}
 	}
 	if err := w.rename(dir, path.Base(w.key)); err != nil {
@@ -129,10 +133,12 @@ func (w *writer) Commit(md map[string]string) error {
 	if err := w.d.gs.wait(); err != nil {
 		return fmt.Errorf("fileblob: %q committed, durability unknown: %w", w.key, err)
 	}
-	if hadOld && old != w.ino {
+	if old != nil {
 		// The replaced version's attributes; a leftover is harmless
 		// (nothing names its inode) and removed by a later Open.
-		_ = w.d.root.Remove(attrsName(w.key, old))
+		if fi, err := old.Stat(); err == nil && fi.Mode().IsRegular() && inode(fi) != w.ino {
+			_ = w.d.root.Remove(attrsName(w.key, inode(fi)))
+		}
 	}
 	return nil
 }
