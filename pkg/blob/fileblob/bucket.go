@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -189,7 +190,7 @@ func (d *driver) path(rel string) string { return filepath.Join(d.dir, filepath.
 // syncDir fsyncs the root-relative directory dir, making a link, rename or
 // remove in it durable.
 func (d *driver) syncDir(dir string) error {
-	f, err := d.root.Open(name(dir))
+	f, err := d.openBeneath(name(dir), os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		return fmt.Errorf("fileblob: syncing %s: %w", d.path(dir), err)
 	}
