@@ -70,7 +70,7 @@ func (d *fakeDriver) Attributes(context.Context, string) (blob.Attributes, error
 }
 
 func (d *fakeDriver) List(context.Context, string) ([]blob.Attributes, error) { return d.listed, nil }
-func (d *fakeDriver) Delete(context.Context, string) error                   { return nil }
+func (d *fakeDriver) Delete(context.Context, string) error                    { return nil }
 func (d *fakeDriver) AcquireLease(context.Context, string, time.Duration) (blob.Lease, error) {
 	return fakeLease{}, nil
 }
