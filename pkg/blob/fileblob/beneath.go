@@ -8,6 +8,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openContent opens a content file for reading. O_NONBLOCK, which does
+// nothing for regular files, keeps a FIFO planted under a key's name from
+// blocking the open.
+const openContent = os.O_RDONLY | unix.O_NONBLOCK
+
 // openat2Missing is set once openat2(2) turned out to be unavailable
 // (Linux before 5.6, or a seccomp filter that refuses it).
 var openat2Missing atomic.Bool

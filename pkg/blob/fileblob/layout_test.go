@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -420,5 +421,22 @@ func wantContentOf(t *testing.T, b blob.Bucket, key, want string) {
 	got, err := io.ReadAll(r)
 	if err != nil || string(got) != want {
 		t.Errorf("%s = %q, %v; want %q", key, got, err, want)
+	}
+}
+
+func TestPlantedFIFODoesNotBlock(t *testing.T) {
+	b := openTemp(t, &fakeClock{})
+	if err := syscall.Mkfifo(b.Path("pipe"), 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	ctx := context.Background()
+	if _, err := b.Attributes(ctx, "pipe"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Attributes of a FIFO = %v, want ErrNotFound", err)
+	}
+	if err := b.Delete(ctx, "pipe"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("Delete of a FIFO = %v, want ErrNotFound", err)
+	}
+	if err := mustPut(t, b, "pipe", "x", &blob.WriterOptions{Overwrite: true}); err != nil {
+		t.Errorf("overwrite of a FIFO: %v", err)
 	}
 }

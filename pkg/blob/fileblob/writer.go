@@ -132,7 +132,7 @@ func (w *writer) Commit(md map[string]string) error {
 	// new file, whose attribute file would have the same name.
 	var old *os.File
 	if w.opts.Overwrite {
-		if f, err := w.d.openBeneath(name(w.key), os.O_RDONLY, 0); err == nil {
+		if f, err := w.d.openBeneath(name(w.key), openContent, 0); err == nil {
 			old = f
 			defer old.Close()
 		}
