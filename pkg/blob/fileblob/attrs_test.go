@@ -112,8 +112,9 @@ func TestAttributeFilesFollowVersions(t *testing.T) {
 	}
 
 	// A commit stopped by a crash after writing its attribute file, before
-	// its rename, leaves one that names no content file: Open removes it
-	// when no other process uses the directory, and only then.
+	// its rename, leaves one that names no content file: after a dead
+	// writer was found, Open removes it when no other process uses the
+	// directory, and only then.
 	if err := mustPut(t, b, "kept", "x", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +125,10 @@ func TestAttributeFilesFollowVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(orphan, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The crashed writer's process also left its temporary directory.
+	if err := os.MkdirAll(filepath.Join(b.Dir(), ".dumpflow", "tmp", "w-dead"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	b2, err := fileblob.Open(b.Dir()) // b is still open

@@ -20,6 +20,7 @@ const (
 	leaseDir  = stateDir + "/leases"
 	attrsDir  = stateDir + "/attrs"
 	openLock  = stateDir + "/open.lock"
+	sweepMark = stateDir + "/sweep" // a writer died: look for stale attribute files
 	filePerm  = 0o600
 	dirPerm   = 0o700
 	ownerTemp = "w-" // prefix of a process's directory in tmpDir
@@ -113,8 +114,13 @@ func (d *driver) open() error {
 	d.removeDeadTemps()
 	// Alone with the directory, no commit is under way: attribute files
 	// of versions that are not current are leftovers of crashed commits.
+	// Only a process that died leaves them, so the walk runs only after
+	// one did (sweepMark).
 	if tryFlock(d.lock, true) {
-		d.removeStaleAttrs()
+		if _, err := d.root.Lstat(sweepMark); err == nil {
+			d.removeStaleAttrs()
+			_ = d.root.Remove(sweepMark)
+		}
 	}
 	return flockWait(d.lock, false)
 }

@@ -86,8 +86,11 @@
 // take: a killed writer's temporary files are gone at the next start, and
 // a live writer's are never touched. Attribute files of commits a crash
 // stopped between steps 1 and 3 describe no content file and are never
-// read; Open removes them when no other process has the bucket open (it
-// holds open.lock shared while open, and takes it exclusively for this).
+// read; once a dead writer's directory was found (Open leaves the mark
+// DIR/.dumpflow/sweep), the next Open that has the bucket to itself
+// removes them (every open bucket holds open.lock shared; the sweep takes
+// it exclusively), so the walk over all attribute files is not paid at
+// every start.
 //
 // # Damage
 //
