@@ -53,6 +53,9 @@ type Firing struct {
 	Action      Action    `json:"action"`
 	At          time.Time `json:"at"`
 	Suppressed  string    `json:"suppressed,omitempty"`
+	// NoAnalyze asks for the dump without the analyzer's per-dump
+	// analysis (CPU rules in modes other than CollectKillAndAnalyze).
+	NoAnalyze bool `json:"no_analyze,omitempty"`
 }
 
 type instKey struct{ site, instance string }

@@ -59,6 +59,9 @@ type Config struct {
 	// Script scripts memory and request behaviour over time, so tests can
 	// drive auto-heal rules; nil keeps the static figures.
 	Script *Script
+	// Cores is the instance's processor count, in every process's
+	// NUMBER_OF_PROCESSORS; 0 means 2.
+	Cores int
 	// UnreadableChildren makes the detail of the app w3wp's child
 	// (dotnet/node) fail as an access-denied read does in Kudu: counts and
 	// memory -1, CPU times "-00:00:01", no start_time, file_name "N/A",
@@ -149,6 +152,14 @@ type Faults struct {
 // ErrConfig is wrapped by every Config validation error.
 var ErrConfig = errors.New("kudusim: invalid config")
 
+// cores is Cores, defaulted (newApp runs before setDefaults in some paths).
+func (c *Config) cores() int {
+	if c.Cores <= 0 {
+		return 2
+	}
+	return c.Cores
+}
+
 func (c *Config) setDefaults() {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -158,6 +169,7 @@ func (c *Config) setDefaults() {
 	def(&c.Apps, 1)
 	def(&c.Instances, 1)
 	def(&c.ARMPageSize, 50)
+	def(&c.Cores, 2)
 	def(&c.FirstByteStatus, 504)
 	if c.DumpSize == 0 {
 		c.DumpSize = 64 << 20
@@ -194,6 +206,8 @@ func (c *Config) validate() error {
 	switch {
 	case c.Apps < 1 || c.Apps > 1000:
 		return bad("Apps %d outside 1..1000", c.Apps)
+	case c.Cores < 1 || c.Cores > 256:
+		return bad("Cores %d outside 1..256", c.Cores)
 	case c.Instances < 1 || c.Instances > 100:
 		return bad("Instances %d outside 1..100", c.Instances)
 	case c.AppNames != nil && len(c.AppNames) != c.Apps:

@@ -173,6 +173,7 @@ func (in *instance) baseEnv(cfg *Config, pool string) map[string]string {
 	return map[string]string{
 		"APP_POOL_ID":              pool,
 		"COMPUTERNAME":             in.machine,
+		"NUMBER_OF_PROCESSORS":     fmt.Sprint(cfg.cores()),
 		"HOME":                     `D:\home`,
 		"WEBSITE_SITE_NAME":        a.site,
 		"WEBSITE_SLOT_NAME":        a.slotName(),
