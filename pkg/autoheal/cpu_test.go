@@ -79,10 +79,10 @@ func (f *fakeCPU) set(instance string, pid int, percent float64) {
 }
 
 type cpuHarness struct {
-	t     *testing.T
-	now   time.Time
-	src   *fakeCPU
-	watch *CPUWatch
+	t      *testing.T
+	now    time.Time
+	src    *fakeCPU
+	watch  *CPUWatch
 	fired  []Firing
 	polled bool
 }
