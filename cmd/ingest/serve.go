@@ -121,7 +121,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 
 	var runner *autoheal.Runner
 	if rf.file != "" {
-		if runner, err = rf.newRunner(svc, *armURL, *armAuth, log); err != nil {
+		if runner, err = rf.newRunner(svc, policy.NewBlobStore(b), *armURL, *armAuth, log); err != nil {
 			return err
 		}
 	}

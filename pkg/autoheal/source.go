@@ -36,6 +36,9 @@ type Act func(ctx context.Context, f Firing) error
 type Runner struct {
 	Evaluator *Evaluator
 	Sources   []Source
+	// CPU are the CPU rules' watches, run beside the sources; each acts
+	// through its own Act, or the runner's when nil.
+	CPU []*CPUWatch
 	// Interval between evaluations; 0 means 10 s.
 	Interval time.Duration
 	Act      Act
@@ -70,6 +73,12 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 			return nil
 		})
+	}
+	for _, w := range r.CPU {
+		if w.Act == nil {
+			w.Act = r.Act
+		}
+		g.Go(func() error { return w.Run(ctx) })
 	}
 	g.Go(func() error {
 		t := time.NewTicker(every)
