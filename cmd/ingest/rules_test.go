@@ -160,3 +160,21 @@ func TestServeRulesCreateIncident(t *testing.T) {
 		t.Fatalf("%d incidents, want 1", len(manifests))
 	}
 }
+
+// TestRulesCheckCPU: a CPU rule is printed with its defaults, and one
+// beyond DaaS's limits is refused naming the rule and the field.
+func TestRulesCheckCPU(t *testing.T) {
+	good := writeFile(t, "cpu.json", `{"rules":[],"cpuRules":[{"name":"hot","sites":["/s"],"mode":"Collect","cpuThreshold":50,"thresholdSeconds":15,"monitorDuration":5}]}`)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"rules", "check", good}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"dump_type": "full"`) || !strings.Contains(out.String(), `"maximumNumberOfHours": 168`) {
+		t.Fatalf("defaults not shown: %s", out.String())
+	}
+	bad := writeFile(t, "cpubad.json", `{"rules":[],"cpuRules":[{"name":"hot","sites":["/s"],"mode":"Collect","cpuThreshold":50,"thresholdSeconds":15,"monitorDuration":5,"maxActions":21}]}`)
+	err := run(context.Background(), []string{"rules", "check", bad}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "cpuRules[0] (hot)") || !strings.Contains(err.Error(), "maxActions") || !strings.Contains(err.Error(), "20") {
+		t.Fatalf("bad cpu rule: %v, want an error naming the rule, the field and the limit", err)
+	}
+}
