@@ -92,9 +92,13 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 		}
 	}
 	log.Info("auto-heal rules loaded", "file", rf.file, "rules", len(f.Rules), "cpu_rules", len(cpu), "sites", len(sites), "sources", len(sources))
+	ev := autoheal.NewEvaluator(f)
+	// Cooldowns, flap guards and daily caps survive a restart and are
+	// shared by replicas.
+	ev.KeepLimitsIn(state)
 	return &autoheal.Runner{
 		CPU:       cpu,
-		Evaluator: autoheal.NewEvaluator(f),
+		Evaluator: ev,
 		Sources:   sources,
 		Interval:  rf.evaluate,
 		Log:       log,

@@ -89,7 +89,7 @@ func (r *Runner) Run(ctx context.Context) error {
 				return nil
 			case <-t.C:
 			}
-			for _, f := range r.Evaluator.Evaluate(now()) {
+			for _, f := range r.Evaluator.EvaluateContext(ctx, now()) {
 				if f.Suppressed != "" {
 					log.Debug("auto-heal rule met but held back", "rule", f.Rule, "site", f.Site, "instance", f.Instance, "why", f.Suppressed)
 					continue
