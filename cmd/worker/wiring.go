@@ -18,6 +18,7 @@ type kuduFlags struct {
 	armURL, scmTemplate, auth string
 	firstByteLimit            time.Duration
 	stagedPoll                time.Duration
+	stagedClone               bool
 }
 
 func (k *kuduFlags) register(fs *flag.FlagSet) {
@@ -26,6 +27,7 @@ func (k *kuduFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.auth, "auth", "auto", "credentials for ARM and Kudu: azure (azidentity default credential), none, or auto (none for http:// ARM URLs, else azure)")
 	fs.DurationVar(&k.firstByteLimit, "first-byte-limit", worker.DefaultFirstByteLimit, "the front end's first-byte limit; direct dumps cut by it are reported with advice to use staged")
 	fs.DurationVar(&k.stagedPoll, "staged-poll", 0, "staged strategy: VFS poll interval (0: pkg/kudu's default)")
+	fs.BoolVar(&k.stagedClone, "staged-clone", true, "staged strategy: dump a clone of the process (procdump -r), pausing it only while it is cloned; false dumps the process itself (no clone memory, paused for the whole write)")
 }
 
 // build returns the Kudu adapter the flags describe.
@@ -63,11 +65,11 @@ func (k *kuduFlags) build() (*worker.KuduClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	poll := k.stagedPoll
+	poll, noClone := k.stagedPoll, !k.stagedClone
 	return worker.NewKuduClient(arm, base, worker.KuduOptions{
 		FirstByteLimit: k.firstByteLimit,
 		Staged: func(cl *kudu.Client) (kudu.Dumper, error) {
-			return kudu.NewStaged(cl, kudu.StagedConfig{PollInterval: poll})
+			return kudu.NewStaged(cl, kudu.StagedConfig{PollInterval: poll, NoClone: noClone})
 		},
 	}), nil
 }

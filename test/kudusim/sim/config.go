@@ -33,6 +33,12 @@ type Config struct {
 	// DumpWriteTime is how long "Kudu" takes to write a dump to its staging
 	// file before the first response byte; 0 means 50 ms, negative none.
 	DumpWriteTime time.Duration
+	// ClonePause is how long the simulated dump tool suspends the target
+	// to clone it (procdump -r) before writing the clone for DumpWriteTime;
+	// 0 means DumpWriteTime/20, at least 1 ms. A model, not a measurement
+	// of Windows: cloning copies page tables, not pages, so it is a small
+	// fraction of the write (docs/worker.md, "Clone dumps").
+	ClonePause time.Duration
 	// FirstByteLimit is the front end's cut-off for a response's first
 	// byte (~230 s on App Service); 0 means none. When the dump write or a
 	// command outlasts it, the client gets FirstByteStatus with an empty
@@ -178,6 +184,9 @@ func (c *Config) setDefaults() {
 		c.DumpWriteTime = 50 * time.Millisecond
 	} else if c.DumpWriteTime < 0 {
 		c.DumpWriteTime = 0
+	}
+	if c.ClonePause <= 0 {
+		c.ClonePause = max(c.DumpWriteTime/20, time.Millisecond)
 	}
 	if c.CommandIdleTimeout == 0 {
 		c.CommandIdleTimeout = 60 * time.Second
