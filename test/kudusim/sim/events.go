@@ -61,8 +61,8 @@ type Event struct {
 	// CloneBytes bounds the extra memory a clone can cost: the target's
 	// private bytes (pages the app changes while the clone is written are
 	// copied; at worst all of them).
-	CloneBytes int64 `json:"clone_bytes,omitempty"`
-	Detail   string `json:"detail,omitempty"`
+	CloneBytes int64  `json:"clone_bytes,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 }
 
 type eventLog struct {
