@@ -391,3 +391,28 @@ func TestCPUModesMapToActions(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUReplicasActOncePerRun: two ingest replicas run the same CPU rule
+// on one store, sampling the same process out of phase; each run of high
+// samples makes one action, not one per replica.
+func TestCPUReplicasActOncePerRun(t *testing.T) {
+	src := oneProc(95)
+	st := policy.NewMemStore()
+	r := cpuBase
+	a := newCPUHarness(t, r, src, st)
+	b := newCPUHarness(t, r, src, st)
+	// b samples 2 s after a; both read the same CPU counter.
+	fired := 0
+	for i := 0; i < 13; i++ { // a: baseline + 12 samples = 4 runs
+		a.now = a.now.Add(time.Duration(min(i, 1)) * 5 * time.Second)
+		b.now = a.now.Add(2 * time.Second)
+		a.watch.Poll(context.Background())
+		src.advance(2 * time.Second)
+		b.watch.Poll(context.Background())
+		src.advance(3 * time.Second)
+	}
+	fired = len(a.fired) + len(b.fired)
+	if fired != 4 {
+		t.Fatalf("two replicas made %d actions over 4 runs (a %d, b %d), want 4", fired, len(a.fired), len(b.fired))
+	}
+}

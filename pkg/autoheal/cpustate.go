@@ -66,6 +66,18 @@ func startSession(ctx context.Context, st policy.Store, rule, site string, now t
 	return start, err
 }
 
+// sameRun is how close two actions on one pid must be to be one run seen
+// by two replicas: replicas sample out of phase by less than one jittered
+// interval (1.1 × MonitorDuration), while one watcher's next run on that
+// pid takes n = ⌈ThresholdSeconds/MonitorDuration⌉ samples, at least
+// 0.9 × n × MonitorDuration. The window lies between the two when n ≥ 2;
+// with n = 1 genuine actions win.
+func (r *CPURule) sameRun() time.Duration {
+	md := time.Duration(r.MonitorDuration) * time.Second
+	n := (r.ThresholdSeconds + r.MonitorDuration - 1) / r.MonitorDuration
+	return min(md*3/2, md*time.Duration(n)*85/100)
+}
+
 // reserveAction counts an action of rule on site against MaxActions and
 // MaximumNumberOfHours, atomically across replicas. It returns why the
 // action is refused, or "" when it was recorded.
@@ -83,6 +95,12 @@ func reserveAction(ctx context.Context, st policy.Store, r *CPURule, site, insta
 		if end := s.Start.Add(r.Hours()); !now.Before(end) {
 			why = fmt.Sprintf("session ended at %s (maximumNumberOfHours %d after its start)", end.Format(time.RFC3339), r.Hours()/time.Hour)
 			return nil, nil
+		}
+		for _, a := range s.Actions {
+			if a.Instance == instance && a.PID == pid && now.Sub(a.At) < r.sameRun() {
+				why = fmt.Sprintf("another replica acted on this run of pid %d %s ago", pid, now.Sub(a.At).Round(time.Second))
+				return nil, nil
+			}
 		}
 		if r.MaxActions > 0 && len(s.Actions) >= r.MaxActions {
 			why = fmt.Sprintf("maxActions reached: %d actions on all instances of this site", len(s.Actions))
