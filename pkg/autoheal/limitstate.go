@@ -14,6 +14,10 @@ import (
 
 type limitKey struct{ rule, site string }
 
+// suppressedNoState begins Firing.Suppressed when the limit store failed;
+// the runner logs those at error level, not with the routine holds.
+const suppressedNoState = "limit state unavailable, not acting: "
+
 // limitState is the limit record of one rule on one site. It is what the
 // store keeps (JSON), so cooldowns, the flap guard and the daily cap
 // survive a restart of ingest and are shared by its replicas.
@@ -72,7 +76,7 @@ func (e *Evaluator) admit(ctx context.Context, rule string, k instKey, l Limits,
 		return json.Marshal(st)
 	})
 	if err != nil {
-		return fmt.Sprintf("limit state unavailable, not acting: %v", err)
+		return suppressedNoState + err.Error()
 	}
 	return why
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -90,6 +91,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			case <-t.C:
 			}
 			for _, f := range r.Evaluator.EvaluateContext(ctx, now()) {
+				if strings.HasPrefix(f.Suppressed, suppressedNoState) {
+					log.Error("auto-heal rule met but its limit state is unavailable; not acting", "rule", f.Rule, "site", f.Site, "instance", f.Instance, "why", f.Suppressed)
+					continue
+				}
 				if f.Suppressed != "" {
 					log.Debug("auto-heal rule met but held back", "rule", f.Rule, "site", f.Site, "instance", f.Instance, "why", f.Suppressed)
 					continue
