@@ -164,10 +164,15 @@ func TestServeRulesCreateIncident(t *testing.T) {
 // TestRulesCheckCPU: a CPU rule is printed with its defaults, and one
 // beyond DaaS's limits is refused naming the rule and the field.
 func TestRulesCheckCPU(t *testing.T) {
-	good := writeFile(t, "cpu.json", `{"rules":[],"cpuRules":[{"name":"hot","sites":["/s"],"mode":"Collect","cpuThreshold":50,"thresholdSeconds":15,"monitorDuration":5}]}`)
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"rules", "check", good}, &out, &bytes.Buffer{}); err != nil {
+	good := writeFile(t, "cpu.json", `{"rules":[{"name":"slow-api","triggers":{"slowRequestsWithPath":[{"timeTaken":"00:00:10","path":"/api/*","count":5,"timeInterval":"00:01:00"}]},"action":{"kind":"log"}}],
+		"cpuRules":[{"name":"hot","sites":["/s"],"mode":"Collect","cpuThreshold":50,"thresholdSeconds":15,"monitorDuration":5}]}`)
+	var out, notes bytes.Buffer
+	if err := run(context.Background(), []string{"rules", "check", good}, &out, &notes); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(notes.String(), "rule hot: cpu from CPU watch") ||
+		!strings.Contains(notes.String(), "rule slow-api: slowRequestsWithPath[0] from Azure Monitor metrics") || !strings.Contains(notes.String(), "never fires") {
+		t.Fatalf("sources not reported on stderr:\n%s", notes.String())
 	}
 	if !strings.Contains(out.String(), `"dump_type": "full"`) || !strings.Contains(out.String(), `"maximumNumberOfHours": 168`) {
 		t.Fatalf("defaults not shown: %s", out.String())
