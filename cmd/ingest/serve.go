@@ -42,6 +42,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	schedules := fs.Bool("schedules", true, "run the configured scheduled sweeps")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	grace := fs.Duration("grace", 20*time.Second, "shutdown grace period for open requests")
+	maxConns := fs.Int("max-conns", 1024, "connections open at once; keep-alive is shed from 3/4 of it (see docs/operations.md)")
 	var rf ruleFlags
 	fs.StringVar(&rf.file, "rules", "", "auto-heal rules file (see docs/autoheal.md); empty runs none")
 	fs.StringVar(&rf.scmTemplate, "scm-url-template", "", "SCM base URL with {app}, overriding the host read from ARM (simulators)")
@@ -132,7 +133,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		health.Drain()
 		return nil
 	})
-	g.Go(func() error { return service.Serve(gctx, log, *listen, mux, *grace, nil) })
+	g.Go(func() error { return service.ServeLimited(gctx, log, *listen, mux, *grace, service.HTTPLimits{MaxConns: *maxConns}, nil) })
 	if *schedules {
 		g.Go(func() error { return svc.RunSchedules(gctx) })
 	}
