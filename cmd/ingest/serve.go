@@ -133,7 +133,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		health.Drain()
 		return nil
 	})
-	g.Go(func() error { return service.ServeLimited(gctx, log, *listen, mux, *grace, service.HTTPLimits{MaxConns: *maxConns}, nil) })
+	g.Go(func() error {
+		return service.ServeLimited(gctx, log, *listen, mux, *grace, service.HTTPLimits{MaxConns: *maxConns}, nil)
+	})
 	if *schedules {
 		g.Go(func() error { return svc.RunSchedules(gctx) })
 	}

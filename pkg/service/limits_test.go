@@ -20,7 +20,9 @@ func serveLimited(t *testing.T, limits HTTPLimits) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- ServeLimited(ctx, slog.New(slog.DiscardHandler), "127.0.0.1:0", mux, time.Second, limits, ready) }()
+	go func() {
+		done <- ServeLimited(ctx, slog.New(slog.DiscardHandler), "127.0.0.1:0", mux, time.Second, limits, ready)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
