@@ -143,6 +143,9 @@ func (e *Engine) dumpLocked(ctx context.Context, job *messages.CaptureJob, strat
 }) (*stored, error) {
 	req := DumpRequest{Site: job.Site, Instance: t.Instance, PID: t.PID, Process: t.Name, DumpType: job.Action.DumpType, Strategy: strategy}
 	meta := dumpMetadata(job, t, strategy)
+	if err := checkKeepable(key, meta); err != nil {
+		return nil, err
+	}
 	var st *stored
 	attempts, err := retry(ctx, e.cfg.Retry, func(attempt int) error {
 		if e.stopping() {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,28 +66,14 @@ func dumpMetadata(job *messages.CaptureJob, t target, strategy string) map[strin
 	if t.MachineName != "" {
 		m[MetaMachine] = ascii(t.MachineName)
 	}
-	if job.Trigger.Rule != "" {
-		m[MetaTriggerRule] = ascii(job.Trigger.Rule)
+	if r := ascii(job.Trigger.Rule); r != "" {
+		m[MetaTriggerRule] = r
 	}
 	return m
 }
 
-// ascii keeps printable ASCII (blob metadata values must be ASCII) and
-// bounds the length.
-func ascii(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= 0x20 && r < 0x7f {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-		if b.Len() >= 512 {
-			break
-		}
-	}
-	return b.String()
-}
+// ascii normalizes a metadata value (see metaValue).
+func ascii(s string) string { return metaValue(s) }
 
 // dumpOnce is one attempt: start the dump, stream it into a create-if-absent
 // blob while verifying it, and commit. bodyRead is called once Kudu's body

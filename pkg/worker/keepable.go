@@ -1,0 +1,47 @@
+package worker
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/dumpflow/dumpflow/pkg/blob"
+)
+
+// checkKeepable checks, before Kudu is asked for a dump, that the dump
+// could be stored under key with meta: the rule of docs/worker.md, "no
+// process is frozen for a dump that cannot be kept". The metadata set at
+// commit (checksum, size, attempts, time) is checked at its largest. An
+// error is permanent: no retry can change the key or the job's metadata.
+func checkKeepable(key string, meta map[string]string) error {
+	full := maps.Clone(meta)
+	full[MetaSHA256] = strings.Repeat("0", 64)
+	full[MetaBytes] = "9223372036854775807"
+	full[MetaAttempts] = "2147483647"
+	full[MetaCapturedAt] = time.RFC3339
+	if _, err := blob.ValidateWriter(key, &blob.WriterOptions{ContentType: DumpContentType, Metadata: full}); err != nil {
+		return backoff.Permanent(fmt.Errorf("not dumped, since the dump could not be stored: %w", err))
+	}
+	return nil
+}
+
+// metaValue normalizes a metadata value: printable ASCII (others become
+// '_'), at most 512 bytes, without leading or trailing spaces (Azure
+// carries metadata as HTTP headers, which cannot keep them).
+func metaValue(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x20 && r < 0x7f {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		if b.Len() >= 512 {
+			break
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
