@@ -125,6 +125,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		res.Completed.Error = "invalid selector: " + err.Error()
 		return res, e.finish(ctx, res)
 	}
+	sel.perInstance = e.cfg.MaxTargetsPerInstance
 	strategy := job.Action.Strategy
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
