@@ -145,4 +145,3 @@ func (l *limitedJSON) Read(p []byte) (int, error) {
 	l.n -= int64(n)
 	return n, err
 }
-
