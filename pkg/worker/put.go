@@ -167,7 +167,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 // rest are worth retrying.
 func blobErr(op, key string, err error) error {
 	err = fmt.Errorf("blob storage: %s %s: %w", op, key, err)
-	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) {
+	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) || localStorageFailure(err) {
 		return backoff.Permanent(err)
 	}
 	return err
