@@ -83,7 +83,7 @@ func New(k Kudu, b blob.Bucket, pub Publisher, m *Metrics, cfg Config) (*Engine,
 	e := &Engine{kudu: k, bucket: b, pub: pub, cfg: cfg, m: m,
 		global: semaphore.NewWeighted(int64(cfg.Concurrency))}
 	e.locks = newSiteLocks(b, cfg, func() { m.LeaseLost.Inc() })
-	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond, now: cfg.Now}
+	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond}
 	e.stopCtx, e.stopNow = context.WithCancel(context.Background())
 	return e, nil
 }
