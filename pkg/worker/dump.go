@@ -35,6 +35,15 @@ func (e *Engine) runTarget(ctx context.Context, job *messages.CaptureJob, strate
 		e.m.Dumps.WithLabelValues("skipped").Inc()
 		return res, nil, nil
 	}
+	if job.Action.Kill {
+		if skip, why, err := e.killedEarlier(ctx, job, t); err != nil || skip {
+			res.Outcome, res.Reason = messages.OutcomeSkipped, why
+			if err != nil {
+				res.Outcome, res.Reason = messages.OutcomeFailed, "not dumped: "+err.Error()
+			}
+			return res, nil, nil
+		}
+	}
 	key := layout.DumpKey(job.IncidentTime, job.IncidentID, job.Site.Segment(), t.Instance, t.Name, t.PID)
 	res.DumpKey = key
 	start := time.Now()
@@ -83,7 +92,7 @@ func (e *Engine) runTarget(ctx context.Context, job *messages.CaptureJob, strate
 	}
 	e.progress(job, t, Progress{Bytes: st.bytes, Total: st.bytes, Done: true, Outcome: res.Outcome, Reason: res.Reason})
 	if job.Action.Kill {
-		k := e.collectKill(ctx, job.Site, t)
+		k := e.collectKill(ctx, job, t)
 		res.Kill = &k
 	}
 	return res, dc, nil

@@ -118,6 +118,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		IncidentID: job.IncidentID, JobID: job.JobID, Site: job.Site,
 		StartedAt: started, Instances: []string{}, Targets: []messages.TargetResult{},
 	}}
+	ctx = withDelivery(ctx)
 	log := e.cfg.Logger.With("job", job.JobID)
 	log.Debug("job started", "strategy", job.Action.Strategy, "dump_type", job.Action.DumpType, "kill", job.Action.Kill)
 	sel, err := compileSelector(job.Selector)
