@@ -112,4 +112,3 @@ func (e *Engine) recordKill(ctx context.Context, jobID string, t target) error {
 	}
 	return nil
 }
-
