@@ -36,6 +36,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	entraAudience := fs.String("entra-audience", "", "required audience of Entra ID tokens")
 	entraJWKS := fs.String("entra-jwks-url", "", "JWKS URL for Entra ID signing keys (default: the tenant's discovery keys)")
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
+	maxEvents := fs.Int("max-events", ingest.DefaultMaxEventsPerRequest, "alerts accepted in one payload; a payload with more is refused whole (413)")
 	rate := fs.Float64("rate", 20, "requests per second per client address (negative: no limit)")
 	burst := fs.Int("burst", 40, "burst of the per-client rate limit")
 	linkBase := fs.String("link-base", "", "prefix that turns blob keys into links in incident status")
@@ -105,7 +106,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc, err := ingest.New(ingest.Config{
 		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths, Metrics: ingest.NewMetrics(reg),
-		MaxBodyBytes: *maxBody, RatePerSecond: *rate, RateBurst: *burst, LinkBase: *linkBase, Log: log,
+		MaxBodyBytes: *maxBody, MaxEventsPerRequest: *maxEvents, RatePerSecond: *rate, RateBurst: *burst, LinkBase: *linkBase, Log: log,
 	})
 	if err != nil {
 		return err
