@@ -29,13 +29,13 @@ func TestTooManyEventsAreRefusedWhole(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxBodyBytes = 4 << 20 })
 	status, out := h.do(t, "POST", "/v1/alerts?token="+testToken, "application/json", alertmanagerPayload(3000), nil)
 	if status != http.StatusRequestEntityTooLarge || !strings.Contains(fmt.Sprint(out["error"]), "3000 alerts, more than the 100") {
-		t.Fatalf("HTTP %d %v, want 413 naming the cap", status, out)
+		t.Fatalf("HTTP %d (error %v, %d incidents), want 413 naming the cap", status, out["error"], len(h.queue.Messages()))
 	}
 	if n := len(h.queue.Messages()); n != 0 {
 		t.Fatalf("%d jobs sent for a refused payload", n)
 	}
 	h2 := newHarness(t, func(c *Config) { c.MaxEventsPerRequest = 3000; c.MaxBodyBytes = 4 << 20 })
 	if status, out := h2.do(t, "POST", "/v1/alerts?token="+testToken, "application/json", alertmanagerPayload(3000), nil); status != http.StatusAccepted {
-		t.Fatalf("with the cap raised: HTTP %d %v", status, out)
+		t.Fatalf("with the cap raised: HTTP %d %v", status, out["error"])
 	}
 }
