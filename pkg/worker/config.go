@@ -30,6 +30,10 @@ type Config struct {
 	// Default messages.StrategyDirect.
 	DefaultStrategy string
 
+	// MinBodyRate is the floor on a dump body's throughput (default 1 MiB
+	// per minute).
+	MinBodyRate MinRate
+
 	// Retry bounds the retries of one dump.
 	Retry RetryPolicy
 
@@ -90,6 +94,7 @@ func (c Config) withDefaults() Config {
 	def(&c.ListConcurrency, 8)
 	def(&c.StagedPerSite, 4)
 	def(&c.MaxTargetsPerInstance, 5)
+	c.MinBodyRate = c.MinBodyRate.withDefaults()
 	if c.DefaultStrategy == "" {
 		c.DefaultStrategy = messages.StrategyDirect
 	}

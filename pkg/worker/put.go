@@ -110,7 +110,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 	v := newVerifier()
 	pw := &progressWriter{e: e, job: job, t: t, total: size, attempt: attempt}
 	bufp := copyBuffers.Get().(*[]byte)
-	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{body}, *bufp)
+	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{e.minRate(body)}, *bufp)
 	copyBuffers.Put(bufp)
 	if cerr := closeBody(); cerr != nil && err == nil {
 		// The staged strategy deletes its server file on Close; a failed
