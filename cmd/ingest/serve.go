@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,11 +30,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	config := fs.String("config", "", "policy configuration file (JSON, required)")
 	queueURL := fs.String("queue", backend.DefaultQueueURL(), "queue backend URL (file://… or sb://…)")
 	blobURL := fs.String("blob", backend.DefaultBlobURL(), "blob backend URL (file://… or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
-	token := fs.String("webhook-token", "", "shared webhook secret (default $DUMPFLOW_WEBHOOK_TOKEN); at least 16 characters")
+	token := fs.String("webhook-token", "", "DEPRECATED (a secret in a flag is visible to every user of the machine): set $DUMPFLOW_WEBHOOK_TOKEN or --webhook-token-file")
+	tokenFile := fs.String("webhook-token-file", "", "file holding the shared webhook secret (at least 16 characters); or set $DUMPFLOW_WEBHOOK_TOKEN")
 	armURL := fs.String("arm-url", "https://management.azure.com", "Azure Resource Manager endpoint, to expand plans, resource groups and tags")
 	armAuth := fs.Bool("arm-auth", true, "authenticate to ARM with azidentity's default credential (false for simulators)")
 	entraTenant := fs.String("entra-tenant", "", "accept Entra ID bearer tokens issued by this tenant id")
 	entraAudience := fs.String("entra-audience", "", "required audience of Entra ID tokens")
+	entraRole := fs.String("entra-role", "", "app role Entra ID tokens must carry in their roles claim (empty: any identity of the tenant with a token for the audience)")
 	entraJWKS := fs.String("entra-jwks-url", "", "JWKS URL for Entra ID signing keys (default: the tenant's discovery keys)")
 	maxBody := fs.Int64("max-body", 1<<20, "largest request body in bytes")
 	maxEvents := fs.Int("max-events", ingest.DefaultMaxEventsPerRequest, "alerts accepted in one payload; a payload with more is refused whole (413)")
@@ -53,6 +56,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	tokenOnCommandLine := false
+	fs.Visit(func(f *flag.Flag) { tokenOnCommandLine = tokenOnCommandLine || f.Name == "webhook-token" })
 	if err := service.FillFromEnv(fs, os.Getenv); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -63,8 +68,16 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if *config == "" {
 		return fmt.Errorf("%w: serve needs --config FILE", errUsage)
 	}
-	if *token == "" {
-		*token = os.Getenv("DUMPFLOW_WEBHOOK_TOKEN")
+	if tokenOnCommandLine {
+		log.Warn("--webhook-token is deprecated and will be removed: a secret on the command line is visible to every user of the machine; set DUMPFLOW_WEBHOOK_TOKEN or --webhook-token-file instead")
+	}
+	if *tokenFile != "" {
+		if tokenOnCommandLine {
+			return fmt.Errorf("%w: --webhook-token and --webhook-token-file are both set; keep --webhook-token-file", errUsage)
+		}
+		if *token, err = service.ReadSecretFile(*tokenFile); err != nil {
+			return fmt.Errorf("%w: --webhook-token-file: %v", errUsage, err)
+		}
 	}
 	var auths ingest.AnyAuth
 	if *token != "" {
@@ -75,14 +88,14 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		auths = append(auths, ta)
 	}
 	if *entraTenant != "" {
-		ja, err := ingest.NewJWTAuth(ingest.JWTConfig{Tenant: *entraTenant, Audience: *entraAudience, JWKSURL: *entraJWKS})
+		ja, err := ingest.NewJWTAuth(ingest.JWTConfig{Tenant: *entraTenant, Audience: *entraAudience, Role: *entraRole, JWKSURL: *entraJWKS})
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		auths = append(auths, ja)
 	}
 	if len(auths) == 0 {
-		return fmt.Errorf("%w: every endpoint is authenticated: set --webhook-token (or DUMPFLOW_WEBHOOK_TOKEN) or --entra-tenant", errUsage)
+		return fmt.Errorf("%w: every endpoint is authenticated: set DUMPFLOW_WEBHOOK_TOKEN (or --webhook-token-file) or --entra-tenant", errUsage)
 	}
 	pc, err := policy.Load(*config)
 	if err != nil {
