@@ -3,6 +3,7 @@ package kudu
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -110,4 +111,27 @@ func TestProcessListForms(t *testing.T) {
 			t.Errorf("%s: got %v, want a DecodeError", name, err)
 		}
 	}
+}
+
+// FuzzDecodeProcessList feeds arbitrary bytes to the streaming process list
+// decoder: an error or processes, never a panic, never more than the cap.
+func FuzzDecodeProcessList(f *testing.F) {
+	for _, s := range []string{docList, `{"value":[]}`, `[{"id":1}]`, `{"nextLink":[1,{"a":2}],"value":[{"properties":{"identifier":3}}]}`, `[`, `{"value":`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		err := decodeList(bytes.NewReader(data), 8, func(i int, dec *json.Decoder) error {
+			var sp shortProcess
+			if err := dec.Decode(&sp); err != nil {
+				return err
+			}
+			_, _ = sp.toProcess()
+			n++
+			return nil
+		})
+		if n > 8 {
+			t.Fatalf("%d entries decoded past the cap of 8 (err %v)", n, err)
+		}
+	})
 }
