@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean
+.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean flaky
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -22,6 +22,10 @@ fmt: ## fail if any file needs gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 check: vet fmt test ## vet + gofmt + race tests
+
+FLAKY_N ?= 5
+flaky: ## run the whole suite FLAKY_N times (-race) and list every test that failed
+	$(GO) run ./test/flaky -n $(FLAKY_N) $(PKGS)
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \
