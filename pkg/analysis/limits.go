@@ -75,13 +75,13 @@ type Count struct {
 // declared lengths.
 func truncation(r *minidump.Reader, a *Analysis) {
 	t := &Truncated{}
-	any := false
+	cut := false
 	count := func(st minidump.StreamType, analyzed int) *Count {
 		n, err := r.ListLength(st)
 		if err != nil || n <= uint64(analyzed) {
 			return nil // a list that cannot be read is reported by its accessor
 		}
-		any = true
+		cut = true
 		return &Count{Analyzed: analyzed, Total: n}
 	}
 	if t.Threads = count(minidump.ThreadListStream, len(a.Threads)); t.Threads != nil && a.Process != nil {
@@ -108,9 +108,9 @@ func truncation(r *minidump.Reader, a *Analysis) {
 	if ranges > uint64(a.Dump.MemoryRanges) {
 		t.MemoryRanges = &Count{Analyzed: a.Dump.MemoryRanges, Total: ranges}
 		a.Dump.MemoryRanges = int(min(ranges, 1<<31-1))
-		any = true
+		cut = true
 	}
-	if any {
+	if cut {
 		a.Truncated = t
 	}
 }
