@@ -27,21 +27,3 @@ func checkKeepable(key string, meta map[string]string) error {
 	}
 	return nil
 }
-
-// metaValue normalizes a metadata value: printable ASCII (others become
-// '_'), at most 512 bytes, without leading or trailing spaces (Azure
-// carries metadata as HTTP headers, which cannot keep them).
-func metaValue(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= 0x20 && r < 0x7f {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-		if b.Len() >= 512 {
-			break
-		}
-	}
-	return strings.TrimSpace(b.String())
-}

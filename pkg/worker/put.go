@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,8 +73,23 @@ func dumpMetadata(job *messages.CaptureJob, t target, strategy string) map[strin
 	return m
 }
 
-// ascii normalizes a metadata value (see metaValue).
-func ascii(s string) string { return metaValue(s) }
+// ascii keeps printable ASCII (blob metadata values must be ASCII) and
+// bounds the length, without leading or trailing spaces (Azure carries
+// metadata as HTTP headers, which cannot keep them).
+func ascii(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x20 && r < 0x7f {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+		if b.Len() >= 512 {
+			break
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
 
 // dumpOnce is one attempt: start the dump, stream it into a create-if-absent
 // blob while verifying it, and commit. bodyRead is called once Kudu's body
