@@ -133,6 +133,11 @@ func (b *Bearer) Unauthorized(req *http.Request) bool {
 		}
 	}
 	if cur+1 >= len(b.scopes) {
+		// Refused with every audience: perhaps a revoked token. Drop it so
+		// the next request asks the credential again, then give up.
+		if t, ok := b.cache[b.scopes[cur]]; ok && t.Token == sent {
+			delete(b.cache, b.scopes[cur])
+		}
 		return false
 	}
 	b.hosts[host] = cur + 1
