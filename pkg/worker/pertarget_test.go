@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,4 +63,51 @@ func TestTargetsPerInstanceAreCapped(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Candidates filtered out only after their detail call (here webjobs) or
+// compared with `largest` cost one Kudu request each: at most
+// maxDetailsPerInstance per instance.
+func TestDetailCallsPerInstanceAreBounded(t *testing.T) {
+	k := newFakeKudu()
+	k.addSite("app", 1)
+	inst := k.instances["app"][0]
+	k.mu.Lock()
+	m := k.procs["app/"+inst]
+	for range 500 {
+		pid := k.pid()
+		m[pid] = &Process{PID: pid, Name: "w3wp", MachineName: "M", Detailed: true, PrivateMemory: int64(pid), StartTime: time.Now().Add(-time.Hour)}
+	}
+	k.mu.Unlock()
+	counting := &detailCounter{fakeKudu: k}
+	e, err := New(counting, newMemBucket(), &memPublisher{}, nil, fastConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Capture(context.Background(), testJob("app", messages.Action{}, messages.Selector{Names: []string{"w3wp"}, Largest: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := counting.n.Load(); n > maxDetailsPerInstance+1 {
+		t.Fatalf("%d detail calls on one instance", n)
+	}
+	captured := 0
+	for _, tr := range res.Completed.Targets {
+		if tr.Outcome == messages.OutcomeCaptured {
+			captured++
+		}
+	}
+	if captured != 1 {
+		t.Fatalf("%d captured with largest, want 1", captured)
+	}
+}
+
+type detailCounter struct {
+	*fakeKudu
+	n atomic.Int64
+}
+
+func (d *detailCounter) Process(ctx context.Context, site messages.Site, inst string, pid int) (Process, error) {
+	d.n.Add(1)
+	return d.fakeKudu.Process(ctx, site, inst, pid)
 }

@@ -162,9 +162,10 @@ func (s *selector) selectOnInstance(ctx context.Context, instance string, procs 
 			}
 		}
 	}
+	details := 0
 	for i, c := range cands {
 		if s.perInstance > 0 && !s.largest && len(out.targets) >= s.perInstance {
-			s.skipBeyondCap(&out, instance, cands[i:])
+			s.skipBeyondCap(&out, instance, cands[i:], fmt.Sprintf("beyond the cap of %d targets per instance (worker --max-targets-per-instance)", s.perInstance))
 			break
 		}
 		if c.PID <= 0 || c.IsSCM {
@@ -173,6 +174,11 @@ func (s *selector) selectOnInstance(ctx context.Context, instance string, procs 
 			}
 			continue
 		}
+		if details >= maxDetailsPerInstance {
+			s.skipBeyondCap(&out, instance, cands[i:], fmt.Sprintf("not inspected: only the first %d candidates of an instance are read in detail", maxDetailsPerInstance))
+			break
+		}
+		details++
 		d, err := detail(ctx, c.PID)
 		if err != nil {
 			if kindOf(err) == ErrorKindNotFound {
@@ -263,9 +269,13 @@ func (s *selector) capTargets(ts []target) (keep []target, skipped []messages.Ta
 // matching processes do not make a 2,000-entry JobCompleted.
 const maxSkippedListed = 10
 
-// skipBeyondCap reports the candidates left over by the per-instance cap.
-func (s *selector) skipBeyondCap(out *selection, instance string, rest []Process) {
-	why := fmt.Sprintf("beyond the cap of %d targets per instance (worker --max-targets-per-instance)", s.perInstance)
+// maxDetailsPerInstance bounds the process detail calls one job makes on
+// one instance (one Kudu request each), whatever the candidates: with
+// `largest`, or when candidates are filtered out after their detail.
+const maxDetailsPerInstance = 64
+
+// skipBeyondCap reports the candidates left over by a per-instance cap.
+func (s *selector) skipBeyondCap(out *selection, instance string, rest []Process, why string) {
 	n := 0
 	for _, p := range rest {
 		if p.PID <= 0 || p.IsSCM {
