@@ -63,12 +63,15 @@ images: ## container images, one per binary (needs a Docker engine with BuildKit
 azurite: ## install the pinned Azurite used by the blob tests
 	bash .ci/azurite.sh install
 
-report-screenshot: ## render a sample incident report and screenshot it in headless Chromium
+report-screenshot: ## render the sample incident report and screenshot it in headless Chromium at 1000 and 1400 px
 	$(GO) run ./cmd/analyzer render-sample --out /tmp/dumpflow-report
-	chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
-	  --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) --window-size=1280,1600 \
-	  --screenshot=/tmp/dumpflow-report/screenshot.png file:///tmp/dumpflow-report/index.html
-	@echo "screenshot: /tmp/dumpflow-report/screenshot.png"
+	@for w in 1000 1400; do \
+	  chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+	    --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) --window-size=$$w,1600 \
+	    --screenshot=/tmp/dumpflow-report/screenshot-$$w.png file:///tmp/dumpflow-report/index.html 2>/dev/null; \
+	  echo "screenshot: /tmp/dumpflow-report/screenshot-$$w.png"; \
+	done
+	$(GO) test -count=1 -run TestReportFitsScreens ./pkg/report
 
 clean: ## remove build output and the local data directory
 	rm -rf bin dumpflow-data
