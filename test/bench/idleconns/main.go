@@ -94,7 +94,7 @@ func run() error {
 	}
 	cmd := exec.CommandContext(ctx, *bin, "serve", "--listen", addr, "--config", cfg,
 		"--queue", "file://"+filepath.Join(dir, "queue"), "--blob", "file://"+filepath.Join(dir, "blob"),
-		"--arm-auth=false", "--arm-url", "http://127.0.0.1:9", "--schedules=false", "--log-level", "error")
+		"--auth", "none", "--arm-url", "http://127.0.0.1:9", "--schedules=false", "--log-level", "error")
 	cmd.Env = append(os.Environ(), "DUMPFLOW_WEBHOOK_TOKEN=idleconns-bench-token-0123456789")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
