@@ -69,6 +69,9 @@ type engineFlags struct {
 	concurrency, stagedPerSite, retries int
 	strategy                            string
 	killMax                             int
+	maxPerInstance                      int
+	minBodyBytes                        int64
+	minBodyWindow                       time.Duration
 	killWindow, killCoolOff             time.Duration
 }
 
@@ -77,6 +80,9 @@ func (e *engineFlags) register(fs *flag.FlagSet, defConcurrency int) {
 	fs.IntVar(&e.stagedPerSite, "staged-per-site", 4, "staged dumps of one app in flight at once (direct dumps are always one per app)")
 	fs.IntVar(&e.retries, "max-attempts", 4, "attempts per dump (transient failures only)")
 	fs.StringVar(&e.strategy, "strategy", messages.StrategyDirect, "dump strategy when the job names none: direct or staged (see docs/worker.md)")
+	fs.IntVar(&e.maxPerInstance, "max-targets-per-instance", 5, "processes dumped per instance by one job, as DaaS (negative: no cap)")
+	fs.Int64Var(&e.minBodyBytes, "min-body-bytes", 1<<20, "a dump body must bring at least this many bytes per --min-body-window, or fail")
+	fs.DurationVar(&e.minBodyWindow, "min-body-window", time.Minute, "window of the dump body throughput floor")
 	fs.IntVar(&e.killMax, "kill-max", 2, "collect-kills allowed per app in --kill-window")
 	fs.DurationVar(&e.killWindow, "kill-window", time.Hour, "sliding window of the kill budget")
 	fs.DurationVar(&e.killCoolOff, "kill-cool-off", 3*time.Hour, "kills disabled for an app this long after it exceeds its budget")
@@ -85,8 +91,10 @@ func (e *engineFlags) register(fs *flag.FlagSet, defConcurrency int) {
 func (e *engineFlags) config() worker.Config {
 	return worker.Config{
 		Concurrency: e.concurrency, StagedPerSite: e.stagedPerSite, DefaultStrategy: e.strategy,
-		Retry:      worker.RetryPolicy{MaxAttempts: e.retries},
-		KillBudget: worker.KillBudget{Max: e.killMax, Window: e.killWindow, CoolOff: e.killCoolOff},
+		MaxTargetsPerInstance: e.maxPerInstance,
+		MinBodyRate:           worker.MinRate{Bytes: e.minBodyBytes, Window: e.minBodyWindow},
+		Retry:                 worker.RetryPolicy{MaxAttempts: e.retries},
+		KillBudget:            worker.KillBudget{Max: e.killMax, Window: e.killWindow, CoolOff: e.killCoolOff},
 	}
 }
 
