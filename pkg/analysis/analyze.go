@@ -15,6 +15,10 @@ import (
 type Options struct {
 	// MaxFrames bounds the frames walked per thread (default 64).
 	MaxFrames int
+	// MaxTotalFrames bounds the frames of all threads together (default
+	// 16,384): with more threads than it allows MaxFrames each, every
+	// thread but the crashing one gets an equal share (at least 8).
+	MaxTotalFrames int
 	// ScanBytes bounds the stack bytes read per thread, fetched in 4 KiB
 	// pages as the walk needs them (default 128 KiB).
 	ScanBytes int
@@ -30,11 +34,16 @@ type Options struct {
 	// Symbols, when set, names functions and source lines and supplies
 	// call-frame information (STACK CFI, STACK WIN). nil walks without.
 	Symbols symbols.Store
+	// Limits bound the entries expanded from any list (limits.go).
+	Limits Limits
 }
 
 func (o Options) withDefaults() Options {
 	if o.MaxFrames <= 0 {
 		o.MaxFrames = 64
+	}
+	if o.MaxTotalFrames <= 0 {
+		o.MaxTotalFrames = 16384
 	}
 	if o.ScanBytes <= 0 {
 		o.ScanBytes = 128 << 10
@@ -58,6 +67,7 @@ func (o Options) withDefaults() Options {
 // returns.
 func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, error) {
 	opts = opts.withDefaults()
+	opts.Limits.apply(r)
 	a := &Analysis{Threads: []Thread{}, Modules: []Module{}, Runtimes: []Runtime{}, Findings: []Finding{}}
 	problem := func(what string, err error) {
 		if err != nil && !errors.Is(err, minidump.ErrNotPresent) {
@@ -139,6 +149,7 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 	problem("comments", err)
 
 	a.Dump = dumpFacts(r, problem)
+	truncation(r, a)
 	a.Findings = findings(a)
 	a.Dump.BytesRead, a.Dump.BytesFetched = r.BytesRead(), r.BytesFetched()
 	return a, ctx.Err()

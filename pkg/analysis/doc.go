@@ -9,4 +9,10 @@
 // The JSON form of Analysis is a contract (docs/analysis.md): field names
 // never change. Facts the dump does not hold are null or absent, never
 // guessed.
+//
+// Work is bounded for any input (Options.Limits): past a limit, lists hold
+// their first entries and the optional "truncated" object gives, per list,
+// how many were analyzed of the total the dump declares; thread_count,
+// handles.total and memory.regions stay the dump's totals. Stack walks are
+// bounded by Options.MaxFrames, ScanBytes, StackBytes and StackTime.
 package analysis

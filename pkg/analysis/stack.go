@@ -38,6 +38,13 @@ func walkThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 	shared := new(atomic.Int64)
 	shared.Store(opts.StackBytes)
 
+	// Frames per thread: MaxFrames, or an equal share of MaxTotalFrames
+	// when the dump has many threads (the crashing thread keeps MaxFrames).
+	share := opts.MaxFrames
+	if n := len(threads); n > 0 && opts.MaxTotalFrames/n < share {
+		share = max(opts.MaxTotalFrames/n, min(8, opts.MaxFrames))
+	}
+
 	a.Threads = make([]Thread, len(threads))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
@@ -61,11 +68,15 @@ func walkThreads(ctx context.Context, r *minidump.Reader, a *Analysis, ex *minid
 				a.Crash.ThreadIndex = &i
 			}
 		}
+		frames := share
+		if out.Crashed {
+			frames = opts.MaxFrames
+		}
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			stack, err := walkThread(gctx, r, t, ctxLoc, ix, images, syms, opts, deadline, shared)
+			stack, err := walkThread(gctx, r, t, ctxLoc, ix, images, syms, opts, frames, deadline, shared)
 			out.Stack = stack
 			out.Frames = make([]string, len(stack))
 			for i, f := range stack {
@@ -97,13 +108,13 @@ var errTruncated = errors.New("stack truncated")
 
 // walkThread walks one thread's stack from the context at loc.
 func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc minidump.Location, ix *moduleIndex,
-	images *imageCache, syms *symbolCache, opts Options, deadline time.Time, shared *atomic.Int64) ([]StackFrame, error) {
+	images *imageCache, syms *symbolCache, opts Options, maxFrames int, deadline time.Time, shared *atomic.Int64) ([]StackFrame, error) {
 	c, err := r.ReadContext(loc)
 	if err != nil {
 		return []StackFrame{}, fmt.Errorf("context: %w", err)
 	}
 	w := &walker{arch: c.Arch(), ptr: c.Arch().PointerSize(), mem: newStackMemory(r, t, c.SP(), opts.ScanBytes, shared),
-		mods: ix, syms: syms, max: opts.MaxFrames, deadline: deadline, ctx: ctx}
+		mods: ix, syms: syms, max: maxFrames, deadline: deadline, ctx: ctx}
 	if w.arch == minidump.ArchAMD64 {
 		w.images = images
 	}
@@ -111,6 +122,9 @@ func walkThread(ctx context.Context, r *minidump.Reader, t minidump.Thread, loc 
 	out := make([]StackFrame, len(frames))
 	for i, f := range frames {
 		out[i] = w.stackFrame(f, i)
+	}
+	if more && maxFrames < opts.MaxFrames {
+		return out, fmt.Errorf("%w: %d frames shown, the stack goes deeper: with this many threads each gets a share of analysis.Options.MaxTotalFrames (%d)", errTruncated, len(out), opts.MaxTotalFrames)
 	}
 	if more {
 		return out, fmt.Errorf("%w: %d frames shown, the stack goes deeper (analyzer analyze --frames N walks more)", errTruncated, len(out))

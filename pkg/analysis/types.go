@@ -53,6 +53,9 @@ type Analysis struct {
 	// symbol store had symbols; absent when the analysis ran without
 	// symbols.
 	SymbolsMissing []string `json:"symbols_missing,omitempty"`
+	// Truncated reports the lists cut at Options.Limits, with the totals
+	// the dump declares; nil when nothing was cut.
+	Truncated *Truncated `json:"truncated,omitempty"`
 	// Problems lists streams that could not be read; the rest of the
 	// analysis stands without them.
 	Problems []string `json:"problems,omitempty"`

@@ -197,7 +197,11 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 		p("\n> **.NET process:** this analysis reads native frames only. For managed stacks, exceptions and the heap, "+
 			"open `%s` on Windows in Visual Studio, WinDbg with SOS (`!pe`, `!clrstack`, `!dumpheap -stat`) or `dotnet-dump analyze`.\n", title)
 	}
-	p("\n## Threads (%d)\n\n", len(a.Threads))
+	if tr := a.Truncated; tr != nil && tr.Threads != nil {
+		p("\n## Threads (%d of %d; the rest not analyzed)\n\n", len(a.Threads), tr.Threads.Total)
+	} else {
+		p("\n## Threads (%d)\n\n", len(a.Threads))
+	}
 	p("Frames marked *(scan)* were found by stack scanning: they may be stale values, not callers.\n\n")
 	for _, t := range a.Threads {
 		mark := ""
