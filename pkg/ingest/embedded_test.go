@@ -10,7 +10,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
 	"github.com/dumpflow/dumpflow/pkg/policy"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // TestReplicasOnEmbeddedBackends runs two replicas on the real embedded
@@ -27,7 +27,7 @@ func TestReplicasOnEmbeddedBackends(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close() })
-		q, err := filequeue.Open(dir+"/queue", "captures", filequeue.Options{})
+		q, err := sqlitequeue.Open(dir+"/queue", "captures", sqlitequeue.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,7 @@
 // Command ingest-bench measures the ingest service end to end: authenticated
 // alert webhooks posted over loopback HTTP, parsed, evaluated, deduplicated
 // (manifest create-if-absent) and durably enqueued on the embedded queue
-// (pkg/queue/filequeue; manifests on pkg/blob/fileblob). It prints accepted
+// (pkg/queue/sqlitequeue; manifests on pkg/blob/fileblob). It prints accepted
 // alerts per second and p50/p99 latency; the last stdout line is JSON.
 //
 //	go run ./test/bench/ingest [--alerts N] [--concurrency C] [--rate R] [--dup-ratio F] [--limits] [--mem-blob] [--mem-queue] [--in-process] [--cpuprofile F] [--memprofile F]
@@ -46,7 +46,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/ingest/ingesttest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 const (
@@ -135,7 +135,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	fq, err := filequeue.Open(*dir+"/queue", "captures", filequeue.Options{})
+	fq, err := sqlitequeue.Open(*dir+"/queue", "captures", sqlitequeue.Options{})
 	if err != nil {
 		return err
 	}
@@ -289,7 +289,7 @@ func loadAverage() float64 {
 
 // countReady drains the queue without settling, to count what was
 // enqueued durably.
-func countReady(ctx context.Context, q *filequeue.Queue) (int, error) {
+func countReady(ctx context.Context, q *sqlitequeue.Queue) (int, error) {
 	total := 0
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)

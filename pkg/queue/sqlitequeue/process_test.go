@@ -1,4 +1,4 @@
-package filequeue_test
+package sqlitequeue_test
 
 import (
 	"bufio"
@@ -13,16 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // Child processes: the test binary re-executed with these variables set.
 const (
-	envChild = "FILEQUEUE_TEST_CHILD" // "consume" or "produce"
-	envDir   = "FILEQUEUE_TEST_DIR"
-	envCount = "FILEQUEUE_TEST_COUNT"
+	envChild = "SQLITEQUEUE_TEST_CHILD" // "consume" or "produce"
+	envDir   = "SQLITEQUEUE_TEST_DIR"
+	envCount = "SQLITEQUEUE_TEST_COUNT"
 )
 
 func TestMain(m *testing.M) {
@@ -40,12 +39,12 @@ func TestMain(m *testing.M) {
 	}
 }
 
-var childOpts = filequeue.Options{LockDuration: time.Second, PollInterval: 20 * time.Millisecond}
+var childOpts = sqlitequeue.Options{LockDuration: time.Second, PollInterval: 20 * time.Millisecond}
 
 // childConsume runs a Consumer whose handler announces the message it
 // holds on stdout and then blocks until the process is killed.
 func childConsume(dir string) int {
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -72,7 +71,7 @@ func childConsume(dir string) int {
 // childProduce sends p-0 … p-(n-1), printing "sent ID" once each Send
 // has returned (the message is durable).
 func childProduce(dir string, n int) int {
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -130,7 +129,7 @@ func kill9(t *testing.T, cmd *exec.Cmd, out *bufio.Scanner) int {
 
 // drain receives and completes until nothing arrives for quiet, returning
 // each ID's delivery counts.
-func drain(t *testing.T, q *filequeue.Queue, quiet time.Duration) map[string][]int {
+func drain(t *testing.T, q *sqlitequeue.Queue, quiet time.Duration) map[string][]int {
 	t.Helper()
 	got := map[string][]int{}
 	for {
@@ -154,7 +153,7 @@ func drain(t *testing.T, q *filequeue.Queue, quiet time.Duration) map[string][]i
 // delivery 2, once the lock expires) and every other message once.
 func TestSIGKILLedConsumer(t *testing.T) {
 	dir := t.TempDir()
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,12 +203,14 @@ func TestSIGKILLedProducer(t *testing.T) {
 	if acked < 40 {
 		t.Fatalf("child acknowledged only %d sends", acked)
 	}
-	checkFile(t, dir+"/captures.queue")
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatalf("reopen after kill -9: %v", err)
 	}
 	defer q.Close()
+	if err := q.Verify(context.Background()); err != nil {
+		t.Fatalf("queue file after kill -9: %v", err)
+	}
 	got := drain(t, q, 300*time.Millisecond)
 	for i := range acked {
 		if id := "p-" + strconv.Itoa(i); len(got[id]) != 1 {
@@ -233,7 +234,7 @@ func TestSIGKILLedProducer(t *testing.T) {
 func TestTwoProcessesShareQueue(t *testing.T) {
 	const n = 60
 	dir := t.TempDir()
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,14 +270,4 @@ func TestTwoProcessesShareQueue(t *testing.T) {
 			t.Errorf("%s received %d times", id, c)
 		}
 	}
-}
-
-// checkFile verifies every record of a queue file.
-func checkFile(t *testing.T, path string) {
-	t.Helper()
-	r, err := logdb.Check(path)
-	if err != nil {
-		t.Fatalf("check %s after kill -9: %v", path, err)
-	}
-	t.Logf("%s: %+v", path, r)
 }
