@@ -19,9 +19,10 @@ import (
 
 // Child processes: the test binary re-executed with these variables set.
 const (
-	envChild = "SQLITEQUEUE_TEST_CHILD" // "consume" or "produce"
+	envChild = "SQLITEQUEUE_TEST_CHILD" // "consume", "produce" or "settle"
 	envDir   = "SQLITEQUEUE_TEST_DIR"
 	envCount = "SQLITEQUEUE_TEST_COUNT"
+	envHold  = "SQLITEQUEUE_TEST_HOLD" // "1": produce, then wait to be killed
 )
 
 func TestMain(m *testing.M) {
@@ -33,6 +34,8 @@ func TestMain(m *testing.M) {
 	case "produce":
 		n, _ := strconv.Atoi(os.Getenv(envCount))
 		os.Exit(childProduce(os.Getenv(envDir), n))
+	case "settle":
+		os.Exit(childSettle(os.Getenv(envDir)))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode")
 		os.Exit(2)
@@ -79,21 +82,63 @@ func childProduce(dir string, n int) int {
 	w := bufio.NewWriter(os.Stdout)
 	for i := range n {
 		id := "p-" + strconv.Itoa(i)
-		if err := q.Send(context.Background(), queue.Message{ID: id, Body: []byte(id)}); err != nil {
+		if err := q.Send(context.Background(), queue.Message{ID: id, Body: bodyOf(id)}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		fmt.Fprintln(w, "sent", id)
 		w.Flush()
 	}
+	if os.Getenv(envHold) == "1" {
+		select {} // keep the queue open (no checkpoint on close) until SIGKILL
+	}
+	// The last connection to close checkpoints the log into the file.
+	if err := q.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	return 0
 }
 
+// bodyOf is the body childProduce sends with id: bytes found nowhere else
+// in the queue file (the ID alone also sits in the duplicate history).
+func bodyOf(id string) []byte {
+	return []byte("body of " + id + ": " + strings.Repeat("x", 40))
+}
+
+// childSettle receives in batches of up to 5 and completes every message,
+// printing "completed ID" once each Complete has returned.
+func childSettle(dir string) int {
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx := context.Background()
+	w := bufio.NewWriter(os.Stdout)
+	for {
+		ms, err := q.Receive(ctx, 5)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		for _, m := range ms {
+			if err := q.Complete(ctx, m); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			fmt.Fprintln(w, "completed", m.ID)
+			w.Flush()
+		}
+	}
+}
+
 // startChild starts the test binary in child mode with stdout piped.
-func startChild(t *testing.T, mode, dir string, count int) (*exec.Cmd, *bufio.Scanner) {
+func startChild(t *testing.T, mode, dir string, count int, env ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envChild+"="+mode, envDir+"="+dir, envCount+"="+strconv.Itoa(count))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -113,12 +158,18 @@ func startChild(t *testing.T, mode, dir string, count int) (*exec.Cmd, *bufio.Sc
 // written before it died) and reaps it, returning the number of lines.
 func kill9(t *testing.T, cmd *exec.Cmd, out *bufio.Scanner) int {
 	t.Helper()
+	return len(kill9Lines(t, cmd, out))
+}
+
+// kill9Lines is kill9 returning the lines.
+func kill9Lines(t *testing.T, cmd *exec.Cmd, out *bufio.Scanner) []string {
+	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("SIGKILL: %v", err)
 	}
-	lines := 0
+	var lines []string
 	for out.Scan() {
-		lines++
+		lines = append(lines, out.Text())
 	}
 	err := cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
@@ -211,7 +262,7 @@ func TestSIGKILLedProducer(t *testing.T) {
 	if err := q.Verify(context.Background()); err != nil {
 		t.Fatalf("queue file after kill -9: %v", err)
 	}
-	got := drain(t, q, 300*time.Millisecond)
+	got := drain(t, q, 2*time.Second)
 	for i := range acked {
 		if id := "p-" + strconv.Itoa(i); len(got[id]) != 1 {
 			t.Errorf("acknowledged send %s lost (deliveries %v)", id, got[id])
