@@ -130,7 +130,7 @@ func (q *Queue) Resubmit(ctx context.Context, id string) error {
 		now := time.Now().UnixNano()
 		c := r.c
 		c.enqueuedAt, c.scheduledAt = now, 0
-		if err := insertMessage(ctx, tx, &c, now); err != nil {
+		if err := insertMessage(ctx, tx.StmtContext(ctx, q.file.stmts.insert), &c, now); err != nil {
 			return err
 		}
 		return tx.Commit()

@@ -19,10 +19,11 @@ import (
 // and one wake-up channel (so that a Send through one Queue wakes a
 // Receive waiting on another at once).
 type sharedFile struct {
-	path string
-	db   *sql.DB
-	lock *os.File // holds a shared flock on the database file while open
-	refs int      // guarded by registryMu
+	path  string
+	db    *sql.DB
+	lock  *os.File // holds a shared flock on the database file while open
+	stmts *sendStmts
+	refs  int // guarded by registryMu
 
 	sends chan *sendReq // to the committer
 	quit  chan struct{} // closed to stop the committer
@@ -73,7 +74,12 @@ func openShared(path string, opts Options) (*sharedFile, error) {
 	db.SetConnMaxIdleTime(0)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout+5*time.Second)
 	defer cancel()
-	if err := initSchema(ctx, db); err != nil {
+	err = initSchema(ctx, db)
+	var stmts *sendStmts
+	if err == nil {
+		stmts, err = prepareSend(ctx, db)
+	}
+	if err != nil {
 		_ = db.Close()
 		_ = lock.Close() // after db.Close: closing any descriptor of the file drops SQLite's POSIX locks
 		return nil, fmt.Errorf("sqlitequeue: open %s: %w", path, explain(path, err))
@@ -82,6 +88,7 @@ func openShared(path string, opts Options) (*sharedFile, error) {
 		path:  path,
 		db:    db,
 		lock:  lock,
+		stmts: stmts,
 		sends: make(chan *sendReq, maxBatch),
 		quit:  make(chan struct{}),
 	}

@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dup := fs.Float64("dup-ratio", 0, "fraction of posts that repeat an earlier alert (Azure retries)")
 	limits := fs.Bool("limits", false, "give the policy a cooldown (limit state in the blob store; one app per alert)")
 	memBlob := fs.Bool("mem-blob", false, "keep manifests in memory instead of fileblob")
-	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of filequeue (isolates ingest's own cost)")
+	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of sqlitequeue (isolates ingest's own cost)")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed after)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server, while the load runs, to this file")
 	memProfile := fs.String("memprofile", "", "write the server's allocation profile, after the load, to this file")
@@ -141,7 +141,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer fq.Close()
 	var q queue.Queue = fq
-	queueKind := "filequeue"
+	queueKind := "sqlitequeue"
 	mq := ingesttest.NewQueue()
 	if *memQueue {
 		q, queueKind = mq, "memory"
@@ -292,7 +292,7 @@ func loadAverage() float64 {
 func countReady(ctx context.Context, q *sqlitequeue.Queue) (int, error) {
 	total := 0
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		msgs, err := q.Receive(rctx, 1000)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {
