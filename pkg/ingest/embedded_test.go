@@ -14,7 +14,7 @@ import (
 )
 
 // TestReplicasOnEmbeddedBackends runs two replicas on the real embedded
-// backends (one fileblob directory, one filequeue file): the same alert
+// backends (one fileblob directory, one sqlitequeue file): the same alert
 // delivered to both makes one incident and one queued job, and a second
 // alert within the cooldown is refused by the limit state they share.
 func TestReplicasOnEmbeddedBackends(t *testing.T) {
