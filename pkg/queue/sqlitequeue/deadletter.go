@@ -133,7 +133,11 @@ func (q *Queue) Resubmit(ctx context.Context, id string) error {
 		if err := insertMessage(ctx, tx.StmtContext(ctx, q.file.stmts.insert), &c, now); err != nil {
 			return err
 		}
-		return tx.Commit()
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		q.file.dirty.Store(true)
+		return nil
 	}()
 	if err != nil {
 		return fmt.Errorf("sqlitequeue: resubmit %q in %s: %w", id, q.name, explain(q.path, err))

@@ -125,6 +125,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 			if err := tx.Commit(); err != nil {
 				return nil, 0, explain(q.path, err)
 			}
+			q.file.dirty.Store(true)
 			return nil, 0, corruptErrors(bad)
 		}
 		for _, r := range rows {
@@ -140,6 +141,7 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 	if err := tx.Commit(); err != nil {
 		return nil, 0, explain(q.path, err)
 	}
+	q.file.dirty.Store(true)
 	return out, 0, nil
 }
 

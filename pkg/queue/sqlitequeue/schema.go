@@ -26,10 +26,14 @@ const schemaVersion = 1
 // schema is the queue file's layout (see docs/operations.md, which shows
 // how to read it with the sqlite3 tool). Times are Unix nanoseconds; 0
 // means unset. checksum is the CRC-32C of the message's content (see
-// checksum.go), carried unchanged from messages to dead_letters.
+// checksum.go), carried unchanged from messages to dead_letters. seq is a
+// plain rowid (no AUTOINCREMENT, which writes one more page per
+// transaction): after the newest row is deleted its seq may be given
+// again, which a stale lock token survives because its random part must
+// match the row's lock_token too.
 const schema = `
 CREATE TABLE messages (
-	seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq            INTEGER PRIMARY KEY,
 	id             TEXT    NOT NULL,
 	body           BLOB    NOT NULL,
 	properties     TEXT    NOT NULL,  -- JSON object, '' when none
@@ -43,7 +47,7 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_visible ON messages (visible_at, seq);
 CREATE TABLE dead_letters (
-	seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+	seq              INTEGER PRIMARY KEY,
 	id               TEXT    NOT NULL,
 	body             BLOB    NOT NULL,
 	properties       TEXT    NOT NULL,
@@ -73,6 +77,9 @@ func dsn(path string, busy int64) string {
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy, 10)+")")
 	q.Add("_pragma", "journal_mode(wal)")
 	q.Add("_pragma", "synchronous(full)")
+	// Checkpoints run on their own connection (see checkpointLoop); this
+	// only bounds the log if they cannot keep up.
+	q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(autoCheckpointPages)+")")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }

@@ -158,6 +158,7 @@ func (f *sharedFile) commitSends(batch []*sendReq) error {
 	if err := tx.Commit(); err != nil {
 		return explain(f.path, err)
 	}
+	f.dirty.Store(true)
 	return nil
 }
 

@@ -102,7 +102,11 @@ func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn fun
 		if err := fn(tx, seq, deliveries, now); err != nil {
 			return err
 		}
-		return tx.Commit()
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		q.file.dirty.Store(true)
+		return nil
 	}()
 	if err != nil {
 		return fmt.Errorf("sqlitequeue: %s %q in %s: %w", op, m.ID, q.name, explain(q.path, err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,7 +24,9 @@ type sharedFile struct {
 	db    *sql.DB
 	lock  *os.File // holds a shared flock on the database file while open
 	stmts *sendStmts
-	refs  int // guarded by registryMu
+	ckpt  *sql.DB     // the checkpointing connection (checkpoint.go)
+	dirty atomic.Bool // a commit happened since the last checkpoint
+	refs  int         // guarded by registryMu
 
 	sends chan *sendReq // to the committer
 	quit  chan struct{} // closed to stop the committer
@@ -75,9 +78,15 @@ func openShared(path string, opts Options) (*sharedFile, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.BusyTimeout+5*time.Second)
 	defer cancel()
 	err = initSchema(ctx, db)
-	var stmts *sendStmts
+	var (
+		stmts *sendStmts
+		ckpt  *sql.DB
+	)
 	if err == nil {
 		stmts, err = prepareSend(ctx, db)
+	}
+	if err == nil {
+		ckpt, err = openCheckpointer(path, opts.BusyTimeout.Milliseconds())
 	}
 	if err != nil {
 		_ = db.Close()
@@ -89,10 +98,12 @@ func openShared(path string, opts Options) (*sharedFile, error) {
 		db:    db,
 		lock:  lock,
 		stmts: stmts,
+		ckpt:  ckpt,
 		sends: make(chan *sendReq, maxBatch),
 		quit:  make(chan struct{}),
 	}
 	f.wg.Go(f.commitLoop)
+	f.wg.Go(f.checkpointLoop)
 	return f, nil
 }
 
@@ -104,6 +115,7 @@ func releaseShared(f *sharedFile) {
 		delete(registry, f.path)
 		close(f.quit)
 		f.wg.Wait()
+		_ = f.ckpt.Close()
 		_ = f.db.Close()
 		_ = f.lock.Close() // after db.Close, see openShared
 	}
