@@ -86,6 +86,11 @@ start() {
 	exit 1
 }
 
+# cpu_ticks: the server's user+system CPU time so far, in clock ticks.
+cpu_ticks() {
+	awk '{print $14 + $15}' "/proc/$server/stat"
+}
+
 stop() {
 	kill "$server"
 	wait "$server" || true
@@ -99,10 +104,15 @@ warm() {
 		-duration=0 -max-body=0 -name=warm >/dev/null
 }
 
+# report NAME CPU_TICKS: vegeta's report, then one summary line with the
+# server's CPU time per request (a figure that holds on a busy machine,
+# where latencies do not).
 report() {
 	"$VEGETA" report -type=text "$work/$1.bin" | tee "$work/$1.txt"
 	"$VEGETA" report -type=json "$work/$1.bin" >"$work/$1.json"
-	echo "$1: $(jq -r '"\(.requests) requests, \(.throughput|floor)/s accepted-throughput, p50 \(.latencies["50th"]/1e6) ms, p99 \(.latencies["99th"]/1e6) ms, max \(.latencies.max/1e6) ms, status \(.status_codes)"' "$work/$1.json")"
+	local cpu
+	cpu=$(jq -r --argjson t "$2" --argjson hz "$(getconf CLK_TCK)" '$t * 1000 / $hz / .requests * 1000 | floor / 1000' "$work/$1.json")
+	echo "$1: $(jq -r '"\(.requests) requests, \(.throughput|floor)/s answered 2xx, p50 \(.latencies["50th"]/1e6*100|floor/100) ms, p99 \(.latencies["99th"]/1e6*100|floor/100) ms, max \(.latencies.max/1e6*100|floor/100) ms, status \(.status_codes)"' "$work/$1.json"), server CPU $cpu ms/alert"
 }
 
 dur_s=${DURATION%s}
@@ -110,10 +120,12 @@ echo "== open loop: $RATE alerts/s for $DURATION, distinct alerts ($(nproc) core
 targets "$work/open.json" 0 $((RATE * ${dur_s%.*}))
 start open
 warm open 5000000
+c0=$(cpu_ticks)
 "$VEGETA" attack -format=json -targets="$work/open.json" -rate="$RATE" -duration="$DURATION" -max-body=0 \
 	-name=open >"$work/open.bin"
+c1=$(cpu_ticks)
 stop
-report open
+report open $((c1 - c0))
 
 cd_s=${CLOSED_DURATION%s}
 echo "== closed loop: $CONNS connections for $CLOSED_DURATION ($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
@@ -122,8 +134,10 @@ echo "== closed loop: $CONNS connections for $CLOSED_DURATION ($(nproc) cores, l
 targets "$work/closed.json" 1000000 $((15000 * ${cd_s%.*}))
 start closed
 warm closed 6000000
+c0=$(cpu_ticks)
 "$VEGETA" attack -format=json -targets="$work/closed.json" -rate=0 -max-workers="$CONNS" -workers="$CONNS" \
 	-duration="$CLOSED_DURATION" -max-body=0 -name=closed >"$work/closed.bin"
+c1=$(cpu_ticks)
 stop
-report closed
+report closed $((c1 - c0))
 echo "reports in $work (KEEP=1 keeps them)"
