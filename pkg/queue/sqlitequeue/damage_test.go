@@ -130,3 +130,37 @@ func FuzzVerifyWAL(f *testing.F) {
 		_, _ = verifyWAL(bytes.NewReader(b), "fuzz-wal")
 	})
 }
+
+// TestFailedOpChangesNothing: an operation that fails halfway (here a
+// resubmission whose insert breaks a constraint after its delete) leaves
+// no trace, alone in its transaction or sharing it with others.
+func TestFailedOpChangesNothing(t *testing.T) {
+	q, err := Open(t.TempDir(), "q", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	ctx := context.Background()
+	if err := q.Send(ctx, queue.Message{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	half := func(b *batch) error {
+		if _, err := b.tx.ExecContext(b.ctx, `DELETE FROM messages`); err != nil {
+			return err
+		}
+		return errors.New("failed after its first change")
+	}
+	if err := q.file.do(ctx, half); err == nil {
+		t.Fatal("failing op succeeded")
+	}
+	// The same inside a shared transaction.
+	done := make(chan error, 2)
+	q.file.ops <- &op{ctx: ctx, fn: half, done: done}
+	q.file.ops <- &op{ctx: ctx, fn: func(b *batch) error { return nil }, done: done}
+	<-done
+	<-done
+	var n int
+	if err := q.file.db.QueryRow(`SELECT count(*) FROM messages`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d messages left (%v), want the 1 sent", n, err)
+	}
+}

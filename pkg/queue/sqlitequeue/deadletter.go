@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
@@ -108,13 +107,8 @@ func (q *Queue) Resubmit(ctx context.Context, id string) error {
 		return err
 	}
 	defer q.end()
-	err := func() error {
-		tx, err := q.file.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		r, err := scanDead(tx.QueryRowContext(ctx, `SELECT `+deadColumns+` FROM dead_letters WHERE id = ? ORDER BY seq LIMIT 1`, id))
+	err := q.file.do(ctx, func(b *batch) error {
+		r, err := scanDead(b.tx.QueryRowContext(b.ctx, `SELECT `+deadColumns+` FROM dead_letters WHERE id = ? ORDER BY seq LIMIT 1`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return queue.ErrNotFound
 		}
@@ -124,21 +118,13 @@ func (q *Queue) Resubmit(ctx context.Context, id string) error {
 		if bad := r.verify(q.path); bad != nil {
 			return bad
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE seq = ?`, r.seq); err != nil {
+		if _, err := b.tx.ExecContext(b.ctx, `DELETE FROM dead_letters WHERE seq = ?`, r.seq); err != nil {
 			return err
 		}
-		now := time.Now().UnixNano()
 		c := r.c
-		c.enqueuedAt, c.scheduledAt = now, 0
-		if err := insertMessage(ctx, tx.StmtContext(ctx, q.file.stmts.insert), &c, now); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-		q.file.dirty.Store(true)
-		return nil
-	}()
+		c.enqueuedAt, c.scheduledAt = b.now, 0
+		return insertMessage(b.ctx, b.tx.StmtContext(b.ctx, q.file.stmts.insert), &c, b.now)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlitequeue: resubmit %q in %s: %w", id, q.name, explain(q.path, err))
 	}

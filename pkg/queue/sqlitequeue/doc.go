@@ -17,10 +17,11 @@
 //
 // # Durability
 //
-// Every state change (send, lock, settle, renew, resubmit) is one SQLite
-// transaction; with synchronous=FULL the write-ahead log is fsync'd before
-// the call returns. Sends arriving while a commit is in progress share the
-// next transaction (group commit: one fsync for many sends). A process
+// Every state change (send, lock, settle, renew, resubmit) is committed
+// before the call returns; with synchronous=FULL the write-ahead log is
+// fsync'd at every commit. Changes a process makes while a commit is in
+// progress share the next transaction, each in a savepoint of its own
+// (group commit: one fsync for many sends or settlements). A process
 // killed at any point (kill -9) leaves the file in its state before or
 // after the interrupted transaction, never in between; messages it held
 // locked are redelivered when their locks expire, with DeliveryCount

@@ -93,55 +93,51 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) ([]*queue.Received, in
 	if first.Int64 > time.Now().UnixNano() {
 		return nil, first.Int64, nil
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	var (
+		out []*queue.Received
+		bad []*CorruptMessageError
+	)
+	err := q.file.do(ctx, func(b *batch) error {
+		out, bad = nil, nil
+		for len(out) < max {
+			rows, err := selectDue(b.ctx, b.tx, b.now, max-len(out))
+			if err != nil || len(rows) == 0 {
+				return err
+			}
+			// Damaged rows first, alone: they are moved aside and
+			// reported, and nothing else is locked by this call.
+			for _, r := range rows {
+				if sum := r.c.checksum(); sum != r.stored {
+					bad = append(bad, &CorruptMessageError{File: q.path, Table: "messages", Seq: r.seq, ID: r.c.id, Stored: r.stored, Computed: sum, DeadLettered: true})
+				}
+			}
+			if len(bad) > 0 {
+				out = nil
+				for _, e := range bad {
+					if err := moveToDeadLetters(b.ctx, b.tx, e.Seq, ReasonCorruptMessage, e.Error(), b.now); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for _, r := range rows {
+				m, err := q.deliver(b.ctx, b.tx, r, b.now)
+				if err != nil {
+					return err
+				}
+				if m != nil {
+					out = append(out, m)
+				}
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, 0, explain(q.path, err)
 	}
-	defer tx.Rollback()
-	now := time.Now().UnixNano()
-	var out []*queue.Received
-	for len(out) < max {
-		rows, err := selectDue(ctx, tx, now, max-len(out))
-		if err != nil {
-			return nil, 0, explain(q.path, err)
-		}
-		if len(rows) == 0 {
-			break
-		}
-		// Damaged rows first, alone: they are moved aside and reported,
-		// and nothing else is locked by this call.
-		var bad []*CorruptMessageError
-		for _, r := range rows {
-			if sum := r.c.checksum(); sum != r.stored {
-				bad = append(bad, &CorruptMessageError{File: q.path, Table: "messages", Seq: r.seq, ID: r.c.id, Stored: r.stored, Computed: sum, DeadLettered: true})
-			}
-		}
-		if len(bad) > 0 {
-			for _, e := range bad {
-				if err := moveToDeadLetters(ctx, tx, e.Seq, ReasonCorruptMessage, e.Error(), now); err != nil {
-					return nil, 0, explain(q.path, err)
-				}
-			}
-			if err := tx.Commit(); err != nil {
-				return nil, 0, explain(q.path, err)
-			}
-			q.file.dirty.Store(true)
-			return nil, 0, corruptErrors(bad)
-		}
-		for _, r := range rows {
-			m, err := q.deliver(ctx, tx, r, now)
-			if err != nil {
-				return nil, 0, explain(q.path, err)
-			}
-			if m != nil {
-				out = append(out, m)
-			}
-		}
+	if len(bad) > 0 {
+		return nil, 0, corruptErrors(bad)
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, 0, explain(q.path, err)
-	}
-	q.file.dirty.Store(true)
 	return out, 0, nil
 }
 

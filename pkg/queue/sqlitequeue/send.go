@@ -5,29 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
-// maxBatch bounds how many sends share one transaction.
-const maxBatch = 256
-
-// sendReq is one Send waiting for the group committer.
-type sendReq struct {
-	ctx    context.Context
-	row    content
-	window int64 // dedupe window in ns; ≤ 0 disables detection
-	done   chan error
-	// skipped is set by the committer when ctx had ended before the
-	// transaction began, so the message was not written.
-	skipped bool
-}
-
 // Send stores msg durably before returning: the transaction that holds it
-// is committed and SQLite has fsync'd the write-ahead log. Sends that
+// is committed and SQLite has fsync'd the write-ahead log. Operations that
 // arrive while a commit is in progress share the next transaction (group
-// commit), so concurrent senders share one fsync. A message whose ID was
+// commit, see commit.go), so concurrent senders share one fsync. A message whose ID was
 // sent within the dedupe window is dropped and Send returns nil. An
 // invalid message fails with an error wrapping queue.ErrInvalidMessage.
 func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
@@ -50,116 +35,47 @@ func (q *Queue) Send(ctx context.Context, msg queue.Message) error {
 	if body == nil {
 		body = []byte{} // body is NOT NULL
 	}
-	r := &sendReq{
-		ctx: ctx,
-		row: content{
-			id:          msg.ID,
-			body:        body,
-			properties:  props,
-			scheduledAt: fromTime(msg.ScheduledAt),
-		},
-		window: q.opts.DedupeWindow.Nanoseconds(),
-		done:   make(chan error, 1),
+	c := content{
+		id:          msg.ID,
+		body:        body,
+		properties:  props,
+		scheduledAt: fromTime(msg.ScheduledAt),
 	}
-	select {
-	case q.file.sends <- r:
-	case <-ctx.Done():
-		return fmt.Errorf("sqlitequeue: send %q to %s: %w", msg.ID, q.name, ctx.Err())
-	}
-	// Wait for the outcome even if ctx ends: the committer may be writing
-	// the message, and the caller must not take a stored message for a
-	// lost one without being told so.
-	if err := <-r.done; err != nil {
-		return fmt.Errorf("sqlitequeue: send %q to %s: %w", msg.ID, q.name, err)
+	window := q.opts.DedupeWindow.Nanoseconds()
+	err := q.file.do(ctx, func(b *batch) error { return b.send(q.file.stmts, c, window) })
+	if err != nil {
+		return fmt.Errorf("sqlitequeue: send %q to %s: %w", msg.ID, q.name, explain(q.path, err))
 	}
 	q.file.notify()
 	return nil
 }
 
-// commitLoop is the group committer: it takes every send waiting and
-// stores them in one transaction, until quit is closed.
-func (f *sharedFile) commitLoop() {
-	batch := make([]*sendReq, 0, maxBatch)
-	for {
-		select {
-		case <-f.quit:
-			return
-		case r := <-f.sends:
-			batch = append(batch[:0], r)
-		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-f.sends:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		err := f.commitSends(batch)
-		for _, r := range batch {
-			switch {
-			case r.skipped:
-				r.done <- r.ctx.Err()
-			default:
-				r.done <- err
-			}
-		}
-	}
-}
-
-// commitSends stores batch in one transaction. A request whose context
-// ended before the transaction began is left out (and gets its context's
-// error); once it is in, its outcome is the transaction's.
-func (f *sharedFile) commitSends(batch []*sendReq) error {
-	// Context-free on purpose: a commit is not abandoned halfway because
-	// one of the callers gave up; SQLite's busy timeout bounds the wait.
-	ctx := context.Background()
-	tx, err := f.db.BeginTx(ctx, nil)
-	if err != nil {
-		return explain(f.path, err)
-	}
-	defer tx.Rollback()
-	now := time.Now().UnixNano()
-	pruned := false
-	for _, r := range batch {
-		r.skipped = r.ctx.Err() != nil
-		if r.skipped {
-			continue
-		}
-		if r.window > 0 {
-			cutoff := now - r.window
-			if !pruned {
-				// Forget IDs older than the window, a bounded number per
-				// transaction so that no send waits for a long purge.
-				_, err := tx.StmtContext(ctx, f.stmts.prune).ExecContext(ctx, cutoff)
-				if err != nil {
-					return explain(f.path, err)
-				}
-				pruned = true
-			}
-			// Remember the ID unless it was seen within the window.
-			res, err := tx.StmtContext(ctx, f.stmts.remember).ExecContext(ctx, r.row.id, now, cutoff)
-			if err != nil {
-				return explain(f.path, err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
+// send stores c unless its ID was sent within window (ns; ≤ 0 disables
+// duplicate detection).
+func (b *batch) send(st *sendStmts, c content, window int64) error {
+	ctx, tx := b.ctx, b.tx
+	if window > 0 {
+		cutoff := b.now - window
+		if !b.pruned {
+			// Forget IDs older than the window, a bounded number per
+			// transaction so that no send waits for a long purge.
+			if _, err := tx.StmtContext(ctx, st.prune).ExecContext(ctx, cutoff); err != nil {
 				return err
-			} else if n == 0 {
-				continue // a duplicate: dropped, and Send succeeds
 			}
+			b.pruned = true
 		}
-		c := r.row
-		c.enqueuedAt = now
-		if err := insertMessage(ctx, tx.StmtContext(ctx, f.stmts.insert), &c, max(now, c.scheduledAt)); err != nil {
-			return explain(f.path, err)
+		res, err := tx.StmtContext(ctx, st.remember).ExecContext(ctx, c.id, b.now, cutoff)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return nil // a duplicate: dropped, and Send succeeds
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return explain(f.path, err)
-	}
-	f.dirty.Store(true)
-	return nil
+	c.enqueuedAt = b.now
+	return insertMessage(ctx, tx.StmtContext(ctx, st.insert), &c, max(b.now, c.scheduledAt))
 }
 
 // Statements of the send path, prepared once per file: SQLite's parser

@@ -13,8 +13,8 @@ import (
 // Complete deletes the message for good. It fails with an error wrapping
 // queue.ErrLockLost when m's lock expired or m was settled already.
 func (q *Queue) Complete(ctx context.Context, m *queue.Received) error {
-	return q.settle(ctx, m, "complete", func(tx *sql.Tx, seq int64, _ int, _ int64) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE seq = ?`, seq)
+	return q.settle(ctx, m, "complete", func(b *batch, seq int64, _ int) error {
+		_, err := b.tx.ExecContext(b.ctx, `DELETE FROM messages WHERE seq = ?`, seq)
 		return err
 	})
 }
@@ -22,12 +22,12 @@ func (q *Queue) Complete(ctx context.Context, m *queue.Received) error {
 // Abandon unlocks the message for immediate redelivery, or dead-letters it
 // with queue.ReasonMaxDeliveries when it was delivered MaxDeliveries times.
 func (q *Queue) Abandon(ctx context.Context, m *queue.Received) error {
-	err := q.settle(ctx, m, "abandon", func(tx *sql.Tx, seq int64, deliveries int, now int64) error {
+	err := q.settle(ctx, m, "abandon", func(b *batch, seq int64, deliveries int) error {
 		if deliveries >= q.opts.MaxDeliveries {
 			desc := fmt.Sprintf("abandoned on delivery %d of at most %d", deliveries, q.opts.MaxDeliveries)
-			return moveToDeadLetters(ctx, tx, seq, queue.ReasonMaxDeliveries, desc, now)
+			return moveToDeadLetters(b.ctx, b.tx, seq, queue.ReasonMaxDeliveries, desc, b.now)
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET lock_token = '', locked_until = 0, visible_at = ? WHERE seq = ?`, now, seq)
+		_, err := b.tx.ExecContext(b.ctx, `UPDATE messages SET lock_token = '', locked_until = 0, visible_at = ? WHERE seq = ?`, b.now, seq)
 		return err
 	})
 	if err == nil {
@@ -39,8 +39,8 @@ func (q *Queue) Abandon(ctx context.Context, m *queue.Received) error {
 // DeadLetter moves the message to the dead-letter sub-queue. reason and
 // description are cut to the limits of queue.ClampDeadLetter.
 func (q *Queue) DeadLetter(ctx context.Context, m *queue.Received, reason, description string) error {
-	return q.settle(ctx, m, "dead-letter", func(tx *sql.Tx, seq int64, _ int, now int64) error {
-		return moveToDeadLetters(ctx, tx, seq, reason, description, now)
+	return q.settle(ctx, m, "dead-letter", func(b *batch, seq int64, _ int) error {
+		return moveToDeadLetters(b.ctx, b.tx, seq, reason, description, b.now)
 	})
 }
 
@@ -48,9 +48,9 @@ func (q *Queue) DeadLetter(ctx context.Context, m *queue.Received, reason, descr
 // m.LockedUntil.
 func (q *Queue) RenewLock(ctx context.Context, m *queue.Received) error {
 	var until int64
-	err := q.settle(ctx, m, "renew lock of", func(tx *sql.Tx, seq int64, _ int, now int64) error {
-		until = now + q.opts.LockDuration.Nanoseconds()
-		_, err := tx.ExecContext(ctx, `UPDATE messages SET locked_until = ?, visible_at = ? WHERE seq = ?`, until, until, seq)
+	err := q.settle(ctx, m, "renew lock of", func(b *batch, seq int64, _ int) error {
+		until = b.now + q.opts.LockDuration.Nanoseconds()
+		_, err := b.tx.ExecContext(b.ctx, `UPDATE messages SET locked_until = ?, visible_at = ? WHERE seq = ?`, until, until, seq)
 		return err
 	})
 	if err == nil {
@@ -59,9 +59,9 @@ func (q *Queue) RenewLock(ctx context.Context, m *queue.Received) error {
 	return err
 }
 
-// settle runs fn, in one transaction, on the message row m holds a live
-// lock on; fn gets the row's seq, its delivery count and the time.
-func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn func(tx *sql.Tx, seq int64, deliveries int, now int64) error) error {
+// settle runs fn, in the committer's next transaction, on the message row
+// m holds a live lock on; fn gets the row's seq and delivery count.
+func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn func(b *batch, seq int64, deliveries int) error) error {
 	if m == nil {
 		return fmt.Errorf("sqlitequeue: %s: nil message", op)
 	}
@@ -73,18 +73,13 @@ func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn fun
 		return err
 	}
 	defer q.end()
-	err = func() error {
-		tx, err := q.file.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err = q.file.do(ctx, func(b *batch) error {
 		var (
 			token      string
 			until      int64
 			deliveries int
 		)
-		err = tx.QueryRowContext(ctx, `SELECT lock_token, locked_until, delivery_count FROM messages WHERE seq = ?`, seq).
+		err := b.tx.QueryRowContext(b.ctx, `SELECT lock_token, locked_until, delivery_count FROM messages WHERE seq = ?`, seq).
 			Scan(&token, &until, &deliveries)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: message settled already", queue.ErrLockLost)
@@ -92,22 +87,14 @@ func (q *Queue) settle(ctx context.Context, m *queue.Received, op string, fn fun
 		if err != nil {
 			return err
 		}
-		now := time.Now().UnixNano()
 		switch {
 		case token != m.LockToken:
 			return fmt.Errorf("%w: message was redelivered (delivery %d)", queue.ErrLockLost, deliveries)
-		case until <= now:
-			return fmt.Errorf("%w: lock expired %v ago", queue.ErrLockLost, time.Duration(now-until))
+		case until <= b.now:
+			return fmt.Errorf("%w: lock expired %v ago", queue.ErrLockLost, time.Duration(b.now-until))
 		}
-		if err := fn(tx, seq, deliveries, now); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-		q.file.dirty.Store(true)
-		return nil
-	}()
+		return fn(b, seq, deliveries)
+	})
 	if err != nil {
 		return fmt.Errorf("sqlitequeue: %s %q in %s: %w", op, m.ID, q.name, explain(q.path, err))
 	}

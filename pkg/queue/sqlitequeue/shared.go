@@ -16,7 +16,8 @@ import (
 // sharedFile is the per-process state of one queue file, shared by every
 // Queue of this process that opened the same path: one connection (so
 // that goroutines of this process queue in Go for SQLite's single writer
-// instead of sleeping in its busy handler), one group committer for sends,
+// instead of sleeping in its busy handler), one group committer for every
+// change,
 // and one wake-up channel (so that a Send through one Queue wakes a
 // Receive waiting on another at once).
 type sharedFile struct {
@@ -28,9 +29,9 @@ type sharedFile struct {
 	dirty atomic.Bool // a commit happened since the last checkpoint
 	refs  int         // guarded by registryMu
 
-	sends chan *sendReq // to the committer
-	quit  chan struct{} // closed to stop the committer
-	wg    sync.WaitGroup
+	ops  chan *op      // to the committer (commit.go)
+	quit chan struct{} // closed to stop the committer
+	wg   sync.WaitGroup
 
 	mu   sync.Mutex
 	wake chan struct{} // closed and replaced on notify
@@ -99,7 +100,7 @@ func openShared(path string, opts Options) (*sharedFile, error) {
 		lock:  lock,
 		stmts: stmts,
 		ckpt:  ckpt,
-		sends: make(chan *sendReq, maxBatch),
+		ops:   make(chan *op, maxBatch),
 		quit:  make(chan struct{}),
 	}
 	f.wg.Go(f.commitLoop)
