@@ -45,6 +45,9 @@ type Analysis struct {
 	Comments        []string         `json:"comments,omitempty"`
 	Dump            Dump             `json:"dump"`
 	Findings        []Finding        `json:"findings"`
+	// Truncated reports the lists cut at Options.Limits, with the totals
+	// the dump declares; nil when nothing was cut.
+	Truncated *Truncated `json:"truncated,omitempty"`
 	// Problems lists streams that could not be read; the rest of the
 	// analysis stands without them.
 	Problems []string `json:"problems,omitempty"`
@@ -195,6 +198,9 @@ type Finding struct {
 	// Severity is "critical", "warning" or "info".
 	Severity string `json:"severity"`
 	Text     string `json:"text"`
+	// Next says what a person does next about it (which tool, which
+	// command), for findings that call for action; empty otherwise.
+	Next string `json:"next,omitempty"`
 }
 
 // Severities.

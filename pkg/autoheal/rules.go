@@ -1,15 +1,13 @@
 package autoheal
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/jsonconfig"
 )
 
 // Action kinds.
@@ -87,19 +85,16 @@ type Proactive struct {
 type File struct {
 	Rules     []Rule     `json:"rules"`
 	Proactive *Proactive `json:"proactive,omitempty"`
+	// CPURules are proactive CPU monitoring sessions (DaaS's semantics).
+	CPURules []CPURule `json:"cpuRules,omitempty"`
 }
 
 // ParseFile decodes and validates a rules file, strictly: unknown fields
 // and impossible values are errors that name the rule and field.
 func ParseFile(data []byte) (*File, error) {
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := jsonconfig.Decode(data, &f); err != nil {
 		return nil, fmt.Errorf("autoheal: rules file: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("autoheal: rules file: trailing data after the JSON object")
 	}
 	seen := map[string]bool{}
 	for i := range f.Rules {
@@ -109,6 +104,16 @@ func ParseFile(data []byte) (*File, error) {
 		}
 		if seen[r.Name] {
 			return nil, fmt.Errorf("rules[%d]: duplicate rule name %q", i, r.Name)
+		}
+		seen[r.Name] = true
+	}
+	for i := range f.CPURules {
+		r := &f.CPURules[i]
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("cpuRules[%d] (%s): %w", i, r.Name, err)
+		}
+		if seen[r.Name] {
+			return nil, fmt.Errorf("cpuRules[%d]: duplicate rule name %q", i, r.Name)
 		}
 		seen[r.Name] = true
 	}
@@ -303,6 +308,15 @@ func ParseStatusRange(s string) (lo, hi int, err error) {
 func (f *File) Normalized() *File {
 	out := &File{Rules: make([]Rule, len(f.Rules))}
 	copy(out.Rules, f.Rules)
+	for _, r := range f.CPURules {
+		if r.DumpType == "" {
+			r.DumpType = "full"
+		}
+		if r.MaximumNumberOfHours == 0 {
+			r.MaximumNumberOfHours = defaultCPUMonitorHours
+		}
+		out.CPURules = append(out.CPURules, r)
+	}
 	for i := range out.Rules {
 		out.Rules[i].Limits = out.Rules[i].Limits.withDefaults()
 	}

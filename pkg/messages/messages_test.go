@@ -224,7 +224,7 @@ func TestLongKeysGiveShortDeterministicIDs(t *testing.T) {
 	long := site
 	long.Name = strings.Repeat("a", 60)
 	long.Slot = strings.Repeat("b", 60)
-	long.ResourceID = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/" + long.Name + "/slots/" + long.Slot
+	long.ResourceID = "/subscriptions/" + long.SubscriptionID + "/resourceGroups/" + long.ResourceGroup + "/providers/Microsoft.Web/sites/" + long.Name + "/slots/" + long.Slot
 	j := sampleJob()
 	j.Site, j.JobID = long, JobID(incident, long)
 	env := New(incident, j, t0)
@@ -236,5 +236,16 @@ func TestLongKeysGiveShortDeterministicIDs(t *testing.T) {
 	}
 	if _, err := Encode(env); err != nil {
 		t.Fatalf("long-named slot job does not encode: %v", err)
+	}
+}
+
+func TestConditionSummary(t *testing.T) {
+	c := Condition{Metric: "MemoryWorkingSet", Operator: "GreaterThan", Threshold: "1500000000", Observed: "1.83e9", Aggregation: "Average", Window: "PT5M"}
+	if got := c.Summary(); got != "MemoryWorkingSet (Average) was 1.83e9 GreaterThan 1500000000 over PT5M" {
+		t.Errorf("summary %q", got)
+	}
+	q := Condition{Query: "requests\n| where resultCode == 500", Operator: "GreaterThan", Threshold: "10", Observed: "42"}
+	if got := q.Summary(); got != "query requests | where resultCode == 500 was 42 GreaterThan 10" {
+		t.Errorf("query summary %q", got)
 	}
 }

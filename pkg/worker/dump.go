@@ -27,13 +27,22 @@ type stored struct {
 // collect-kills it when the job asks. It returns the target's result, the
 // DumpCaptured when a dump is stored, and an error only for ErrInterrupted
 // or a failure to publish the DumpCaptured.
-func (e *Engine) runTarget(ctx context.Context, job *messages.CaptureJob, strategy string, t target) (messages.TargetResult, *messages.DumpCaptured, error) {
+func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strategy string, t target) (messages.TargetResult, *messages.DumpCaptured, error) {
 	res := messages.TargetResult{Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Name}
 	log := e.cfg.Logger.With("job", job.JobID, "instance", shortID(t.Instance), "pid", t.PID, "process", t.Name)
 	if t.PID <= 0 || t.IsSCM {
 		res.Outcome, res.Reason = messages.OutcomeSkipped, "the SCM (Kudu) process is never dumped"
 		e.m.Dumps.WithLabelValues("skipped").Inc()
 		return res, nil, nil
+	}
+	if job.Action.Kill {
+		if skip, why, err := e.killedEarlier(ctx, job, t); err != nil || skip {
+			res.Outcome, res.Reason = messages.OutcomeSkipped, why
+			if err != nil {
+				res.Outcome, res.Reason = messages.OutcomeFailed, "not dumped: "+err.Error()
+			}
+			return res, nil, nil
+		}
 	}
 	key := layout.DumpKey(job.IncidentTime, job.IncidentID, job.Site.Segment(), t.Instance, t.Name, t.PID)
 	res.DumpKey = key
@@ -83,7 +92,7 @@ func (e *Engine) runTarget(ctx context.Context, job *messages.CaptureJob, strate
 	}
 	e.progress(job, t, Progress{Bytes: st.bytes, Total: st.bytes, Done: true, Outcome: res.Outcome, Reason: res.Reason})
 	if job.Action.Kill {
-		k := e.collectKill(ctx, job.Site, t)
+		k := e.collectKill(ctx, job, t)
 		res.Kill = &k
 	}
 	return res, dc, nil
@@ -143,6 +152,9 @@ func (e *Engine) dumpLocked(ctx context.Context, job *messages.CaptureJob, strat
 }) (*stored, error) {
 	req := DumpRequest{Site: job.Site, Instance: t.Instance, PID: t.PID, Process: t.Name, DumpType: job.Action.DumpType, Strategy: strategy}
 	meta := dumpMetadata(job, t, strategy)
+	if err := checkKeepable(key, meta); err != nil {
+		return nil, err
+	}
 	var st *stored
 	attempts, err := retry(ctx, e.cfg.Retry, func(attempt int) error {
 		if e.stopping() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // ErrInterrupted means the engine stopped (Stop or a cancelled context)
@@ -83,7 +84,7 @@ func New(k Kudu, b blob.Bucket, pub Publisher, m *Metrics, cfg Config) (*Engine,
 	e := &Engine{kudu: k, bucket: b, pub: pub, cfg: cfg, m: m,
 		global: semaphore.NewWeighted(int64(cfg.Concurrency))}
 	e.locks = newSiteLocks(b, cfg, func() { m.LeaseLost.Inc() })
-	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond, now: cfg.Now}
+	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond}
 	e.stopCtx, e.stopNow = context.WithCancel(context.Background())
 	return e, nil
 }
@@ -118,6 +119,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		IncidentID: job.IncidentID, JobID: job.JobID, Site: job.Site,
 		StartedAt: started, Instances: []string{}, Targets: []messages.TargetResult{},
 	}}
+	ctx = withDelivery(ctx)
 	log := e.cfg.Logger.With("job", job.JobID)
 	log.Debug("job started", "strategy", job.Action.Strategy, "dump_type", job.Action.DumpType, "kill", job.Action.Kill)
 	sel, err := compileSelector(job.Selector)
@@ -125,6 +127,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		res.Completed.Error = "invalid selector: " + err.Error()
 		return res, e.finish(ctx, res)
 	}
+	sel.perInstance = e.cfg.MaxTargetsPerInstance
 	strategy := job.Action.Strategy
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
@@ -249,6 +252,7 @@ func (e *Engine) publish(ctx context.Context, incident string, p messages.Payloa
 		return nil
 	}
 	env := messages.New(incident, p, e.cfg.Now())
+	env.TraceParent = tracing.TraceParent(ctx)
 	_, err := retry(ctx, RetryPolicy{MaxAttempts: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, MaxElapsed: 30 * time.Second, Jitter: 0.5},
 		func(int) error { return e.pub.Publish(ctx, env) }, nil)
 	return err

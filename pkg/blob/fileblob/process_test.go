@@ -19,8 +19,7 @@ import (
 
 // envChild makes the test binary act as a child process for the
 // cross-process tests: "lease DIR KEY", "put DIR KEY SEED START_UNIX_NANO",
-// "race DIR SEED START_UNIX_NANO N" or "acks DIR SEED" (see
-// process_small_test.go).
+// "acks DIR SEED" or "over DIR -" (see crash_test.go).
 const envChild = "FILEBLOB_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -44,10 +43,10 @@ func child(args []string) error {
 	}
 	ctx := context.Background()
 	switch args[0] {
-	case "race":
-		return childRace(ctx, b, args[2:])
 	case "acks":
 		return childAcks(ctx, b, args[2])
+	case "over":
+		return childOverwrites(ctx, b)
 	case "lease":
 		if _, err := b.AcquireLease(ctx, args[2], blob.MinLeaseTTL); err != nil {
 			return err
@@ -177,7 +176,7 @@ func TestCreateIfAbsentAcrossProcesses(t *testing.T) {
 	if string(got) != string(seeded(byte(winner), 256<<10)) {
 		t.Fatal("stored content is not the winner's")
 	}
-	if entries, _ := os.ReadDir(dir + "/.dumpflow/tmp"); len(entries) != 0 {
-		t.Errorf("%d temporary files left", len(entries))
+	if n := tempFiles(t, dir); n != 0 {
+		t.Errorf("%d temporary files left", n)
 	}
 }

@@ -33,10 +33,16 @@ type Config struct {
 	// DumpWriteTime is how long "Kudu" takes to write a dump to its staging
 	// file before the first response byte; 0 means 50 ms, negative none.
 	DumpWriteTime time.Duration
+	// ClonePause is how long the simulated dump tool suspends the target
+	// to clone it (procdump -r) before writing the clone for DumpWriteTime;
+	// 0 means DumpWriteTime/20, at least 1 ms. A model, not a measurement
+	// of Windows: cloning copies page tables, not pages, so it is a small
+	// fraction of the write (docs/worker.md, "Clone dumps").
+	ClonePause time.Duration
 	// FirstByteLimit is the front end's cut-off for a response's first
 	// byte (~230 s on App Service); 0 means none. When the dump write or a
 	// command outlasts it, the client gets FirstByteStatus with an empty
-	// body while the work goes on server-side (kudu-api.md §3, §10).
+	// body while the work goes on server-side (docs/kudu.md, "Front-end limit").
 	FirstByteLimit time.Duration
 	// FirstByteStatus is that answer; 0 means 504 (Gateway Timeout). The
 	// real status is not documented; 502 is the other plausible value.
@@ -53,12 +59,15 @@ type Config struct {
 	// every instance.
 	WebJobs bool
 	// StoppedApps are apps whose Kudu answers 403 with the front end's
-	// "This web app is stopped" HTML page (kudu-api.md §6); ARM still
+	// "This web app is stopped" HTML page (docs/kudu.md, "Credentials"); ARM still
 	// answers for them.
 	StoppedApps []string
 	// Script scripts memory and request behaviour over time, so tests can
 	// drive auto-heal rules; nil keeps the static figures.
 	Script *Script
+	// Cores is the instance's processor count, in every process's
+	// NUMBER_OF_PROCESSORS; 0 means 2.
+	Cores int
 	// UnreadableChildren makes the detail of the app w3wp's child
 	// (dotnet/node) fail as an access-denied read does in Kudu: counts and
 	// memory -1, CPU times "-00:00:01", no start_time, file_name "N/A",
@@ -68,6 +77,23 @@ type Config struct {
 	// traffic), so the -1 alias answers 500. By default it comes back with
 	// a new pid on the instance's next request, as IIS does.
 	NoRespawn bool
+	// SCMKillStatus is what a client gets when it kills Kudu's own w3wp
+	// (id 0 or its pid). 0 (the default) drops the connection with no
+	// answer, as Kudu's own test sees it (the process dies inside the
+	// call, DiagnosticsApiFacts.ProcessApiTests); a status such as 502
+	// models Azure's front end turning the dropped backend connection
+	// into an error page. Kudu's source leaves Azure's answer open
+	// (docs/kudu.md). Never 2xx.
+	SCMKillStatus int
+	// SeparateSCMIdentity runs Kudu's w3wp (and what it starts) under its
+	// own identity, IIS APPPOOL\~1{app}, instead of the app's sandbox
+	// identity shared by every process of the site. ProcessController's
+	// list keeps only processes of Kudu's own user unless ?allUsers=true,
+	// so with this set the app's w3wp and children are missing from
+	// GET /api/processes. Off by default: Kudu can only dump and kill the
+	// app's processes on Azure because they share its identity
+	// (docs/kudu.md).
+	SeparateSCMIdentity bool
 	// CommandIdleTimeout is SCM_COMMAND_IDLE_TIMEOUT; 0 means 60 s.
 	CommandIdleTimeout time.Duration
 	// DumpToolSilent makes the simulated dump tool print nothing and use
@@ -132,6 +158,14 @@ type Faults struct {
 // ErrConfig is wrapped by every Config validation error.
 var ErrConfig = errors.New("kudusim: invalid config")
 
+// cores is Cores, defaulted (newApp runs before setDefaults in some paths).
+func (c *Config) cores() int {
+	if c.Cores <= 0 {
+		return 2
+	}
+	return c.Cores
+}
+
 func (c *Config) setDefaults() {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -141,6 +175,7 @@ func (c *Config) setDefaults() {
 	def(&c.Apps, 1)
 	def(&c.Instances, 1)
 	def(&c.ARMPageSize, 50)
+	def(&c.Cores, 2)
 	def(&c.FirstByteStatus, 504)
 	if c.DumpSize == 0 {
 		c.DumpSize = 64 << 20
@@ -149,6 +184,9 @@ func (c *Config) setDefaults() {
 		c.DumpWriteTime = 50 * time.Millisecond
 	} else if c.DumpWriteTime < 0 {
 		c.DumpWriteTime = 0
+	}
+	if c.ClonePause <= 0 {
+		c.ClonePause = max(c.DumpWriteTime/20, time.Millisecond)
 	}
 	if c.CommandIdleTimeout == 0 {
 		c.CommandIdleTimeout = 60 * time.Second
@@ -177,6 +215,8 @@ func (c *Config) validate() error {
 	switch {
 	case c.Apps < 1 || c.Apps > 1000:
 		return bad("Apps %d outside 1..1000", c.Apps)
+	case c.Cores < 1 || c.Cores > 256:
+		return bad("Cores %d outside 1..256", c.Cores)
 	case c.Instances < 1 || c.Instances > 100:
 		return bad("Instances %d outside 1..100", c.Instances)
 	case c.AppNames != nil && len(c.AppNames) != c.Apps:
@@ -193,6 +233,8 @@ func (c *Config) validate() error {
 		return bad("ARMPageSize %d < 1", c.ARMPageSize)
 	case c.Child != "" && c.Child != "auto" && c.Child != "dotnet" && c.Child != "node" && c.Child != "none":
 		return bad("Child %q is not auto, dotnet, node or none", c.Child)
+	case c.SCMKillStatus != 0 && (c.SCMKillStatus < 400 || c.SCMKillStatus > 599):
+		return bad("SCMKillStatus %d is not 0 or an error status", c.SCMKillStatus)
 	case c.CommandIdleTimeout < 0:
 		return bad("negative CommandIdleTimeout")
 	case c.Faults.Throughput < 0:
