@@ -72,8 +72,10 @@ targets() {
 start() {
 	local data=$work/data-$1
 	mkdir -p "$data"
-	"$INGEST" serve --listen "127.0.0.1:$PORT" --config "$work/config.json" \
-		--queue "file://$data/queue" --blob "file://$data/blobs" --webhook-token "$TOKEN" \
+	# The token through the environment, which every build reads (newer
+	# builds deprecate --webhook-token).
+	DUMPFLOW_WEBHOOK_TOKEN=$TOKEN "$INGEST" serve --listen "127.0.0.1:$PORT" --config "$work/config.json" \
+		--queue "file://$data/queue" --blob "file://$data/blobs" \
 		--rate -1 --schedules=false --arm-auth=false --arm-url http://127.0.0.1:9 --log-level warn \
 		2>"$work/ingest-$1.log" &
 	server=$!
