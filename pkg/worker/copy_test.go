@@ -2,12 +2,16 @@ package worker
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+
+	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
 func TestCopyDumpHashesWhatItWrites(t *testing.T) {
@@ -101,4 +105,52 @@ func TestCopyDumpAllocatesNothingPerChunk(t *testing.T) {
 	if a, b := allocs(small), allocs(large); b > a+5 {
 		t.Errorf("%.1f allocations for 2 chunks, %.1f for 64", a, b)
 	}
+}
+
+func TestProgressIsReportedWhileADumpStreams(t *testing.T) {
+	k := &gatedKudu{fakeKudu: newFakeKudu(), gate: make(chan struct{})}
+	k.dumpSize = 3 * copyChunk
+	k.addSite("shop", 1)
+	e := newTestEngine(t, k, newMemBucket(), nil, fastConfig())
+	var once sync.Once
+	var reports []Progress
+	e.OnProgress = func(p Progress) {
+		reports = append(reports, p) // one target: reports come one at a time
+		if p.Bytes == copyChunk && !p.Done {
+			once.Do(func() { close(k.gate) })
+		}
+	}
+	res, err := e.Capture(context.Background(), testJob("shop", messages.Action{}, messages.Selector{}))
+	if err != nil || len(res.Dumps) != 1 {
+		t.Fatalf("capture: %v, %+v", err, res)
+	}
+	last := reports[len(reports)-1]
+	if !last.Done || last.Bytes != 3*copyChunk || reports[0].Total != 3*copyChunk {
+		t.Errorf("reports %+v", reports)
+	}
+}
+
+// gatedKudu sends the first chunk of each dump, then waits for gate.
+type gatedKudu struct {
+	*fakeKudu
+	gate chan struct{}
+}
+
+func (k *gatedKudu) Dump(ctx context.Context, req DumpRequest) (io.ReadCloser, int64, error) {
+	body, size, err := k.fakeKudu.Dump(ctx, req)
+	if err != nil {
+		return nil, 0, err
+	}
+	rest := gatedReader{gate: k.gate, r: body}
+	return io.NopCloser(io.MultiReader(io.LimitReader(body, copyChunk), rest)), size, nil
+}
+
+type gatedReader struct {
+	gate chan struct{}
+	r    io.Reader
+}
+
+func (g gatedReader) Read(p []byte) (int, error) {
+	<-g.gate
+	return g.r.Read(p)
 }
