@@ -40,10 +40,15 @@ type childResult struct {
 
 // runChild runs a command and measures its wall time and peak RSS.
 func runChild(ctx context.Context, name string, args ...string) (childResult, error) {
+	return runChildEnv(ctx, nil, name, args...)
+}
+
+// runChildEnv is runChild with more environment variables (NAME=value).
+func runChildEnv(ctx context.Context, env []string, name string, args ...string) (childResult, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	cmd.Env = append(append(os.Environ(), "GOMAXPROCS=2"), env...)
 	start := time.Now()
 	err := cmd.Run()
 	r := childResult{wall: time.Since(start)}
@@ -65,6 +70,9 @@ func runChild(ctx context.Context, name string, args ...string) (childResult, er
 type captureSummary struct {
 	Dumps []struct {
 		App        string `json:"app"`
+		Instance   string `json:"instance"`
+		PID        int    `json:"pid"`
+		Key        string `json:"key"`
 		Bytes      int64  `json:"bytes"`
 		SHA256     string `json:"sha256"`
 		DurationMS int64  `json:"duration_ms"`
