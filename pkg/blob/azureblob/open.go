@@ -23,11 +23,15 @@ const EnvConnectionString = "DUMPFLOW_STORAGE_CONNECTION_STRING"
 
 // Defaults for Options.
 const (
-	DefaultBlockSize   = 8 << 20
+	// DefaultBlockSize is small enough that the shared buffers go round
+	// many uploads at once, and large enough that a Put Block's overhead
+	// stays small and Azure's high-throughput block blob path (blocks over
+	// 256 KiB) applies; 50,000 of them hold 195 GiB.
+	DefaultBlockSize   = 4 << 20
 	DefaultConcurrency = 4
 	// DefaultUploadMemory is the block buffers all writers of a Bucket
-	// share: 32 blocks of the default size, two for each of 16 uploads
-	// at once.
+	// share: 32 blocks of the default size (128 MiB), two for each of 16
+	// uploads at once.
 	DefaultUploadMemory = 32 * DefaultBlockSize
 	// MaxBlocks is Azure's limit of committed blocks per block blob.
 	MaxBlocks = 50_000
@@ -118,6 +122,13 @@ func (o *Options) clientOptions() *container.ClientOptions {
 // http://127.0.0.1:10000/devstoreaccount1/CONTAINER of Azurite is accepted
 // then.
 func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
+	return OpenURLOptions(ctx, u, nil)
+}
+
+// OpenURLOptions is OpenURL with options for what a URL does not say (block
+// size, upload memory, retries); the URL's create_container decides
+// CreateContainer. nil opts means the defaults.
+func OpenURLOptions(ctx context.Context, u *url.URL, base *Options) (*Bucket, error) {
 	if u == nil {
 		return nil, errors.New("azureblob: nil URL")
 	}
@@ -133,7 +144,11 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 		return nil, fmt.Errorf("azureblob: URL %q: path must be /CONTAINER (or /ACCOUNT/CONTAINER with %s)", u.Redacted(), EnvConnectionString)
 	}
 	q := u.Query()
-	opts := Options{CreateContainer: true}
+	var opts Options
+	if base != nil {
+		opts = *base
+	}
+	opts.CreateContainer = true
 	for k, v := range q {
 		switch k {
 		case "client_id", "managed_identity":
