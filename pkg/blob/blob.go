@@ -3,9 +3,18 @@
 // listing by prefix, and short-lived exclusive leases on keys (the worker's
 // per-app lock for direct dumps, see kudu-api.md §3).
 //
-// Backends live in sub-packages: fileblob (a local directory, the embedded
-// default, selected by a file:// URL) and azureblob (Azure Blob Storage).
-// Every backend passes the conformance suite in blobtest.
+// The port has go-cloud's shape: Bucket is what callers use; Store is the
+// one concrete Bucket, holding what every backend shares — key, metadata,
+// range and lease-TTL validation, range clamping, size and cancellation
+// checks, SetMetadata, sorted listing without the reserved namespace —
+// over a small Driver interface that each backend implements. Backends
+// live in sub-packages: fileblob (a local directory of plain files, the
+// embedded default, selected by a file:// URL), azureblob (Azure Blob
+// Storage) and memblob (in memory, for tests). Every backend passes the
+// conformance suite in blobtest.
+//
+// A blob whose stored bytes fail their checksum is reported as a
+// *CorruptError (matching ErrCorrupt), never served as if intact.
 package blob
 
 import (

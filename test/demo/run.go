@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,7 @@ type result struct {
 	html     string
 	inc      *report.Incident
 	bytes    int64
+	dumps    int // dump files whose sha256sum matched the report
 }
 
 // drive posts the alert, waits for the final report and exports it.
@@ -176,8 +178,14 @@ func drive(ctx context.Context, out io.Writer, p *harness.Pipeline, info sim.Inf
 			res.bytes += t.Bytes
 		}
 	}
-	res.html, err = harness.ExportReport(wctx, b, ans.IncidentID, filepath.Join(dir, "report"), filepath.Join(dir, "blobs", "dumps"))
-	if err != nil {
+	// The blob store is a directory of plain files: the report is one,
+	// and its links to dumps and analyses are relative within it.
+	blobDir := filepath.Join(dir, "blobs")
+	res.html = harness.ReportFile(blobDir, ans.IncidentID)
+	if _, err := os.Stat(res.html); err != nil {
+		return nil, fmt.Errorf("the report is not a plain file: %w", err)
+	}
+	if res.dumps, err = harness.VerifyDumpFiles(wctx, b, blobDir, inc); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -197,8 +205,10 @@ func printSummary(out io.Writer, r *result, took time.Duration) {
 		}
 		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
+	fmt.Fprintf(out, "\nsha256sum of the %d dump files matches the checksums in the report\n", r.dumps)
 	base := strings.TrimSuffix(r.html, "index.html")
-	fmt.Fprintf(out, "\nreport (Markdown): %sindex.md\nreport (JSON):     %sindex.json\nincident report:   %s\n", base, base, r.html)
+	fmt.Fprintf(out, "report (Markdown): %sindex.md\nreport (JSON):     %sindex.json\n", base, base)
+	fmt.Fprintf(out, "incident report (open in a browser):\n  %s\n  %s\n", (&url.URL{Scheme: "file", Path: filepath.ToSlash(r.html)}).String(), r.html)
 }
 
 func shortID(s string) string {

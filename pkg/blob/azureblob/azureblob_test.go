@@ -56,7 +56,7 @@ func TestIndexTags(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := b.c.NewBlobClient("dumps/d.dmp").GetTags(ctx, nil)
+	resp, err := b.d.c.NewBlobClient("dumps/d.dmp").GetTags(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestOpenURLWithConnectionString(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenURL: %v", err)
 	}
-	defer b.c.Delete(context.Background(), nil)
+	defer b.d.c.Delete(context.Background(), nil)
 	if b.Container() != name {
 		t.Errorf("Container() = %q", b.Container())
 	}

@@ -82,7 +82,7 @@ func openTestBucket(t testing.TB, opts *Options) *Bucket {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if _, err := b.c.Delete(ctx, nil); err != nil {
+		if _, err := b.d.c.Delete(ctx, nil); err != nil {
 			t.Errorf("deleting container %s: %v", name, err)
 		}
 	})

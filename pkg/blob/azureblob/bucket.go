@@ -18,18 +18,27 @@ import (
 // Bucket is a blob.Bucket over one Azure Blob Storage container. It is safe
 // for concurrent use.
 type Bucket struct {
+	*port.Store
+	d *driver
+}
+
+// driver is the blob.Driver under Bucket.
+type driver struct {
 	c    *container.Client
 	name string
 	opts Options
 }
 
-var _ port.Bucket = (*Bucket)(nil)
+var (
+	_ port.Bucket = (*Bucket)(nil)
+	_ port.Driver = (*driver)(nil)
+)
 
 // Container is the container's name.
-func (b *Bucket) Container() string { return b.name }
+func (b *Bucket) Container() string { return b.d.name }
 
-// Close implements blob.Bucket; the SDK client holds nothing to release.
-func (b *Bucket) Close() error { return nil }
+// Close implements blob.Driver; the SDK client holds nothing to release.
+func (d *driver) Close() error { return nil }
 
 // attributes builds the port's Attributes from a blob's properties.
 func attributes(key string, size *int64, contentType *string, md map[string]*string, mod *time.Time, etag *azcore.ETag) port.Attributes {
@@ -73,25 +82,19 @@ func metadataTo(md map[string]string) map[string]*string {
 	return out
 }
 
-// Attributes implements blob.Bucket.
-func (b *Bucket) Attributes(ctx context.Context, key string) (port.Attributes, error) {
-	if err := port.ValidateKey(key); err != nil {
-		return port.Attributes{}, err
-	}
-	p, err := b.c.NewBlobClient(key).GetProperties(ctx, nil)
+// Attributes implements blob.Driver.
+func (d *driver) Attributes(ctx context.Context, key string) (port.Attributes, error) {
+	p, err := d.c.NewBlobClient(key).GetProperties(ctx, nil)
 	if err != nil {
 		return port.Attributes{}, mapErr("get properties of", key, err)
 	}
 	return attributes(key, p.ContentLength, p.ContentType, p.Metadata, p.LastModified, p.ETag), nil
 }
 
-// NewReader implements blob.Bucket. Interrupted downloads resume, pinned to
+// NewReader implements blob.Driver. Interrupted downloads resume, pinned to
 // the version first read.
-func (b *Bucket) NewReader(ctx context.Context, key string) (io.ReadCloser, port.Attributes, error) {
-	if err := port.ValidateKey(key); err != nil {
-		return nil, port.Attributes{}, err
-	}
-	resp, err := b.c.NewBlobClient(key).DownloadStream(ctx, nil)
+func (d *driver) NewReader(ctx context.Context, key string) (io.ReadCloser, port.Attributes, error) {
+	resp, err := d.c.NewBlobClient(key).DownloadStream(ctx, nil)
 	if err != nil {
 		return nil, port.Attributes{}, mapErr("download", key, err)
 	}
@@ -99,14 +102,14 @@ func (b *Bucket) NewReader(ctx context.Context, key string) (io.ReadCloser, port
 	return resp.NewRetryReader(ctx, &blob.RetryReaderOptions{MaxRetries: 3}), a, nil
 }
 
-// List implements blob.Bucket.
-func (b *Bucket) List(ctx context.Context, prefix string) ([]port.Attributes, error) {
+// List implements blob.Driver.
+func (d *driver) List(ctx context.Context, prefix string) ([]port.Attributes, error) {
 	opts := &container.ListBlobsFlatOptions{Include: container.ListBlobsInclude{Metadata: true}}
 	if prefix != "" {
 		opts.Prefix = &prefix
 	}
 	var out []port.Attributes
-	pager := b.c.NewListBlobsFlatPager(opts)
+	pager := d.c.NewListBlobsFlatPager(opts)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
@@ -123,15 +126,12 @@ func (b *Bucket) List(ctx context.Context, prefix string) ([]port.Attributes, er
 			out = append(out, a)
 		}
 	}
-	return out, nil // the service lists in lexical order
+	return out, nil
 }
 
-// Delete implements blob.Bucket.
-func (b *Bucket) Delete(ctx context.Context, key string) error {
-	if err := port.ValidateKey(key); err != nil {
-		return err
-	}
-	if _, err := b.c.NewBlobClient(key).Delete(ctx, nil); err != nil {
+// Delete implements blob.Driver.
+func (d *driver) Delete(ctx context.Context, key string) error {
+	if _, err := d.c.NewBlobClient(key).Delete(ctx, nil); err != nil {
 		return mapErr("delete", key, err)
 	}
 	return nil

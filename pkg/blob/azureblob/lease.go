@@ -28,15 +28,9 @@ func lockBlobName(key string) string {
 	return lockBlobPrefix + hex.EncodeToString(sum[:])
 }
 
-// AcquireLease implements blob.Bucket; see the package comment.
-func (b *Bucket) AcquireLease(ctx context.Context, key string, ttl time.Duration) (port.Lease, error) {
-	if err := port.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	if err := port.ValidateLeaseTTL(ttl); err != nil {
-		return nil, err
-	}
-	bb := b.c.NewBlockBlobClient(lockBlobName(key))
+// AcquireLease implements blob.Driver; see the package comment.
+func (d *driver) AcquireLease(ctx context.Context, key string, ttl time.Duration) (port.Lease, error) {
+	bb := d.c.NewBlockBlobClient(lockBlobName(key))
 	lc, err := lease.NewBlobClient(bb, nil) // a fresh random lease id
 	if err != nil {
 		return nil, fmt.Errorf("azureblob: lease on %q: %w", key, err)

@@ -15,6 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	port "github.com/dumpflow/dumpflow/pkg/blob"
 )
 
 // EnvConnectionString names the environment variable OpenURL reads a
@@ -249,5 +251,6 @@ func newBucket(ctx context.Context, c *container.Client, name string, o Options)
 	default:
 		return nil, fmt.Errorf("azureblob: container %q: %w", name, err)
 	}
-	return &Bucket{c: c, name: name, opts: o}, nil
+	d := &driver{c: c, name: name, opts: o}
+	return &Bucket{Store: port.NewStore(d), d: d}, nil
 }

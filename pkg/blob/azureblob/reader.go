@@ -2,7 +2,6 @@ package azureblob
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,13 +12,10 @@ import (
 	port "github.com/dumpflow/dumpflow/pkg/blob"
 )
 
-// NewReaderAt implements blob.Bucket; see the package comment. ctx governs
-// every later ReadAt, since io.ReaderAt takes none.
-func (b *Bucket) NewReaderAt(ctx context.Context, key string) (port.ReaderAt, error) {
-	if err := port.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	bc := b.c.NewBlobClient(key)
+// NewReaderAt implements blob.Driver; see the package comment. ctx
+// governs every later ReadAt, since io.ReaderAt takes none.
+func (d *driver) NewReaderAt(ctx context.Context, key string) (port.DriverReaderAt, error) {
+	bc := d.c.NewBlobClient(key)
 	p, err := bc.GetProperties(ctx, nil)
 	if err != nil {
 		return nil, mapErr("get properties of", key, err)
@@ -44,23 +40,9 @@ type readerAt struct {
 	etag azcore.ETag
 }
 
-var errNegativeOffset = errors.New("azureblob: negative offset")
-
-// ReadAt implements io.ReaderAt with one ranged GET.
+// ReadAt implements io.ReaderAt with one ranged GET; blob.Store clamps
+// the range to the blob.
 func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errNegativeOffset
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	short := false
-	if rest := r.size - off; int64(len(p)) > rest {
-		p, short = p[:rest], true
-	}
 	opts := &blob.DownloadStreamOptions{Range: blob.HTTPRange{Offset: off, Count: int64(len(p))}}
 	if r.etag != "" {
 		opts.AccessConditions = &blob.AccessConditions{ModifiedAccessConditions: &blob.ModifiedAccessConditions{IfMatch: &r.etag}}
@@ -76,9 +58,6 @@ func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := io.ReadFull(resp.Body, p)
 	if err != nil {
 		return n, fmt.Errorf("azureblob: reading %q at %d: %w", r.key, off, err)
-	}
-	if short {
-		return n, io.EOF
 	}
 	return n, nil
 }

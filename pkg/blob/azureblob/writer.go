@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -33,20 +32,14 @@ var _ blockStager = (*blockblob.Client)(nil)
 
 var errWriterDone = errors.New("azureblob: writer already closed or aborted")
 
-// NewWriter implements blob.Bucket; see the package comment. The writer is
-// not safe for concurrent Writes; Abort may be called from any goroutine.
-func (b *Bucket) NewWriter(ctx context.Context, key string, opts *port.WriterOptions) (port.Writer, error) {
-	opts, err := port.ValidateWriter(key, opts)
-	if err != nil {
-		return nil, err
+// NewWriter implements blob.Driver; see the package comment. blob.Store
+// has validated the arguments and serialises the writer's calls, except
+// that Abort may come from any goroutine.
+func (d *driver) NewWriter(ctx context.Context, key string, opts *port.WriterOptions) (port.DriverWriter, error) {
+	if max := int64(MaxBlocks) * int64(d.opts.BlockSize); opts.Size > max {
+		return nil, fmt.Errorf("azureblob: %q: size %d exceeds %d blocks of %d bytes", key, opts.Size, MaxBlocks, d.opts.BlockSize)
 	}
-	if max := int64(MaxBlocks) * int64(b.opts.BlockSize); opts.Size > max {
-		return nil, fmt.Errorf("azureblob: %q: size %d exceeds %d blocks of %d bytes", key, opts.Size, MaxBlocks, b.opts.BlockSize)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return newWriter(ctx, b.c.NewBlockBlobClient(key), key, opts, b.opts), nil
+	return newWriter(ctx, d.c.NewBlockBlobClient(key), key, opts, d.opts), nil
 }
 
 // newWriter starts a writer staging into bb; o has its defaults set.
@@ -101,9 +94,6 @@ func (w *writer) Write(p []byte) (int, error) {
 	}
 	if err := w.failed(); err != nil {
 		return 0, w.abortLocked(err)
-	}
-	if w.opts.Size > 0 && w.n+int64(len(p)) > w.opts.Size {
-		return 0, w.abortLocked(fmt.Errorf("%w: more than the %d bytes announced for %q", port.ErrSizeMismatch, w.opts.Size, w.key))
 	}
 	written := 0
 	for len(p) > 0 {
@@ -213,7 +203,7 @@ func (w *writer) stage() error {
 	return nil
 }
 
-// Close implements blob.Writer: it stages the last block, waits for all
+// Close stages the last block, waits for all
 // blocks, and commits the list.
 func (w *writer) Close() error {
 	w.mu.Lock()
@@ -232,9 +222,6 @@ func (w *writer) Close() error {
 func (w *writer) commitLocked() error {
 	if err := w.failed(); err != nil {
 		return err
-	}
-	if w.opts.Size > 0 && w.n != w.opts.Size {
-		return fmt.Errorf("%w: wrote %d bytes to %q, announced %d", port.ErrSizeMismatch, w.n, w.key, w.opts.Size)
 	}
 	if len(w.buf) > 0 {
 		if err := w.stage(); err != nil {
@@ -275,24 +262,16 @@ func (w *writer) commitLocked() error {
 	return fmt.Errorf("azureblob: committing %q: %w", w.key, err)
 }
 
-// SetMetadata replaces the metadata (and so the index tags) Close will
-// commit, for values known only once the content is written (a checksum, a
-// byte count). It fails with blob.ErrInvalidMetadata on bad metadata, and
-// after Close or Abort.
-func (w *writer) SetMetadata(md map[string]string) error {
-	if err := port.ValidateMetadata(md); err != nil {
-		return err
-	}
+// Commit implements blob.DriverWriter: Close with md, the final
+// metadata (blob.Store applies SetMetadata and checks the size).
+func (w *writer) Commit(md map[string]string) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done != nil {
-		return w.done
-	}
-	w.opts.Metadata = maps.Clone(md)
-	return nil
+	w.opts.Metadata = md
+	w.mu.Unlock()
+	return w.Close()
 }
 
-// Abort implements blob.Writer.
+// Abort implements blob.DriverWriter.
 func (w *writer) Abort() error {
 	why := fmt.Errorf("azureblob: writer for %q aborted", w.key)
 	// Cancel before locking: a Write may hold the lock while it waits for

@@ -250,8 +250,7 @@ func TestTagValue(t *testing.T) {
 	}
 }
 
-// The worker stores checksums through SetMetadata.
-var _ blobtest.MetadataSetter = (*writer)(nil)
+var _ port.DriverWriter = (*writer)(nil)
 
 func TestWriterSmallBlobsUseSmallBuffers(t *testing.T) {
 	for _, tc := range []struct {

@@ -25,9 +25,8 @@ func BenchmarkPut1GiB(b *testing.B) {
 
 // BenchmarkPutSmallConcurrent measures durable create-if-absent commits of
 // 1.5 KB blobs with Size set, under keys shaped like incident manifests, by
-// 64 concurrent writers; they go to the small-blob database, whose group
-// commit shares the fsyncs (BenchmarkSmallCreateParallel compares that with
-// files). It reports the process CPU time per put, which matters more than
+// 64 concurrent writers; each is a file and an attribute file, and the
+// group commit shares the syncs among concurrent Closes. It reports the process CPU time per put, which matters more than
 // wall time on a busy machine: go test -bench PutSmallConcurrent -benchtime 5000x
 func BenchmarkPutSmallConcurrent(b *testing.B) {
 	bucket, err := fileblob.Open(b.TempDir())

@@ -4,25 +4,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
-	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
 const (
 	stateDir  = ".dumpflow"
 	tmpDir    = stateDir + "/tmp"
 	leaseDir  = stateDir + "/leases"
+	attrsDir  = stateDir + "/attrs"
+	openLock  = stateDir + "/open.lock"
 	filePerm  = 0o600
 	dirPerm   = 0o700
-	staleTemp = 24 * time.Hour
+	ownerTemp = "w-" // prefix of a process's directory in tmpDir
 )
 
 // Options tune OpenOptions. A nil *Options means the defaults.
@@ -31,45 +30,44 @@ type Options struct {
 	// process sharing a directory must use the same clock, so only tests
 	// set it.
 	Now func() time.Time
-	// SmallBlobMax is the largest WriterOptions.Size stored in the
-	// small-blob database rather than as a file, at most MaxSmallBlobMax
-	// (a small blob is held in memory whole). Zero means SmallBlobMax; a
-	// negative value stores every new blob as a file. Processes sharing
-	// a directory may use different values: the rules that make one key
-	// one blob hold across both stores whatever the threshold.
-	SmallBlobMax int64
-	// BusyTimeout bounds how long one operation waits for the small-blob
-	// database while other processes hold it (logdb.ErrBusy); zero
-	// means logdb.DefaultBusyTimeout.
-	BusyTimeout time.Duration
 }
 
 // Bucket is a blob.Bucket over a local directory. It is safe for
 // concurrent use, and any number of processes may open the same directory.
 type Bucket struct {
-	dir      string
-	root     *os.Root
-	dirf     *os.File // DIR, for *at system calls
-	tmp      *os.File // DIR/.dumpflow/tmp, for *at system calls
-	gs       *groupSync
-	db       *logdb.DB // DIR/.dumpflow/small.db
-	smallMax int64     // largest Size routed to db; 0 for none
-	now      func() time.Time
-	closed   atomic.Bool
+	*blob.Store
+	d *driver
 }
 
-var _ blob.Bucket = (*Bucket)(nil)
+// driver is the blob.Driver under Bucket.
+type driver struct {
+	dir   string
+	root  *os.Root
+	dirf  *os.File // DIR, for *at system calls and syncfs
+	own   *os.File // this bucket's directory in tmpDir, flocked while open
+	owner string   // its root-relative name
+	lock  *os.File // openLock, held shared while open
+	gs    *groupSync
+	now   func() time.Time
+}
+
+var (
+	_ blob.Bucket = (*Bucket)(nil)
+	_ blob.Driver = (*driver)(nil)
+)
 
 // Open opens (creating it if needed) the bucket stored in dir.
 func Open(dir string) (*Bucket, error) { return OpenOptions(dir, nil) }
 
 // OpenOptions is Open with options; nil opts means the defaults.
+//
+// Open removes what writers of processes that died left behind (see the
+// package comment, Crashes): their temporary files always, and attribute
+// files of commits that never happened when no other process has the
+// bucket open.
 func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 	if dir == "" {
 		return nil, errors.New("fileblob: empty directory name")
-	}
-	if opts != nil && opts.SmallBlobMax > MaxSmallBlobMax {
-		return nil, fmt.Errorf("fileblob: Options.SmallBlobMax %d is more than %d", opts.SmallBlobMax, MaxSmallBlobMax)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -82,65 +80,42 @@ func OpenOptions(dir string, opts *Options) (*Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fileblob: %w", err)
 	}
-	for _, d := range []string{tmpDir, leaseDir} {
-		if err := root.MkdirAll(d, dirPerm); err != nil {
-			root.Close()
-			return nil, fmt.Errorf("fileblob: creating %s: %w", d, err)
-		}
+	d := &driver{dir: abs, root: root, now: time.Now}
+	if opts != nil && opts.Now != nil {
+		d.now = opts.Now
 	}
-	tmp, err := root.Open(tmpDir)
-	if err != nil {
-		root.Close()
-		return nil, fmt.Errorf("fileblob: opening %s: %w", tmpDir, err)
-	}
-	if opts == nil {
-		opts = &Options{}
-	}
-	dirf, err := root.Open(".")
-	if err != nil {
-		tmp.Close()
-		root.Close()
-		return nil, fmt.Errorf("fileblob: opening %s: %w", abs, err)
-	}
-	b := &Bucket{dir: abs, root: root, dirf: dirf, tmp: tmp, now: time.Now, smallMax: opts.SmallBlobMax}
-	switch {
-	case opts.SmallBlobMax == 0:
-		b.smallMax = SmallBlobMax
-	case opts.SmallBlobMax < 0:
-		b.smallMax = 0
-	}
-	if opts.Now != nil {
-		b.now = opts.Now
-	}
-	b.gs = newGroupSync(func() error {
-		return b.inTmp(func(fd int) error { return syncFS(fd) })
-	})
-	b.db = logdb.Open(filepath.Join(abs, filepath.FromSlash(smallDB)), logdb.Options{BusyTimeout: opts.BusyTimeout})
-	if err := b.createDB(); err != nil {
-		b.Close()
+	if err := d.open(); err != nil {
+		d.Close()
 		return nil, err
 	}
-	b.removeStaleTemps()
-	return b, nil
+	d.gs = newGroupSync(func() error { return withFd(d.dirf, syncFS) })
+	return &Bucket{Store: blob.NewStore(d), d: d}, nil
 }
 
-// createDB creates the small-blob database and its bucket if they do not
-// exist yet (logdb makes the new file's name durable itself; the sync of
-// the state directory also covers the lock files beside it).
-func (b *Bucket) createDB() error {
-	if _, err := b.root.Lstat(smallDB); err == nil {
-		return nil
+// open creates the state directories, takes the locks and cleans up.
+func (d *driver) open() error {
+	for _, sub := range []string{tmpDir, leaseDir, attrsDir} {
+		if err := d.root.MkdirAll(sub, dirPerm); err != nil {
+			return fmt.Errorf("fileblob: creating %s in %s: %w", sub, d.dir, err)
+		}
 	}
-	err := b.db.Exclusive(context.Background(), func(db *logdb.Locked) error {
-		return db.Update(func(tx *logdb.Tx) error {
-			_, err := tx.CreateBucketIfNotExists(smallBucket)
-			return err
-		})
-	})
-	if err != nil {
-		return fmt.Errorf("fileblob: creating the small-blob database: %w", err)
+	var err error
+	if d.dirf, err = d.root.Open("."); err != nil {
+		return fmt.Errorf("fileblob: opening %s: %w", d.dir, err)
 	}
-	return b.syncDir(stateDir)
+	if d.lock, err = d.root.OpenFile(openLock, os.O_RDWR|os.O_CREATE, filePerm); err != nil {
+		return fmt.Errorf("fileblob: opening %s: %w", d.path(openLock), err)
+	}
+	if err := d.claimOwnDir(); err != nil {
+		return err
+	}
+	d.removeDeadTemps()
+	// Alone with the directory, no commit is under way: attribute files
+	// of versions that are not current are leftovers of crashed commits.
+	if tryFlock(d.lock, true) {
+		d.removeStaleAttrs()
+	}
+	return flockWait(d.lock, false)
 }
 
 // OpenURL opens the bucket a file URL names, such as
@@ -168,26 +143,31 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 }
 
 // Dir is the bucket's absolute directory.
-func (b *Bucket) Dir() string { return b.dir }
+func (b *Bucket) Dir() string { return b.d.dir }
 
-// Close releases the bucket's directory handles and its hold on the
-// small-blob database. Open readers stay usable until closed; writers not
-// yet closed fail to commit. No other operation may be running.
-func (b *Bucket) Close() error {
-	if b.closed.Swap(true) {
-		return nil
+// Path is the file that holds (or would hold) the blob under key: a plain
+// file with exactly the blob's content, which any tool can open. It does
+// not check that the blob exists.
+func (b *Bucket) Path(key string) string { return b.d.path(key) }
+
+// Close implements blob.Driver: it removes this bucket's temporary
+// directory and releases its locks and directory handles. Open readers
+// stay usable until closed; writers not yet closed fail to commit.
+func (d *driver) Close() error {
+	var errs []error
+	if d.own != nil {
+		errs = append(errs, d.root.RemoveAll(d.owner), d.own.Close())
 	}
-	return errors.Join(b.db.Close(), b.dirf.Close(), b.tmp.Close(), b.root.Close())
+	for _, f := range []*os.File{d.lock, d.dirf} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	return errors.Join(append(errs, d.root.Close())...)
 }
 
-// inTmp calls fn with the file descriptor of DIR/.dumpflow/tmp, which
-// stays open (its number cannot be reused) until fn returns. It fails once
-// the bucket is closed.
-func (b *Bucket) inTmp(fn func(fd int) error) error { return withFd(b.tmp, fn) }
-
-// inDir is inTmp for DIR.
-func (b *Bucket) inDir(fn func(fd int) error) error { return withFd(b.dirf, fn) }
-
+// withFd calls fn with f's file descriptor, which stays open (its number
+// cannot be reused) until fn returns. It fails once f is closed.
 func withFd(f *os.File, fn func(fd int) error) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -203,31 +183,19 @@ func withFd(f *os.File, fn func(fd int) error) error {
 // name maps a validated key to its root-relative file name.
 func name(key string) string { return filepath.FromSlash(key) }
 
+// path is the absolute file name of the root-relative name rel.
+func (d *driver) path(rel string) string { return filepath.Join(d.dir, filepath.FromSlash(rel)) }
+
 // syncDir fsyncs the root-relative directory dir, making a link, rename or
 // remove in it durable.
-func (b *Bucket) syncDir(dir string) error {
-	d, err := b.root.Open(name(dir))
+func (d *driver) syncDir(dir string) error {
+	f, err := d.root.Open(name(dir))
 	if err != nil {
-		return fmt.Errorf("fileblob: syncing %s: %w", dir, err)
+		return fmt.Errorf("fileblob: syncing %s: %w", d.path(dir), err)
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fileblob: syncing %s: %w", dir, err)
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fileblob: syncing %s: %w", d.path(dir), err)
 	}
 	return nil
-}
-
-// removeStaleTemps removes temporary files older than staleTemp, left by
-// writers that died. Errors are ignored: this is housekeeping.
-func (b *Bucket) removeStaleTemps() {
-	entries, err := fs.ReadDir(b.root.FS(), tmpDir)
-	if err != nil {
-		return
-	}
-	cutoff := time.Now().Add(-staleTemp)
-	for _, e := range entries {
-		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
-			_ = b.root.Remove(tmpDir + "/" + e.Name())
-		}
-	}
 }

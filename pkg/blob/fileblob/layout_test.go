@@ -2,8 +2,10 @@ package fileblob_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,18 +30,26 @@ func mustPut(t *testing.T, b blob.Bucket, key string, data string, opts *blob.Wr
 	return w.Close()
 }
 
-func TestFileIsContentThenTrailer(t *testing.T) {
+func TestFileIsExactlyContent(t *testing.T) {
 	b := openTemp(t, &fakeClock{})
-	if err := mustPut(t, b, "a/b.dmp", "MDMP-content", nil); err != nil {
+	content := "MDMP-content"
+	md := map[string]string{"sha256": fmt.Sprintf("%x", sha256.Sum256([]byte(content)))}
+	if err := mustPut(t, b, "a/b.dmp", content, &blob.WriterOptions{ContentType: "application/x-dmp", Metadata: md}); err != nil {
 		t.Fatal(err)
 	}
 	fn := filepath.Join(b.Dir(), "a", "b.dmp")
+	if b.Path("a/b.dmp") != fn {
+		t.Errorf("Path = %q, want %q", b.Path("a/b.dmp"), fn)
+	}
 	raw, err := os.ReadFile(fn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(raw[:12]) != "MDMP-content" {
-		t.Errorf("file starts %q, want the blob's content", raw[:12])
+	if string(raw) != content {
+		t.Errorf("file holds %q, want exactly the blob's content %q", raw, content)
+	}
+	if got := fmt.Sprintf("%x", sha256.Sum256(raw)); got != md["sha256"] {
+		t.Errorf("sha256 of the file %s, want the recorded %s", got, md["sha256"])
 	}
 	fi, err := os.Stat(fn)
 	if err != nil {
@@ -47,6 +57,27 @@ func TestFileIsContentThenTrailer(t *testing.T) {
 	}
 	if fi.Mode().Perm() != 0o600 {
 		t.Errorf("blob file mode %v, want 0600", fi.Mode().Perm())
+	}
+	// Nothing else is beside it, and the attributes are in one sidecar.
+	entries, _ := os.ReadDir(filepath.Join(b.Dir(), "a"))
+	if len(entries) != 1 {
+		t.Errorf("directory a holds %d entries, want only b.dmp", len(entries))
+	}
+	var sidecars []string
+	_ = filepath.WalkDir(filepath.Join(b.Dir(), ".dumpflow", "attrs"), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			sidecars = append(sidecars, p)
+		}
+		return nil
+	})
+	if len(sidecars) != 1 {
+		t.Fatalf("attribute files %q, want one", sidecars)
+	}
+	side, _ := os.ReadFile(sidecars[0])
+	for _, want := range []string{`"key":"a/b.dmp"`, `"content_type":"application/x-dmp"`, `"sha256":"` + md["sha256"] + `"`} {
+		if !strings.Contains(string(side), want) {
+			t.Errorf("attribute file %s lacks %s", side, want)
+		}
 	}
 }
 
@@ -96,37 +127,35 @@ func TestKeyPrefixConflicts(t *testing.T) {
 			t.Errorf("put (overwrite %v) at a prefix of other keys = %v, want ErrInvalidKey", over, err)
 		}
 	}
-	// Small blobs are no files: a key may name one and prefix others.
-	small := &blob.WriterOptions{Size: 1}
-	if err := mustPut(t, b, "c", "x", small); err != nil {
-		t.Errorf("small blob at a prefix of other keys: %v", err)
-	}
-	if err := mustPut(t, b, "s", "x", small); err != nil {
-		t.Fatal(err)
-	}
-	if err := mustPut(t, b, "s/t", "x", nil); err != nil {
-		t.Errorf("blob file under a small blob's key: %v", err)
-	}
 	list, err := b.List(context.Background(), "")
 	var keys []string
 	for _, a := range list {
 		keys = append(keys, a.Key)
 	}
-	if want := []string{"a", "c", "c/d", "s", "s/t"}; err != nil || !slices.Equal(keys, want) {
+	if want := []string{"a", "c/d"}; err != nil || !slices.Equal(keys, want) {
 		t.Errorf("List = %q, %v; want %q", keys, err, want)
 	}
 }
 
+// tempFiles counts the files (not directories) under DIR/.dumpflow/tmp.
+func tempFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(dir, ".dumpflow", "tmp"), func(_ string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestTemporaryFiles(t *testing.T) {
 	b := openTemp(t, &fakeClock{})
-	tmp := filepath.Join(b.Dir(), ".dumpflow", "tmp")
-	count := func() int {
-		entries, err := os.ReadDir(tmp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return len(entries)
-	}
+	count := func() int { return tempFiles(t, b.Dir()) }
 	w, err := b.NewWriter(context.Background(), "k", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -157,29 +186,45 @@ func TestTemporaryFiles(t *testing.T) {
 		t.Errorf("temporary file kept after the context was cancelled")
 	}
 	_ = w.Abort()
+}
 
-	// A crashed writer's file is removed by Open once stale.
-	stale := filepath.Join(tmp, "dead.tmp")
-	fresh := filepath.Join(tmp, "live.tmp")
-	for _, fn := range []string{stale, fresh} {
-		if err := os.WriteFile(fn, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	old := time.Now().Add(-48 * time.Hour)
-	if err := os.Chtimes(stale, old, old); err != nil {
-		t.Fatal(err)
-	}
-	b2, err := fileblob.Open(b.Dir())
+func TestOpenRemovesOnlyDeadWritersFiles(t *testing.T) {
+	dir := t.TempDir()
+	live := openTemp(t, &fakeClock{})
+	dir = live.Dir()
+	w, err := live.NewWriter(context.Background(), "live", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b2.Close()
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Error("stale temporary file kept by Open")
+	defer w.Abort()
+	if _, err := w.Write([]byte("still being written")); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(fresh); err != nil {
-		t.Error("Open removed a recent temporary file, which may belong to a live writer")
+	// What a writer that died leaves: its directory, unlocked, with a
+	// fresh temporary file (no age threshold applies).
+	dead := filepath.Join(dir, ".dumpflow", "tmp", "w-dead")
+	if err := os.MkdirAll(dead, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dead, "0123.tmp"), []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := fileblob.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Error("Open kept the temporary files of a dead writer")
+	}
+	if n := tempFiles(t, dir); n != 1 {
+		t.Errorf("%d temporary files after Open, want the live writer's 1", n)
+	}
+	if _, err := w.Write([]byte(", and committed")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("the live writer's commit after another Open: %v", err)
 	}
 }
 
@@ -192,23 +237,56 @@ func TestForeignAndCorruptFiles(t *testing.T) {
 	if err := mustPut(t, b, "good", "content", &blob.WriterOptions{Metadata: map[string]string{"k": "v"}}); err != nil {
 		t.Fatal(err)
 	}
-	good := filepath.Join(b.Dir(), "good")
-	raw, _ := os.ReadFile(good)
-	raw[len("content")+3] ^= 0xff // damage the attributes JSON
-	if err := os.WriteFile(filepath.Join(b.Dir(), "damaged"), raw, 0o600); err != nil {
+	if err := mustPut(t, b, "flipped", "manifest", nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"raw.txt", "damaged"} {
-		if _, err := b.Attributes(ctx, key); !errors.Is(err, fileblob.ErrCorrupt) {
-			t.Errorf("Attributes(%q) = %v, want ErrCorrupt", key, err)
+	flip(t, b.Path("flipped"), 3)
+	for _, key := range []string{"raw.txt", "flipped"} {
+		r, _, err := b.NewReader(ctx, key)
+		if err == nil {
+			r.Close()
+		}
+		var ce *blob.CorruptError
+		if !errors.As(err, &ce) || ce.Key != key || ce.Path != b.Path(key) {
+			t.Errorf("NewReader(%q) = %v, want a *blob.CorruptError naming the key and %s", key, err, b.Path(key))
+		}
+		if !errors.Is(err, blob.ErrCorrupt) {
+			t.Errorf("NewReader(%q) = %v, does not match blob.ErrCorrupt", key, err)
 		}
 	}
+	if _, err := b.Attributes(ctx, "raw.txt"); !errors.Is(err, blob.ErrCorrupt) {
+		t.Errorf("Attributes of a file without attributes = %v, want ErrCorrupt", err)
+	}
+	// Damaged and foreign files are listed, not dropped: reading them
+	// reports the damage.
 	list, err := b.List(ctx, "")
+	var keys []string
+	for _, a := range list {
+		keys = append(keys, a.Key)
+	}
+	if want := []string{"flipped", "good", "raw.txt"}; err != nil || !slices.Equal(keys, want) {
+		t.Errorf("List = %q, %v; want %q", keys, err, want)
+	}
+	// A damaged attribute file is reported too.
+	sides, _ := filepath.Glob(filepath.Join(b.Dir(), ".dumpflow", "attrs", "*", "*"))
+	for _, s := range sides {
+		flip(t, s, 20)
+	}
+	if _, err := b.Attributes(ctx, "good"); !errors.Is(err, blob.ErrCorrupt) {
+		t.Errorf("Attributes with a damaged attribute file = %v, want ErrCorrupt", err)
+	}
+}
+
+// flip inverts one byte of a file, as a bad disk sector might.
+func flip(t *testing.T, fn string, at int) {
+	t.Helper()
+	raw, err := os.ReadFile(fn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].Key != "good" {
-		t.Errorf("List = %v, want only the good blob", list)
+	raw[at] ^= 0x20
+	if err := os.WriteFile(fn, raw, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -262,29 +340,85 @@ func TestOpenURL(t *testing.T) {
 	}
 }
 
-func TestSmallBlobMaxBounds(t *testing.T) {
-	dir := t.TempDir()
-	if b, err := fileblob.OpenOptions(dir, &fileblob.Options{SmallBlobMax: fileblob.MaxSmallBlobMax + 1}); err == nil {
-		b.Close()
-		t.Error("OpenOptions accepted a SmallBlobMax above MaxSmallBlobMax")
+// attrFiles lists the attribute files under DIR/.dumpflow/attrs.
+func attrFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(dir, ".dumpflow", "attrs"), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// With the small store off, a small blob is a file; with it on, not.
-	for _, tc := range []struct {
-		max      int64
-		wantFile bool
-	}{{-1, true}, {0, false}, {100, false}, {99, true}} {
-		b, err := fileblob.OpenOptions(dir, &fileblob.Options{SmallBlobMax: tc.max})
-		if err != nil {
+	return out
+}
+
+func TestAttributeFilesFollowVersions(t *testing.T) {
+	b := openTemp(t, &fakeClock{})
+	ctx := context.Background()
+	over := &blob.WriterOptions{Overwrite: true}
+	for i := range 3 {
+		if err := mustPut(t, b, "reports/i/index.html", fmt.Sprintf("render %d", i), over); err != nil {
 			t.Fatal(err)
 		}
-		key := fmt.Sprintf("max%d", tc.max)
-		if err := mustPut(t, b, key, strings.Repeat("x", 100), &blob.WriterOptions{Size: 100}); err != nil {
-			t.Fatal(err)
-		}
-		b.Close()
-		_, err = os.Stat(filepath.Join(dir, key))
-		if isFile := err == nil; isFile != tc.wantFile {
-			t.Errorf("SmallBlobMax %d: 100-byte blob stored as a file: %v, want %v", tc.max, isFile, tc.wantFile)
-		}
+	}
+	if n := len(attrFiles(t, b.Dir())); n != 1 {
+		t.Errorf("%d attribute files after three overwrites, want 1", n)
+	}
+	if err := b.Delete(ctx, "reports/i/index.html"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(attrFiles(t, b.Dir())); n != 0 {
+		t.Errorf("%d attribute files after Delete, want 0", n)
+	}
+
+	// A commit stopped by a crash after writing its attribute file, before
+	// its rename, leaves one that names no content file: Open removes it
+	// when no other process uses the directory, and only then.
+	if err := mustPut(t, b, "kept", "x", nil); err != nil {
+		t.Fatal(err)
+	}
+	keep := attrFiles(t, b.Dir())[0]
+	orphan := filepath.Join(filepath.Dir(keep), filepath.Base(keep)+"0")
+	raw, err := os.ReadFile(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b2, err := fileblob.Open(b.Dir()) // b is still open
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2.Close()
+	if _, err := os.Stat(orphan); err != nil {
+		t.Error("Open removed an attribute file while another bucket had the directory open")
+	}
+	b.Close()
+	b3, err := fileblob.Open(b.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b3.Close()
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Error("Open alone kept an attribute file that names no content file")
+	}
+	wantContentOf(t, b3, "kept", "x")
+}
+
+func wantContentOf(t *testing.T, b blob.Bucket, key, want string) {
+	t.Helper()
+	r, _, err := b.NewReader(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != want {
+		t.Errorf("%s = %q, %v; want %q", key, got, err, want)
 	}
 }

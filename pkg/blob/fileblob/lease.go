@@ -23,14 +23,8 @@ type leaseRecord struct {
 	Expires time.Time `json:"expires"`
 }
 
-// AcquireLease implements blob.Bucket; see the package comment.
-func (b *Bucket) AcquireLease(ctx context.Context, key string, ttl time.Duration) (blob.Lease, error) {
-	if err := blob.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	if err := blob.ValidateLeaseTTL(ttl); err != nil {
-		return nil, err
-	}
+// AcquireLease implements blob.Driver; see the package comment.
+func (b *driver) AcquireLease(ctx context.Context, key string, ttl time.Duration) (blob.Lease, error) {
 	var rnd [16]byte
 	_, _ = rand.Read(rnd[:])
 	l := &lease{b: b, key: key, ttl: ttl, holder: hex.EncodeToString(rnd[:])}
@@ -49,7 +43,7 @@ func (b *Bucket) AcquireLease(ctx context.Context, key string, ttl time.Duration
 
 // lease is one holder's claim.
 type lease struct {
-	b      *Bucket
+	b      *driver
 	key    string
 	ttl    time.Duration
 	holder string
@@ -79,7 +73,7 @@ func (l *lease) Release(ctx context.Context) error {
 
 // withLease runs update on key's lease record while holding an exclusive
 // flock on its file, and writes the record back when update says so.
-func (b *Bucket) withLease(ctx context.Context, key string, update func(rec *leaseRecord, now time.Time) (bool, error)) error {
+func (b *driver) withLease(ctx context.Context, key string, update func(rec *leaseRecord, now time.Time) (bool, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -18,9 +18,8 @@ import (
 )
 
 // envChild makes the test binary act as a child process for the
-// cross-process tests: "lease DIR KEY", "put DIR KEY SEED START_UNIX_NANO",
-// "race DIR SEED START_UNIX_NANO N" or "acks DIR SEED" (see
-// process_small_test.go).
+// cross-process tests: "lease DIR KEY", "put DIR KEY SEED START_UNIX_NANO"
+// or "acks DIR SEED" (see crash_test.go).
 const envChild = "FILEBLOB_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -44,8 +43,6 @@ func child(args []string) error {
 	}
 	ctx := context.Background()
 	switch args[0] {
-	case "race":
-		return childRace(ctx, b, args[2:])
 	case "acks":
 		return childAcks(ctx, b, args[2])
 	case "lease":
@@ -177,7 +174,7 @@ func TestCreateIfAbsentAcrossProcesses(t *testing.T) {
 	if string(got) != string(seeded(byte(winner), 256<<10)) {
 		t.Fatal("stored content is not the winner's")
 	}
-	if entries, _ := os.ReadDir(dir + "/.dumpflow/tmp"); len(entries) != 0 {
-		t.Errorf("%d temporary files left", len(entries))
+	if n := tempFiles(t, dir); n != 0 {
+		t.Errorf("%d temporary files left", n)
 	}
 }

@@ -3,289 +3,184 @@ package fileblob
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
-	"github.com/dumpflow/dumpflow/pkg/logdb"
 )
 
-// errWriterDone is returned by Write and Close on a writer already closed
-// or aborted.
-var errWriterDone = errors.New("fileblob: writer already closed or aborted")
-
-// NewWriter implements blob.Bucket. The returned writer is not safe for
-// concurrent Writes; Abort and context cancellation may race with them.
-func (b *Bucket) NewWriter(ctx context.Context, key string, opts *blob.WriterOptions) (blob.Writer, error) {
-	opts, err := blob.ValidateWriter(key, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if b.closed.Load() {
-		return nil, errClosed
-	}
-	ct := opts.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	attrs := storedAttrs{ContentType: ct, Metadata: maps.Clone(opts.Metadata)}
-	if opts.Size > 0 && opts.Size <= b.smallMax {
-		return b.newSmallWriter(ctx, key, opts, attrs), nil
-	}
+// NewWriter implements blob.Driver: the blob is streamed into a temporary
+// file in this bucket's directory under DIR/.dumpflow/tmp (same file
+// system, so no copy on commit).
+func (d *driver) NewWriter(_ context.Context, key string, opts *blob.WriterOptions) (blob.DriverWriter, error) {
 	var rnd [12]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := hex.EncodeToString(rnd[:]) + ".tmp"
+	tmp := hex.EncodeToString(rnd[:])
 	var f *os.File
-	err = b.inTmp(func(dfd int) error {
+	err := withFd(d.own, func(dfd int) error {
 		fd, err := unix.Openat(dfd, tmp, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, filePerm)
 		if err != nil {
 			return err
 		}
-		f = os.NewFile(uintptr(fd), b.dir+"/"+tmpDir+"/"+tmp)
+		f = os.NewFile(uintptr(fd), d.path(d.owner+"/"+tmp))
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fileblob: creating temporary file for %q: %w", key, err)
+		return nil, fmt.Errorf("fileblob: creating temporary file for %q in %s: %w", key, d.path(d.owner), err)
 	}
-	w := &writer{
-		b:     b,
-		ctx:   ctx,
-		key:   key,
-		tmp:   tmp,
-		f:     f,
-		size:  opts.Size,
-		over:  opts.Overwrite,
-		attrs: attrs,
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		_ = withFd(d.own, func(dfd int) error { return unix.Unlinkat(dfd, tmp, 0) })
+		return nil, fmt.Errorf("fileblob: %w", err)
 	}
-	w.stop = context.AfterFunc(ctx, func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.abortLocked(ctx.Err())
-	})
-	return w, nil
+	return &writer{d: d, key: key, tmp: tmp, f: f, ino: inode(fi), opts: *opts, sum: sha256.New()}, nil
 }
 
-// writer streams one blob into a temporary file and commits it on Close.
+// writer streams one blob into a temporary file and commits it; blob.Store
+// serialises its calls.
 type writer struct {
-	b     *Bucket
-	ctx   context.Context
-	key   string
-	tmp   string // temporary file name in DIR/.dumpflow/tmp
-	size  int64  // expected size, or 0
-	over  bool
-	attrs storedAttrs
-	stop  func() bool
-
-	mu  sync.Mutex
-	f   *os.File // nil once closed or aborted
-	n   int64    // bytes written
-	err error    // why the writer ended (errWriterDone once committed)
+	d    *driver
+	key  string
+	tmp  string   // temporary file name in d.own
+	f    *os.File // nil once closed
+	ino  uint64   // the temporary file's inode: the blob's version
+	opts blob.WriterOptions
+	sum  hash.Hash // SHA-256 of the content so far
+	n    int64
+	side string // the attribute file written by Commit, if any
 }
 
-// Write implements io.Writer.
+// Write implements blob.DriverWriter.
 func (w *writer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.f == nil {
-		return 0, w.err
-	}
-	if err := w.ctx.Err(); err != nil {
-		w.abortLocked(err)
-		return 0, w.err
-	}
-	if w.size > 0 && w.n+int64(len(p)) > w.size {
-		w.abortLocked(fmt.Errorf("%w: more than the %d bytes announced for %q", blob.ErrSizeMismatch, w.size, w.key))
-		return 0, w.err
-	}
 	n, err := w.f.Write(p)
+	w.sum.Write(p[:n])
 	w.n += int64(n)
 	if err != nil {
-		w.abortLocked(fmt.Errorf("fileblob: writing %q: %w", w.key, err))
-		return n, w.err
+		return n, fmt.Errorf("fileblob: writing %q to %s: %w", w.key, w.f.Name(), err)
 	}
 	return n, nil
 }
 
-// Close commits the blob; see the package comment.
-func (w *writer) Close() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.f == nil {
-		return w.err
-	}
-	w.stop()
-	if err := w.commitLocked(); err != nil {
-		w.abortLocked(err)
-		return err
-	}
-	return nil
-}
-
-// SetMetadata replaces the metadata Close will store, for values known only
-// once the content is written (a checksum, a byte count). It fails with
-// blob.ErrInvalidMetadata on bad metadata, and after Close or Abort.
-func (w *writer) SetMetadata(md map[string]string) error {
-	if err := blob.ValidateMetadata(md); err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.f == nil {
-		return w.err
-	}
-	w.attrs.Metadata = maps.Clone(md)
-	return nil
-}
-
-// Abort implements blob.Writer.
+// Abort implements blob.DriverWriter.
 func (w *writer) Abort() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.stop()
-	w.abortLocked(fmt.Errorf("fileblob: writer for %q aborted", w.key))
+	if w.f != nil {
+		w.f.Close()
+		w.f = nil
+	}
+	if w.side != "" {
+		_ = w.d.root.Remove(w.side)
+		w.side = ""
+	}
+	// Fails harmlessly once the file has its key's name.
+	_ = withFd(w.d.own, func(dfd int) error { return unix.Unlinkat(dfd, w.tmp, 0) })
 	return nil
 }
 
-// abortLocked discards the temporary file, if still there, and records why.
-func (w *writer) abortLocked(why error) {
-	if w.f == nil {
-		return
-	}
-	w.f.Close()
+// Commit implements blob.DriverWriter; see the package comment, Commit.
+func (w *writer) Commit(md map[string]string) error {
+	err := w.f.Close()
 	w.f = nil
-	_ = w.b.inTmp(func(dfd int) error { return unix.Unlinkat(dfd, w.tmp, 0) })
-	w.err = why
-}
-
-func (w *writer) commitLocked() error {
-	if err := w.ctx.Err(); err != nil {
-		return err
-	}
-	if w.size > 0 && w.n != w.size {
-		return fmt.Errorf("%w: wrote %d bytes to %q, announced %d", blob.ErrSizeMismatch, w.n, w.key, w.size)
-	}
-	trailer, err := encodeTrailer(w.attrs)
 	if err != nil {
-		return err
-	}
-	if _, err := w.f.Write(trailer); err != nil {
-		return fmt.Errorf("fileblob: writing %q: %w", w.key, err)
-	}
-	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("fileblob: closing %q: %w", w.key, err)
 	}
-	// The content must be durable before its name is: a shared sync.
-	if err := w.b.gs.wait(); err != nil {
+	sc := sidecar{
+		Version:     sidecarVersion,
+		Key:         w.key,
+		Size:        w.n,
+		SHA256:      hex.EncodeToString(w.sum.Sum(nil)),
+		ContentType: w.opts.ContentType,
+		Metadata:    md,
+	}
+	if w.side, err = w.d.writeSidecar(sc, w.ino); err != nil {
+		return err
+	}
+	// Content and attributes must be durable before the content has a
+	// name: a shared sync.
+	if err := w.d.gs.wait(); err != nil {
 		return fmt.Errorf("fileblob: %q: %w", w.key, err)
 	}
-	d, err := w.b.openDir(w.key)
+	dir, err := w.d.openDir(w.key)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	if err := w.rename(d); err != nil {
-		return err
+	defer dir.Close()
+	// The version an overwrite replaces, held open until its attribute
+	// file is removed: while open, its inode number cannot be reused by a
+	// new file, whose attribute file would have the same name.
+	var old *os.File
+	if w.opts.Overwrite {
+		if f, err := w.d.root.Open(name(w.key)); err == nil {
+			old = f
+			defer old.Close()
+		}
 	}
-	w.f = nil
-	w.err = errWriterDone
-	// The new name (and any directory created for it) must be durable
-	// before Close reports success: a second shared sync.
-	if err := w.b.gs.wait(); err != nil {
-		return fmt.Errorf("fileblob: %q committed, durability unknown: %w", w.key, err)
-	}
-	return nil
-}
-
-// rename gives the temporary file the key's name in directory d, under
-// the small-blob database's lock: a create-if-absent fails if the database
-// holds the key, and an overwrite of a small blob deletes its record once
-// the file's name is durable (so a crash in between leaves both, where the
-// file wins). Doing the rename only under that lock is what lets small
-// commits check for files atomically (see Bucket.commitSmall). The lock is
-// logdb's: while commits keep coming this process keeps it, so each rename
-// costs a handoff of the gate.
-func (w *writer) rename(d *os.File) error {
-	base := path.Base(w.key)
-	k := []byte(w.key)
-	var err error
-	xerr := w.b.db.Exclusive(w.ctx, func(db *logdb.Locked) error {
-		if err := w.ctx.Err(); err != nil {
-			return err // given up while waiting: not renamed
-		}
-		var small bool
-		if err := db.View(func(tx *logdb.Tx) error { small = hasRecord(tx, k); return nil }); err != nil {
-			return err
-		}
-		if small && !w.over {
-			return fmt.Errorf("%w: %q", blob.ErrExists, w.key)
-		}
-		if err = w.renameFile(d, base); err != nil {
-			return nil // reported below
-		}
-		if !small {
-			return nil
-		}
-		if err := w.b.gs.wait(); err != nil {
-			return fmt.Errorf("fileblob: %q renamed over a small blob, durability unknown: %w", w.key, err)
-		}
-		return db.Update(func(tx *logdb.Tx) error { return tx.Bucket(smallBucket).Delete(k) })
-	})
-	switch {
-	case xerr != nil && !errors.Is(xerr, blob.ErrExists) && !errors.Is(xerr, w.ctx.Err()):
-		return fmt.Errorf("fileblob: committing %q: %w", w.key, xerr)
-	case xerr != nil:
-		return xerr
-	case err != nil:
+	if err := w.rename(dir, path.Base(w.key)); err != nil {
 		return w.commitErr(err)
 	}
+	w.side = "" // belongs to the committed blob now
+	// The new name (and any directory created for it) must be durable
+	// before Close reports success: a second shared sync.
+	if err := w.d.gs.wait(); err != nil {
+		return fmt.Errorf("fileblob: %q committed, durability unknown: %w", w.key, err)
+	}
+	if old != nil {
+		// The replaced version's attributes; a leftover is harmless
+		// (nothing names its inode) and removed by a later Open.
+		if fi, err := old.Stat(); err == nil && fi.Mode().IsRegular() && inode(fi) != w.ino {
+			_ = w.d.root.Remove(attrsName(w.key, inode(fi)))
+		}
+	}
 	return nil
 }
 
-// renameFile renames the temporary file to base in directory d.
-func (w *writer) renameFile(d *os.File, base string) error {
-	return w.b.inTmp(func(tfd int) error {
-		dfd := int(d.Fd())
-		if w.over {
-			return unix.Renameat(tfd, w.tmp, dfd, base)
-		}
-		err := renameNoReplace(tfd, w.tmp, dfd, base)
-		if !errNoRenameat2(err) {
-			return err
-		}
-		// link(2) fails if the name exists, as RENAME_NOREPLACE does.
-		if err := unix.Linkat(tfd, w.tmp, dfd, base, 0); err != nil {
-			return err
-		}
-		_ = unix.Unlinkat(tfd, w.tmp, 0)
-		return nil
+// rename gives the temporary file the name base in directory dir:
+// renameat2(2) with RENAME_NOREPLACE for create-if-absent, which fails if
+// the name exists, so exactly one of any number of racing writers — in any
+// process — wins; link(2), which fails the same way, where the file system
+// lacks it; plain rename(2) for Overwrite, which replaces the old blob
+// atomically.
+func (w *writer) rename(dir *os.File, base string) error {
+	return withFd(w.d.own, func(tfd int) error {
+		return withFd(dir, func(dfd int) error {
+			if w.opts.Overwrite {
+				return unix.Renameat(tfd, w.tmp, dfd, base)
+			}
+			err := renameNoReplace(tfd, w.tmp, dfd, base)
+			if !errNoRenameat2(err) {
+				return err
+			}
+			if err := unix.Linkat(tfd, w.tmp, dfd, base, 0); err != nil {
+				return err
+			}
+			_ = unix.Unlinkat(tfd, w.tmp, 0)
+			return nil
+		})
 	})
 }
 
 // openDir opens the directory that holds key's file, creating it (and its
 // parents) if needed.
-func (b *Bucket) openDir(key string) (*os.File, error) {
+func (d *driver) openDir(key string) (*os.File, error) {
 	dir := name(path.Dir(key))
-	d, err := b.root.Open(dir)
+	f, err := d.root.Open(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Usually only the last directory is new (incidents/{id}/).
-		err = b.root.Mkdir(dir, dirPerm)
+		err = d.root.Mkdir(dir, dirPerm)
 		if errors.Is(err, fs.ErrNotExist) {
-			err = b.root.MkdirAll(dir, dirPerm)
+			err = d.root.MkdirAll(dir, dirPerm)
 		}
 		if err == nil || errors.Is(err, fs.ErrExist) {
-			d, err = b.root.Open(dir)
+			f, err = d.root.Open(dir)
 		}
 	}
 	if err != nil {
@@ -294,7 +189,11 @@ func (b *Bucket) openDir(key string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("fileblob: creating directory for %q: %w", key, err)
 	}
-	return d, nil
+	if fi, err := f.Stat(); err == nil && !fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%w: %q: a blob exists under one of its parent prefixes", blob.ErrInvalidKey, key)
+	}
+	return f, nil
 }
 
 // commitErr explains a failed link or rename onto the key's name.
@@ -302,7 +201,7 @@ func (w *writer) commitErr(err error) error {
 	if errors.Is(err, syscall.ENOTDIR) {
 		return fmt.Errorf("%w: %q: a blob exists under one of its parent prefixes", blob.ErrInvalidKey, w.key)
 	}
-	if fi, serr := w.b.root.Lstat(name(w.key)); serr == nil && fi.IsDir() {
+	if fi, serr := w.d.root.Lstat(name(w.key)); serr == nil && fi.IsDir() {
 		return fmt.Errorf("%w: %q is a prefix of other blobs' keys", blob.ErrInvalidKey, w.key)
 	}
 	if errors.Is(err, fs.ErrExist) {

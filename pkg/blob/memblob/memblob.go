@@ -2,7 +2,8 @@
 // single-process demos. It keeps the port's promises — create-if-absent,
 // nothing visible before Close, ranged reads, leases with expiry — and passes
 // the blobtest conformance suite, except that it holds every blob in memory
-// by design, so it is not for large dumps.
+// by design, so it is not for large dumps. It is a blob.Driver under
+// blob.Store, which applies the rules every backend shares.
 package memblob
 
 import (
@@ -10,11 +11,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +30,11 @@ type Options struct {
 
 // Bucket is an in-memory blob.Bucket, safe for concurrent use.
 type Bucket struct {
+	*blob.Store
+}
+
+// driver holds the blobs.
+type driver struct {
 	now func() time.Time
 
 	mu     sync.Mutex
@@ -50,7 +54,10 @@ type leaseRec struct {
 	expires time.Time
 }
 
-var _ blob.Bucket = (*Bucket)(nil)
+var (
+	_ blob.Bucket = (*Bucket)(nil)
+	_ blob.Driver = (*driver)(nil)
+)
 
 // New returns an empty bucket.
 func New() *Bucket { return NewOptions(nil) }
@@ -58,27 +65,21 @@ func New() *Bucket { return NewOptions(nil) }
 // NewOptions returns an empty bucket with options; nil opts means the
 // defaults.
 func NewOptions(opts *Options) *Bucket {
-	b := &Bucket{now: time.Now, blobs: map[string]*stored{}, leases: map[string]leaseRec{}}
+	d := &driver{now: time.Now, blobs: map[string]*stored{}, leases: map[string]leaseRec{}}
 	if opts != nil && opts.Now != nil {
-		b.now = opts.Now
+		d.now = opts.Now
 	}
-	return b
+	return &Bucket{Store: blob.NewStore(d)}
 }
 
-// Close implements blob.Bucket; it does nothing.
-func (b *Bucket) Close() error { return nil }
+// Close implements blob.Driver; it does nothing.
+func (d *driver) Close() error { return nil }
 
 // get returns the blob under key.
-func (b *Bucket) get(ctx context.Context, key string) (*stored, error) {
-	if err := blob.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s, ok := b.blobs[key]
+func (d *driver) get(key string) (*stored, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.blobs[key]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", blob.ErrNotFound, key)
 	}
@@ -91,130 +92,99 @@ func copyAttrs(a blob.Attributes) blob.Attributes {
 	return a
 }
 
-// Attributes implements blob.Bucket.
-func (b *Bucket) Attributes(ctx context.Context, key string) (blob.Attributes, error) {
-	s, err := b.get(ctx, key)
+// Attributes implements blob.Driver.
+func (d *driver) Attributes(_ context.Context, key string) (blob.Attributes, error) {
+	s, err := d.get(key)
 	if err != nil {
 		return blob.Attributes{}, err
 	}
 	return copyAttrs(s.attrs), nil
 }
 
-// NewReader implements blob.Bucket.
-func (b *Bucket) NewReader(ctx context.Context, key string) (io.ReadCloser, blob.Attributes, error) {
-	s, err := b.get(ctx, key)
+// NewReader implements blob.Driver.
+func (d *driver) NewReader(_ context.Context, key string) (io.ReadCloser, blob.Attributes, error) {
+	s, err := d.get(key)
 	if err != nil {
 		return nil, blob.Attributes{}, err
 	}
 	return io.NopCloser(bytes.NewReader(s.data)), copyAttrs(s.attrs), nil
 }
 
-// NewReaderAt implements blob.Bucket.
-func (b *Bucket) NewReaderAt(ctx context.Context, key string) (blob.ReaderAt, error) {
-	s, err := b.get(ctx, key)
+// NewReaderAt implements blob.Driver.
+func (d *driver) NewReaderAt(_ context.Context, key string) (blob.DriverReaderAt, error) {
+	s, err := d.get(key)
 	if err != nil {
 		return nil, err
 	}
 	return readerAt(s.data), nil
 }
 
-// readerAt reads one committed version.
+// readerAt reads one committed version; blob.Store clamps the ranges.
 type readerAt []byte
 
-func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
-	switch {
-	case off < 0:
-		return 0, errors.New("memblob: negative offset")
-	case len(p) == 0:
-		return 0, nil
-	case off >= int64(len(r)):
-		return 0, io.EOF
-	}
-	n := copy(p, r[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
+func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return copy(p, r[off:]), nil }
+func (r readerAt) Size() int64                             { return int64(len(r)) }
+func (r readerAt) Close() error                            { return nil }
 
-func (r readerAt) Size() int64  { return int64(len(r)) }
-func (r readerAt) Close() error { return nil }
-
-// List implements blob.Bucket.
-func (b *Bucket) List(ctx context.Context, prefix string) ([]blob.Attributes, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// List implements blob.Driver.
+func (d *driver) List(_ context.Context, prefix string) ([]blob.Attributes, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var out []blob.Attributes
-	for k, s := range b.blobs {
+	for k, s := range d.blobs {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, copyAttrs(s.attrs))
 		}
 	}
-	slices.SortFunc(out, func(x, y blob.Attributes) int { return strings.Compare(x.Key, y.Key) })
 	return out, nil
 }
 
-// Delete implements blob.Bucket.
-func (b *Bucket) Delete(ctx context.Context, key string) error {
-	if _, err := b.get(ctx, key); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, ok := b.blobs[key]; !ok {
+// Delete implements blob.Driver.
+func (d *driver) Delete(_ context.Context, key string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.blobs[key]; !ok {
 		return fmt.Errorf("%w: %q", blob.ErrNotFound, key)
 	}
-	delete(b.blobs, key)
+	delete(d.blobs, key)
 	return nil
 }
 
 // commit stores data under key unless create-if-absent finds it taken.
-func (b *Bucket) commit(key string, data []byte, ct string, md map[string]string, overwrite bool) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, ok := b.blobs[key]; ok && !overwrite {
+func (d *driver) commit(key string, data []byte, ct string, md map[string]string, overwrite bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.blobs[key]; ok && !overwrite {
 		return fmt.Errorf("%w: %q", blob.ErrExists, key)
 	}
-	b.seq++
+	d.seq++
 	if md == nil {
 		md = map[string]string{}
 	}
-	b.blobs[key] = &stored{data: data, attrs: blob.Attributes{
-		Key: key, Size: int64(len(data)), ContentType: ct, Metadata: md,
-		ModTime: b.now(), ETag: strconv.Quote(strconv.FormatInt(b.seq, 36)),
+	d.blobs[key] = &stored{data: data, attrs: blob.Attributes{
+		Key: key, Size: int64(len(data)), ContentType: ct, Metadata: maps.Clone(md),
+		ModTime: d.now(), ETag: strconv.Quote(strconv.FormatInt(d.seq, 36)),
 	}}
 	return nil
 }
 
-// AcquireLease implements blob.Bucket.
-func (b *Bucket) AcquireLease(ctx context.Context, key string, ttl time.Duration) (blob.Lease, error) {
-	if err := blob.ValidateKey(key); err != nil {
-		return nil, err
-	}
-	if err := blob.ValidateLeaseTTL(ttl); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+// AcquireLease implements blob.Driver.
+func (d *driver) AcquireLease(_ context.Context, key string, ttl time.Duration) (blob.Lease, error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
-	l := &lease{b: b, key: key, ttl: ttl, holder: hex.EncodeToString(rnd[:])}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.now()
-	if r, ok := b.leases[key]; ok && now.Before(r.expires) {
+	l := &lease{d: d, key: key, ttl: ttl, holder: hex.EncodeToString(rnd[:])}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	if r, ok := d.leases[key]; ok && now.Before(r.expires) {
 		return nil, fmt.Errorf("%w: %q", blob.ErrLeaseHeld, key)
 	}
-	b.leases[key] = leaseRec{holder: l.holder, expires: now.Add(ttl)}
+	d.leases[key] = leaseRec{holder: l.holder, expires: now.Add(ttl)}
 	return l, nil
 }
 
 type lease struct {
-	b      *Bucket
+	d      *driver
 	key    string
 	ttl    time.Duration
 	holder string
@@ -222,25 +192,22 @@ type lease struct {
 
 // Renew implements blob.Lease; like Azure, it succeeds past expiry while no
 // one else has taken the lease.
-func (l *lease) Renew(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	l.b.mu.Lock()
-	defer l.b.mu.Unlock()
-	if r, ok := l.b.leases[l.key]; !ok || r.holder != l.holder {
+func (l *lease) Renew(context.Context) error {
+	l.d.mu.Lock()
+	defer l.d.mu.Unlock()
+	if r, ok := l.d.leases[l.key]; !ok || r.holder != l.holder {
 		return fmt.Errorf("%w: %q", blob.ErrLeaseLost, l.key)
 	}
-	l.b.leases[l.key] = leaseRec{holder: l.holder, expires: l.b.now().Add(l.ttl)}
+	l.d.leases[l.key] = leaseRec{holder: l.holder, expires: l.d.now().Add(l.ttl)}
 	return nil
 }
 
 // Release implements blob.Lease.
-func (l *lease) Release(ctx context.Context) error {
-	l.b.mu.Lock()
-	defer l.b.mu.Unlock()
-	if r, ok := l.b.leases[l.key]; ok && r.holder == l.holder {
-		delete(l.b.leases, l.key)
+func (l *lease) Release(context.Context) error {
+	l.d.mu.Lock()
+	defer l.d.mu.Unlock()
+	if r, ok := l.d.leases[l.key]; ok && r.holder == l.holder {
+		delete(l.d.leases, l.key)
 	}
 	return nil
 }
