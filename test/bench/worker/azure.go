@@ -72,8 +72,8 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			rate := mibps(total, r.wall)
 			rates[c] = append(rates[c], rate)
 			peaks[c] = max(peaks[c], r.maxRSS)
-			fmt.Fprintf(stdout, "  round %d, --concurrency %2d: %.1f s (%.1f MiB/s), peak RSS %.1f MiB, %d sha256 verified\n",
-				round+1, c, r.wall.Seconds(), rate, float64(r.maxRSS)/(1<<20), *apps)
+			fmt.Fprintf(stdout, "  round %d, --concurrency %2d: %.1f s (%.1f MiB/s), peak RSS %.1f MiB, CPU %.1f s (%.2f s/GiB), %d sha256 verified\n",
+				round+1, c, r.wall.Seconds(), rate, float64(r.maxRSS)/(1<<20), r.cpu.Seconds(), r.cpu.Seconds()/(float64(total)/(1<<30)), *apps)
 		}
 	}
 	result := map[string]any{"bench": "azure", "apps": *apps, "bytes": total, "rounds": *rounds, "upload_memory_mib": *uploadMiB}

@@ -33,7 +33,8 @@ func buildWorker(ctx context.Context, dir string) (string, error) {
 // childResult is one child process run.
 type childResult struct {
 	wall     time.Duration
-	maxRSS   int64 // bytes
+	maxRSS   int64         // bytes
+	cpu      time.Duration // user + system
 	lastLine string
 	exitCode int
 }
@@ -56,6 +57,7 @@ func runChildEnv(ctx context.Context, env []string, name string, args ...string)
 		r.exitCode = cmd.ProcessState.ExitCode()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
