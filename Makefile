@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # BENCH_TMPFS is where the worker stream benchmark writes (tmpfs: the disk out of the picture).
 BENCH_TMPFS ?= /dev/shm
 
-.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean
+.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean flaky
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -24,6 +24,10 @@ fmt: ## fail if any file needs gofmt
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 check: vet fmt test ## vet + gofmt + race tests
+
+FLAKY_N ?= 5
+flaky: ## run the whole suite FLAKY_N times (-race) and list every test that failed
+	$(GO) run ./test/flaky -n $(FLAKY_N) $(PKGS)
 
 fuzz: ## run every fuzz target for FUZZTIME each
 	@set -e; for pkg in $$($(GO) list ./...); do \
@@ -62,12 +66,15 @@ images: ## container images, one per binary (needs a Docker engine with BuildKit
 azurite: ## install the pinned Azurite used by the blob tests
 	bash .ci/azurite.sh install
 
-report-screenshot: ## render a sample incident report and screenshot it in headless Chromium
+report-screenshot: ## render the sample incident report and screenshot it in headless Chromium at 1000 and 1400 px
 	$(GO) run ./cmd/analyzer render-sample --out /tmp/dumpflow-report
-	chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
-	  --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) --window-size=1280,1600 \
-	  --screenshot=/tmp/dumpflow-report/screenshot.png file:///tmp/dumpflow-report/index.html
-	@echo "screenshot: /tmp/dumpflow-report/screenshot.png"
+	@for w in 1000 1400; do \
+	  chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+	    --disable-sync --no-first-run --user-data-dir=$$(mktemp -d) --window-size=$$w,1600 \
+	    --screenshot=/tmp/dumpflow-report/screenshot-$$w.png file:///tmp/dumpflow-report/index.html 2>/dev/null; \
+	  echo "screenshot: /tmp/dumpflow-report/screenshot-$$w.png"; \
+	done
+	$(GO) test -count=1 -run TestReportFitsScreens ./pkg/report
 
 clean: ## remove build output and the local data directory
 	rm -rf bin dumpflow-data

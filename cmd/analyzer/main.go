@@ -30,8 +30,11 @@ var commands = map[string]service.Command{
 // errUsage marks a usage error (exit status 2).
 var errUsage = service.ErrUsage
 
+// version is the release, set by the build (-ldflags "-X main.version=…").
+var version = "dev"
+
 // cli is the binary's subcommand table.
-var cli = &service.CLI{Name: "analyzer", Commands: commands,
+var cli = &service.CLI{Name: "analyzer", Version: version, Commands: commands,
 	Footer: "serve's flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB)."}
 
 func main() { cli.Main() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -45,18 +44,20 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer bucket.Close()
 
+	obs, err := service.Observe(ctx, "analyzer", version)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 	h := analyzer.New(bucket, analyzer.Config{Logger: log})
 	defer h.Close() // after the consumer stops: waits for report renders still running
 	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})
 	if err != nil {
 		return err
 	}
-	health := service.NewHealth()
+	health, mux := obs.Health, obs.Mux
 	stop := context.AfterFunc(ctx, health.Drain)
 	defer stop()
-
-	mux := http.NewServeMux()
-	health.Register(mux)
 	log.Info("analyzer serving", "queue", *queueURL, "listen", *listen, "concurrency", *concurrency)
 	err = service.RunWithHTTP(ctx, log, *listen, mux, cons.Run)
 	log.Info("analyzer stopped")

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,9 +86,15 @@ func TestServeEndToEnd(t *testing.T) {
 		Instances: []string{"inst1"}, Targets: []messages.TargetResult{{Instance: "inst1", PID: 321, Process: "w3wp",
 			Outcome: messages.OutcomeCaptured, DumpKey: key, Bytes: d.Size()}}})
 
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--queue", queueURL, "--blob", blobURL, "--listen", "", "--log-level", "warn"}, io.Discard, io.Discard)
+		done <- run(ctx, []string{"serve", "--queue", queueURL, "--blob", blobURL, "--listen", addr, "--log-level", "warn"}, io.Discard, io.Discard)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -102,6 +110,16 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatal("no complete report within 30s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// Every service has /metrics, the analyzer included.
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), "go_goroutines") {
+		t.Fatalf("/metrics: %d %.200s", res.StatusCode, b)
 	}
 	cancel()
 	if err := <-done; err != nil {

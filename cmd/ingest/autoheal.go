@@ -6,9 +6,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/dumpflow/dumpflow/pkg/autoheal"
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 )
@@ -44,7 +43,7 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, armURL string, armAuth bool,
 	var scmAuth kudu.Auth
 	var sources []autoheal.Source
 	if armAuth {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		cred, err := azcred.Default()
 		if err != nil {
 			return nil, fmt.Errorf("azure credential: %w", err)
 		}

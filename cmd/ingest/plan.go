@@ -10,6 +10,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
 // runPlan: ingest plan --config FILE ALERT.json
@@ -20,7 +21,8 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	at := fs.String("now", "", "evaluate at this RFC 3339 time instead of now (policy expiry)")
 	blobURL := fs.String("blob", "", "read the limit state from this blob backend (read only); default: empty state")
 	armURL := fs.String("arm-url", "", "expand plans, resource groups and tags through this ARM endpoint; default: unexpanded")
-	armAuth := fs.Bool("arm-auth", true, "with --arm-url, authenticate with azidentity's default credential")
+	var auth service.AuthFlag
+	auth.Register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ingest plan --config FILE [--source NAME] ALERT.json|-")
 		fs.PrintDefaults()
@@ -60,7 +62,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var dir ingest.SiteDirectory
 	if *armURL != "" {
-		d, err := newARMDirectory(*armURL, *armAuth)
+		d, err := newARMDirectory(*armURL, auth.Azure(*armURL))
 		if err != nil {
 			return err
 		}

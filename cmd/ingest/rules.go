@@ -9,24 +9,24 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/dumpflow/dumpflow/pkg/autoheal"
+	"github.com/dumpflow/dumpflow/pkg/azcred"
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
+
+// rulesCLI is "ingest rules": its own subcommands, with the same --help
+// and usage-error rules as the binary.
+var rulesCLI = &service.CLI{Name: "ingest rules", Commands: map[string]service.Command{
+	"check": {Summary: "validate a rules file and print it normalized: ingest rules check FILE",
+		Run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {
+			return runRulesCheck(args, stdout, stderr)
+		}},
+	"import": {Summary: "import a site's autoHealRules: ingest rules import --file FILE | --site RESOURCE_ID", Run: runRulesImport},
+}}
 
 // runRules: ingest rules check FILE | ingest rules import --file FILE | --site RESOURCE_ID
 func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: ingest rules check FILE\n       ingest rules import --file FILE | --site RESOURCE_ID [--arm-url URL] [--arm-auth=false]")
-		return fmt.Errorf("%w: rules needs check or import", errUsage)
-	}
-	switch args[0] {
-	case "check":
-		return runRulesCheck(args[1:], stdout, stderr)
-	case "import":
-		return runRulesImport(ctx, args[1:], stdout, stderr)
-	}
-	return fmt.Errorf("%w: unknown rules subcommand %q (want check or import)", errUsage, args[0])
+	return rulesCLI.Run(ctx, args, stdout, stderr)
 }
 
 // runRulesCheck validates a rules file and prints it normalized (time
@@ -66,7 +66,8 @@ func runRulesImport(ctx context.Context, args []string, stdout, stderr io.Writer
 	site := fs.String("site", "", "resource id of the site (or slot) to read from Resource Manager")
 	name := fs.String("name", "", "name of the imported rule (default: the site or file name)")
 	armURL := fs.String("arm-url", "https://management.azure.com", "Azure Resource Manager endpoint")
-	armAuth := fs.Bool("arm-auth", true, "authenticate to ARM with azidentity's default credential")
+	var auth service.AuthFlag
+	auth.Register(fs)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,8 +84,8 @@ func runRulesImport(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	} else {
 		rd := &autoheal.SiteConfigReader{BaseURL: *armURL}
-		if *armAuth {
-			cred, cerr := azidentity.NewDefaultAzureCredential(nil)
+		if auth.Azure(*armURL) {
+			cred, cerr := azcred.Default()
 			if cerr != nil {
 				return fmt.Errorf("ARM credential: %w", cerr)
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -158,5 +159,31 @@ func TestServeRulesCreateIncident(t *testing.T) {
 	}
 	if len(manifests) != 1 {
 		t.Fatalf("%d incidents, want 1", len(manifests))
+	}
+}
+
+// TestConfigErrorsSayWhere: a JSON mistake in a rules or policy file is
+// reported with its line and column.
+func TestConfigErrorsSayWhere(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "rules.json")
+	if err := os.WriteFile(bad, []byte("{\n  \"rules\": [\n    {\"name\": \"x\", \"enabeld\": true}\n  ]\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"rules", "check", bad}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "line 3, column") || !strings.Contains(err.Error(), "enabeld") {
+		t.Fatalf("rules check: %v", err)
+	}
+	pol := filepath.Join(dir, "policies.json")
+	if err := os.WriteFile(pol, []byte("{\n  \"production\": true,\n  \"allow\": {\"subscriptions\": [\"s\"]}\n  \"policies\": []\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alert := filepath.Join(dir, "alert.json")
+	if err := os.WriteFile(alert, []byte(`{}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"plan", "--config", pol, alert}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "line 4, column 3") {
+		t.Fatalf("plan with a bad policy file: %v", err)
 	}
 }

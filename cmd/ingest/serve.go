@@ -5,17 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/autoheal"
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
@@ -31,7 +27,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	blobURL := fs.String("blob", backend.DefaultBlobURL(), "blob backend URL (file://… or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
 	token := fs.String("webhook-token", "", "shared webhook secret (default $DUMPFLOW_WEBHOOK_TOKEN); at least 16 characters")
 	armURL := fs.String("arm-url", "https://management.azure.com", "Azure Resource Manager endpoint, to expand plans, resource groups and tags")
-	armAuth := fs.Bool("arm-auth", true, "authenticate to ARM with azidentity's default credential (false for simulators)")
+	var auth service.AuthFlag
+	auth.Register(fs)
 	entraTenant := fs.String("entra-tenant", "", "accept Entra ID bearer tokens issued by this tenant id")
 	entraAudience := fs.String("entra-audience", "", "required audience of Entra ID tokens")
 	entraJWKS := fs.String("entra-jwks-url", "", "JWKS URL for Entra ID signing keys (default: the tenant's discovery keys)")
@@ -96,32 +93,32 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer b.Close()
-	dir, err := newARMDirectory(*armURL, *armAuth)
+	dir, err := newARMDirectory(*armURL, auth.Azure(*armURL))
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	obs, err := service.Observe(ctx, "ingest", version)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
 	svc, err := ingest.New(ingest.Config{
-		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths, Metrics: ingest.NewMetrics(reg),
+		Policies: pc, Queue: q, Bucket: b, Directory: dir, Auth: auths, Metrics: ingest.NewMetrics(obs.Registry),
 		MaxBodyBytes: *maxBody, RatePerSecond: *rate, RateBurst: *burst, LinkBase: *linkBase, Log: log,
 	})
 	if err != nil {
 		return err
 	}
-	health := service.NewHealth()
+	health, mux := obs.Health, obs.Mux
 	health.Add("blob", func(ctx context.Context) error {
 		_, err := b.List(ctx, "incidents/readyz-probe/")
 		return err
 	})
-	mux := http.NewServeMux()
-	health.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/v1/", svc.Handler())
 
 	var runner *autoheal.Runner
 	if rf.file != "" {
-		if runner, err = rf.newRunner(svc, *armURL, *armAuth, log); err != nil {
+		if runner, err = rf.newRunner(svc, *armURL, auth.Azure(*armURL), log); err != nil {
 			return err
 		}
 	}
@@ -151,7 +148,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 func newARMDirectory(url string, auth bool) (*ingest.ARMDirectory, error) {
 	dir := &ingest.ARMDirectory{BaseURL: url}
 	if auth {
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
+		cred, err := azcred.Default()
 		if err != nil {
 			return nil, fmt.Errorf("ARM credential: %w", err)
 		}

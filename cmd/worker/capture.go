@@ -107,9 +107,19 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	// A person reads stderr; scripts read the JSON line on stdout.
+	sum.WriteText(stderr)
 	fmt.Fprintln(stdout, string(line))
-	if sum.Failed() {
+	switch {
+	case sum.Failed():
 		return errTargetsFailed
+	case sum.NothingMatched():
+		return &service.ExitStatus{Code: exitNothingMatched,
+			Msg: "no process matched the selector on any instance (the skipped lines above list the processes found); check --process, --children and --instances"}
 	}
 	return nil
 }
+
+// exitNothingMatched is capture's exit status when the selector matched no
+// process anywhere: nothing failed, but nothing was captured either.
+const exitNothingMatched = 3

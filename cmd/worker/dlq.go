@@ -27,21 +27,31 @@ type deadLetterView struct {
 	BodyText      string            `json:"body_text,omitempty"`
 }
 
+// dlqCLI is "worker dlq": its own subcommands, with the binary's --help
+// and usage-error rules.
+var dlqCLI = &service.CLI{Name: "worker dlq", Commands: map[string]service.Command{
+	"list": {Summary: "print the dead-lettered messages of a queue, one JSON object per line: worker dlq list [--queue URL] [--name captures|analysis] [--max N]",
+		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return runDLQ(ctx, "list", args, stdout, stderr)
+		}},
+	"resubmit": {Summary: "send dead-lettered messages back to their queue: worker dlq resubmit [--queue URL] [--name captures|analysis] ID…",
+		Run: func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return runDLQ(ctx, "resubmit", args, stdout, stderr)
+		}},
+}}
+
 // runDLQ: worker dlq list|resubmit [--queue URL] [--name captures|analysis] …
-func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "resubmit") {
-		fmt.Fprintln(stderr, "usage: worker dlq list [--queue URL] [--name captures|analysis] [--max N]\n       worker dlq resubmit [--queue URL] [--name captures|analysis] ID…")
-		return fmt.Errorf("%w: dlq needs list or resubmit", errUsage)
-	}
-	verb := args[0]
+// It only reads and moves what exists: a local queue that does not exist
+// is an error, never created.
+func runDLQ(ctx context.Context, verb string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("dlq "+verb, stderr)
 	queueURL := fs.String("queue", backend.DefaultQueueURL(), "queue backend URL (file://… or sb://…)")
 	name := fs.String("name", backend.CapturesQueue, "queue name: captures or analysis")
 	max := fs.Int("max", 100, "list: at most this many messages, oldest first")
-	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	ids, err := service.ParseArgs(fs, args)
+	if err != nil {
+		return err
 	}
-	ids := fs.Args()
 	if verb == "list" && len(ids) > 0 {
 		return fmt.Errorf("%w: list takes no arguments", errUsage)
 	}
@@ -51,7 +61,7 @@ func runDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := service.FillFromEnv(fs, os.Getenv); err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	q, err := backend.OpenQueue(ctx, *queueURL, *name)
+	q, err := backend.OpenExistingQueue(ctx, *queueURL, *name)
 	if err != nil {
 		return err
 	}

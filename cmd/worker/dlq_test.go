@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -68,5 +70,23 @@ func TestDLQListAndResubmit(t *testing.T) {
 	}
 	if err := run(ctx, []string{"dlq", "resubmit", "--queue", url}, &out, &errOut); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "ids") {
 		t.Fatalf("resubmit without ids: %v", err)
+	}
+}
+
+// TestDLQReadOnly: listing dead letters of a queue that does not exist
+// says so and creates nothing; dlq --help exits 0.
+func TestDLQReadOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nothing-here")
+	err := run(context.Background(), []string{"dlq", "list", "--queue", dir}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no local queue at "+dir) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, serr := os.Stat(dir); !os.IsNotExist(serr) {
+		t.Fatalf("dlq list created %s", dir)
+	}
+	for _, args := range [][]string{{"dlq", "--help"}, {"dlq", "list", "--help"}} {
+		if code := cli.ExitCode(run(context.Background(), args, io.Discard, io.Discard), io.Discard); code != 0 {
+			t.Errorf("%v: exit %d, want 0", args, code)
+		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 var commands = map[string]service.Command{
 	"serve":   {Summary: "consume CaptureJobs from the queue and capture them", Run: runServe},
 	"capture": {Summary: "capture dumps of apps now, without a queue (for on-call hands)", Run: runCapture},
-	"dlq":     {Summary: "list or resubmit dead-lettered messages of a queue", Run: runDLQ},
+	"dlq":     {Summary: "list or resubmit dead-lettered messages of a queue", Run: dlqCLI.Run},
 }
 
 // errUsage marks a usage error (exit status 2).
@@ -30,8 +30,11 @@ var errUsage = service.ErrUsage
 // no extra message: the summary says what failed).
 var errTargetsFailed = errors.New("some targets failed")
 
+// version is the release, set by the build (-ldflags "-X main.version=…").
+var version = "dev"
+
 // cli is the binary's subcommand table.
-var cli = &service.CLI{Name: "worker", Commands: commands, Quiet: []error{errTargetsFailed},
+var cli = &service.CLI{Name: "worker", Version: version, Commands: commands, Quiet: []error{errTargetsFailed},
 	Footer: "Flags may also be set as DUMPFLOW_<FLAG> environment variables (e.g. DUMPFLOW_BLOB)."}
 
 func main() { cli.Main() }

@@ -108,3 +108,85 @@ func TestCaptureUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureTellsAPerson: the terminal output of a failed capture says
+// what failed and why, per target, before the JSON line — a person need
+// not read the JSON.
+func TestCaptureTellsAPerson(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 3, DumpWriteTime: 5 * time.Millisecond})
+	info := srv.Info()
+	good := info.Apps[0].Instances[0]
+	args := []string{"capture", "--app", info.Apps[0].ResourceID, "--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate,
+		"--instances", good + ",deadbeef", "--blob", "file://" + t.TempDir(), "--progress", "never"}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if !errors.Is(err, errTargetsFailed) {
+		t.Fatalf("err = %v; stderr %s", err, stderr.String())
+	}
+	text := stderr.String()
+	for _, want := range []string{"1 captured, 1 failed", "✓ captured", "w3wp-", "✗ failed", "deadbeef"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(lastLine(text), "{") || !strings.HasPrefix(lastLine(stdout.String()), "{") {
+		t.Errorf("the JSON goes to stdout only:\nstdout %s\nstderr %s", stdout.String(), text)
+	}
+}
+
+// TestCaptureNothingMatched: a selector that matches nothing anywhere is
+// not a success: a distinct exit status, and the processes that do exist.
+func TestCaptureNothingMatched(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 2, Seed: 4})
+	info := srv.Info()
+	args := []string{"capture", "--app", info.Apps[0].ResourceID, "--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate,
+		"--process", "java", "--blob", "file://" + t.TempDir(), "--progress", "never"}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if code := cli.ExitCode(err, &stderr); code != exitNothingMatched {
+		t.Fatalf("exit %d (err %v), want %d; stderr %s", code, err, exitNothingMatched, stderr.String())
+	}
+	text := stderr.String()
+	for _, want := range []string{"0 captured, 0 failed, 2 skipped", "no process on this instance matches process java", "processes found: ", "w3wp", "no process matched the selector"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestCaptureMissingApp: an app that does not exist is said to be missing
+// (ARM's 404 for the site), not "the process is no longer running".
+func TestCaptureMissingApp(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 5})
+	info := srv.Info()
+	missing := info.Apps[0].ResourceID[:strings.LastIndex(info.Apps[0].ResourceID, "/")+1] + "no-such-app"
+	args := []string{"capture", "--app", missing, "--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate,
+		"--blob", "file://" + t.TempDir(), "--progress", "never"}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if !errors.Is(err, errTargetsFailed) {
+		t.Fatalf("err = %v; stderr %s", err, stderr.String())
+	}
+	text := stderr.String()
+	if !strings.Contains(text, "app no-such-app not found in subscription") || strings.Contains(text, "no longer running") {
+		t.Errorf("stderr:\n%s", text)
+	}
+}
+
+// TestCaptureHTTPSAgainstSimulator: pointing at the simulator's ARM
+// without --scm-url-template makes the worker speak HTTPS to a plain-HTTP
+// host; the reason names the flag that fixes it.
+func TestCaptureHTTPSAgainstSimulator(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 6})
+	info := srv.Info()
+	args := []string{"capture", "--app", info.Apps[0].ResourceID, "--arm-url", info.ARMURL,
+		"--blob", "file://" + t.TempDir(), "--progress", "never", "--auth", "none"}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	if !errors.Is(err, errTargetsFailed) {
+		t.Fatalf("err = %v; stderr %s", err, stderr.String())
+	}
+	if text := stderr.String(); !strings.Contains(text, "--scm-url-template http://HOST:PORT/{app}") {
+		t.Errorf("stderr:\n%s", text)
+	}
+}

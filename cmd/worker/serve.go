@@ -4,13 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/queue"
@@ -60,8 +55,12 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	defer bucket.Close()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	obs, err := service.Observe(ctx, "worker", version)
+	if err != nil {
+		return err
+	}
+	defer obs.Close()
+	reg := obs.Registry
 	cfg := ef.config()
 	cfg.Logger = log
 	e, err := worker.New(k, bucket, worker.QueuePublisher{Queue: analysis}, worker.NewMetrics(reg), cfg)
@@ -72,15 +71,13 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	health := service.NewHealth()
+	health := obs.Health
 	// On SIGTERM: stop starting dumps, fail readiness; the consumer lets
 	// in-flight handlers run for the grace period, then abandons them.
 	stop := context.AfterFunc(ctx, func() { e.Stop(); health.Drain() })
 	defer stop()
 
-	mux := http.NewServeMux()
-	health.Register(mux)
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux := obs.Mux
 	log.Info("worker serving", "queue", *queueURL, "listen", *listen, "jobs", *jobs, "concurrency", ef.concurrency)
 	err = service.RunWithHTTP(ctx, log, *listen, mux, cons.Run)
 	log.Info("worker stopped")

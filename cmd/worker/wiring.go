@@ -7,27 +7,28 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/blob/azureblob"
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/pkg/service"
 	"github.com/dumpflow/dumpflow/pkg/worker"
 )
 
 // kuduFlags are the flags both subcommands use to reach Kudu.
 type kuduFlags struct {
-	armURL, scmTemplate, auth string
-	firstByteLimit            time.Duration
-	stagedPoll                time.Duration
+	armURL, scmTemplate string
+	auth                service.AuthFlag
+	firstByteLimit      time.Duration
+	stagedPoll          time.Duration
 }
 
 func (k *kuduFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.armURL, "arm-url", kudu.DefaultARMURL, "Azure Resource Manager endpoint (the simulator's arm_url in tests)")
 	fs.StringVar(&k.scmTemplate, "scm-url-template", "", "SCM base URL with {app} for the app name, overriding the host read from ARM (e.g. http://127.0.0.1:8080/{app})")
-	fs.StringVar(&k.auth, "auth", "auto", "credentials for ARM and Kudu: azure (azidentity default credential), none, or auto (none for http:// ARM URLs, else azure)")
+	k.auth.Register(fs)
 	fs.DurationVar(&k.firstByteLimit, "first-byte-limit", worker.DefaultFirstByteLimit, "the front end's first-byte limit; direct dumps cut by it are reported with advice to use staged")
 	fs.DurationVar(&k.stagedPoll, "staged-poll", 0, "staged strategy: VFS poll interval (0: pkg/kudu's default)")
 }
@@ -38,19 +39,10 @@ func (k *kuduFlags) build() (*worker.KuduClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: --arm-url %q is not an http(s) URL", errUsage, k.armURL)
 	}
-	mode := k.auth
-	if mode == "auto" {
-		mode = "azure"
-		if u.Scheme == "http" {
-			mode = "none"
-		}
-	}
 	armCfg := kudu.ARMConfig{BaseURL: k.armURL, SCMURLTemplate: k.scmTemplate}
 	var base kudu.Config
-	switch mode {
-	case "none":
-	case "azure":
-		cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if k.auth.Azure(k.armURL) {
+		cred, err := azcred.Default()
 		if err != nil {
 			return nil, fmt.Errorf("azure credential: %w", err)
 		}
@@ -60,8 +52,6 @@ func (k *kuduFlags) build() (*worker.KuduClient, error) {
 		if base.Auth, err = kudu.NewBearer(cred); err != nil {
 			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("%w: --auth %q (want azure, none or auto)", errUsage, k.auth)
 	}
 	arm, err := kudu.NewARM(armCfg)
 	if err != nil {

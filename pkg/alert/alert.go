@@ -61,6 +61,12 @@ type Alert struct {
 	Labels map[string]string
 	// Dimensions are the dimensions of an Azure alert's conditions.
 	Dimensions []Dimension
+	// Conditions are the criteria that made the alert fire, as the payload
+	// states them; nil when it does not say.
+	Conditions []Condition
+	// Links are URLs the payload carries for a person (the alert in the
+	// portal, log search results, the rule's generator), by name.
+	Links map[string]string
 	// Alerts holds the per-alert entries of a grouped payload
 	// (Alertmanager, Grafana); nil otherwise.
 	Alerts []Entry
@@ -92,6 +98,8 @@ type wireAlert struct {
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Dimensions  []Dimension       `json:"dimensions,omitempty"`
+	Conditions  []Condition       `json:"conditions,omitempty"`
+	Links       map[string]string `json:"links,omitempty"`
 	Alerts      []wireEntry       `json:"alerts,omitempty"`
 }
 
@@ -119,6 +127,7 @@ func (a *Alert) MarshalJSON() ([]byte, error) {
 		Source: a.Source, Status: a.Status, Rule: nullable(a.Rule), Severity: nullable(a.Severity),
 		AlertID: nullable(a.AlertID), FiredAt: nullable(a.FiredAt), ResolvedAt: a.ResolvedAt,
 		ResourceIDs: a.ResourceIDs, Description: a.Description, Labels: a.Labels, Dimensions: a.Dimensions,
+		Conditions: a.Conditions, Links: a.Links,
 	}
 	if w.ResourceIDs == nil {
 		w.ResourceIDs = []string{}

@@ -15,9 +15,8 @@ type commonPayload[C any] struct {
 	Data     *commonData[C] `json:"data"`
 }
 
-// commonData, commonEssentials, commonCondition and commonCriterion are
-// aliases of unnamed struct types (so that encoding/json's type errors
-// name them as before), shared by the reflective and the hand decoders.
+// commonData and commonEssentials are aliases of unnamed struct types, so
+// that encoding/json's type errors name them as before.
 type commonData[C any] = struct {
 	Essentials       *commonEssentials `json:"essentials"`
 	AlertContext     C                 `json:"alertContext"`
@@ -37,13 +36,7 @@ type commonEssentials = struct {
 	Description       flexString  `json:"description"`
 }
 
-type commonCondition = struct {
-	AllOf []commonCriterion `json:"allOf"`
-}
-
-type commonCriterion = struct {
-	Dimensions []dimension `json:"dimensions"`
-}
+type commonCondition = azureCondition
 
 // contextField is the JSON path of alertContext in errors.
 const contextField = "data.alertContext"
@@ -61,6 +54,8 @@ type commonContext struct {
 	// Dimensions is log alerts V1's PascalCase "Dimensions"; JSON keys
 	// match case-insensitively.
 	Dimensions []dimension `json:"dimensions"`
+	// logV1Context holds the rest of log alerts V1's context.
+	logV1Context
 }
 
 type dimension struct {
@@ -81,11 +76,7 @@ func parseAzureCommon(data []byte) (*Alert, error) {
 	// encoding/json merges every other repeated object member; decoded on
 	// its own the last one would win.)
 	var p commonPayload[*commonContext]
-	var err error
-	if !decodeCommonFast(data, &p) {
-		p = commonPayload[*commonContext]{}
-		err = decode(src, data, &p)
-	}
+	err := decode(src, data, &p)
 	var fe *FieldError
 	if errors.As(err, &fe) && (fe.Field == contextField || strings.HasPrefix(fe.Field, contextField+".")) {
 		var raw commonPayload[json.RawMessage]
@@ -156,6 +147,11 @@ func azureCommonAlert[C any](p *commonPayload[C], ctx *commonContext) (*Alert, e
 			}
 		}
 		a.Dimensions = appendDims(a.Dimensions, c.Dimensions)
+		a.Links = map[string]string{}
+		a.Conditions = append(c.Condition.conditions(a.Links), c.logV1Context.condition(a.Links)...)
+		if len(a.Links) == 0 {
+			a.Links = nil
+		}
 	}
 	for k, v := range p.Data.CustomProperties {
 		labels[k] = v

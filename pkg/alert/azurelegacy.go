@@ -14,7 +14,8 @@ type legacyContext struct {
 	ResourceID    flexString `json:"resourceId"`
 	// Condition is read for dimensions only (metric V2); classic
 	// conditions have none.
-	Condition json.RawMessage `json:"condition"`
+	Condition  json.RawMessage `json:"condition"`
+	PortalLink flexString      `json:"portalLink"`
 }
 
 func (c *legacyContext) alert(src, field, status string) (*Alert, error) {
@@ -27,14 +28,15 @@ func (c *legacyContext) alert(src, field, status string) (*Alert, error) {
 		AlertID: string(c.ID), FiredAt: fired.raw, FiredTime: fired.t,
 		ResourceIDs: nonNil([]string{string(c.ResourceID)}), Description: string(c.Description),
 	}
-	var cond struct {
-		AllOf []struct {
-			Dimensions []dimension `json:"dimensions"`
-		} `json:"allOf"`
-	}
-	if json.Unmarshal(c.Condition, &cond) == nil {
+	if cond := decodeCondition(c.Condition); cond != nil {
 		for _, crit := range cond.AllOf {
 			a.Dimensions = appendDims(a.Dimensions, crit.Dimensions)
+		}
+		a.Links = map[string]string{}
+		a.Conditions = cond.conditions(a.Links)
+		putLink(a.Links, "portal", string(c.PortalLink))
+		if len(a.Links) == 0 {
+			a.Links = nil
 		}
 	}
 	if c.ID == "" {

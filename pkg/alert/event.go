@@ -34,6 +34,9 @@ type Event struct {
 	// grouped payloads the common labels overlaid with the entry's own.
 	Labels      map[string]string
 	Description string
+	// Conditions and Links are the alert's (see Alert).
+	Conditions []Condition
+	Links      map[string]string
 }
 
 // ResourceLabels are the label and annotation names (case-insensitive)
@@ -53,6 +56,7 @@ func (a *Alert) Events() []Event {
 		e := Event{
 			Source: a.Source, Status: a.Status, Rule: a.Rule, Severity: a.Severity, AlertID: a.AlertID,
 			FiredAt: a.FiredAt, FiredTime: a.FiredTime, Description: a.Description, Labels: labels,
+			Conditions: a.Conditions, Links: a.Links,
 		}
 		ids := newIDSet(a.ResourceIDs)
 		for _, d := range a.Dimensions {
@@ -83,6 +87,7 @@ func (a *Alert) Events() []Event {
 			Source: a.Source, Status: en.Status, Rule: first(en.Rule, a.Rule), Severity: first(en.Severity, a.Severity),
 			AlertID: a.AlertID, Fingerprint: en.Fingerprint, FiredAt: en.FiredAt, FiredTime: en.FiredTime,
 			Labels: labels, Description: first(en.Annotations["description"], en.Annotations["summary"], a.Description),
+			Conditions: a.Conditions, Links: a.Links,
 		}
 		ids := newIDSet(a.ResourceIDs)
 		fromLabels(&e, ids, labels)

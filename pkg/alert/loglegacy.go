@@ -17,6 +17,12 @@ type logLegacyFields struct {
 	ApplicationID              flexString  `json:"ApplicationId"`
 	AlertType                  flexString  `json:"AlertType"`
 	Dimensions                 []dimension `json:"Dimensions"`
+	SearchQuery                flexString  `json:"SearchQuery"`
+	Threshold                  flexString  `json:"Threshold"`
+	Operator                   flexString  `json:"Operator"`
+	ResultCount                flexString  `json:"ResultCount"`
+	SearchIntervalInSeconds    flexString  `json:"SearchIntervalInSeconds"`
+	LinkToSearchResults        flexString  `json:"LinkToSearchResults"`
 }
 
 // parseLogLegacy parses a legacy log alert: schemaId
@@ -56,6 +62,18 @@ func parseLogLegacy(data []byte) (*Alert, error) {
 		Source: src, Status: StatusFired, Rule: string(f.AlertRuleName), Severity: string(f.Severity),
 		FiredAt: fired.raw, FiredTime: fired.t, ResourceIDs: []string{},
 		Description: string(f.Description), Dimensions: appendDims(nil, f.Dimensions),
+	}
+	if f.SearchQuery != "" || f.Threshold != "" {
+		w := ""
+		if f.SearchIntervalInSeconds != "" {
+			w = string(f.SearchIntervalInSeconds) + " s"
+		}
+		a.Conditions = []Condition{{Query: string(f.SearchQuery), Operator: string(f.Operator), Threshold: string(f.Threshold),
+			Observed: string(f.ResultCount), Window: w, WindowStart: string(f.SearchIntervalStartTimeUtc), WindowEnd: string(f.SearchIntervalEndtimeUtc)}}
+		a.Links = map[string]string{}
+		if putLink(a.Links, "search_results", string(f.LinkToSearchResults)); len(a.Links) == 0 {
+			a.Links = nil
+		}
 	}
 	// Only an ARM id names a resource; WorkspaceId and ApplicationId are
 	// GUIDs of the data source, not targets.

@@ -14,12 +14,17 @@ type groupPayload struct {
 	GroupLabels       flexMap    `json:"groupLabels"`
 	CommonLabels      flexMap    `json:"commonLabels"`
 	CommonAnnotations flexMap    `json:"commonAnnotations"`
+	ExternalURL       flexString `json:"externalURL"`
 	Alerts            []struct {
-		Status      flexString `json:"status"`
-		Labels      flexMap    `json:"labels"`
-		Annotations flexMap    `json:"annotations"`
-		StartsAt    flexString `json:"startsAt"`
-		Fingerprint flexString `json:"fingerprint"`
+		Status       flexString `json:"status"`
+		Labels       flexMap    `json:"labels"`
+		Annotations  flexMap    `json:"annotations"`
+		StartsAt     flexString `json:"startsAt"`
+		Fingerprint  flexString `json:"fingerprint"`
+		GeneratorURL flexString `json:"generatorURL"`
+		DashboardURL flexString `json:"dashboardURL"`
+		PanelURL     flexString `json:"panelURL"`
+		ValueString  flexString `json:"valueString"`
 	} `json:"alerts"`
 }
 
@@ -70,6 +75,21 @@ func parseGroup(src string, data []byte) (*Alert, error) {
 		if a.FiredAt == "" || fired.t.Before(a.FiredTime) {
 			a.FiredAt, a.FiredTime = fired.raw, fired.t
 		}
+	}
+	// A person's way back to the rule: the first entry's links (entries of
+	// one group share their rule), then the sender's own address.
+	a.Links = map[string]string{}
+	for _, in := range p.Alerts {
+		putLink(a.Links, "rule", string(in.GeneratorURL))
+		putLink(a.Links, "dashboard", string(in.DashboardURL))
+		putLink(a.Links, "panel", string(in.PanelURL))
+		if in.ValueString != "" && len(a.Conditions) == 0 {
+			a.Conditions = []Condition{{Metric: first(in.Labels["alertname"], a.Rule), Observed: string(in.ValueString)}}
+		}
+	}
+	putLink(a.Links, "sender", string(p.ExternalURL))
+	if len(a.Links) == 0 {
+		a.Links = nil
 	}
 	return a, nil
 }

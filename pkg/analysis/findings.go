@@ -18,6 +18,12 @@ func findings(a *Analysis) []Finding {
 	add := func(sev, format string, args ...any) {
 		out = append(out, Finding{Severity: sev, Text: fmt.Sprintf(format, args...)})
 	}
+	// next sets what to do about the finding added last.
+	next := func(text string) { out[len(out)-1].Next = text }
+	managed := false
+	for _, rt := range a.Runtimes {
+		managed = managed || strings.Contains(strings.ToLower(rt.Name), ".net") || strings.Contains(strings.ToLower(rt.Name), "clr")
+	}
 	if c := a.Crash; c != nil {
 		where := ""
 		if c.Location != "" {
@@ -32,11 +38,22 @@ func findings(a *Analysis) []Finding {
 			desc = "exception " + c.Reason
 		}
 		add(Critical, "%s%s on %s [%s]", upperFirst(desc), where, thread, c.Reason)
+		n := fmt.Sprintf("Open this dump in Visual Studio (Debug with Mixed) or WinDbg and run `!analyze -v`; switch to the crashing thread with `~~[%#x]s` and read its stack with `k`.", c.ThreadID)
+		if managed {
+			n += " For the managed side: WinDbg with SOS (`!pe`, `!clrstack`) or `dotnet-dump analyze` on Windows (`pe`, `clrstack`)."
+		}
+		next(n)
 	} else {
 		add(Info, "No exception recorded: a snapshot of a running process (hang, high CPU or memory investigation)")
+		n := "For a hang or high CPU, compare the busiest threads' stacks: `~*k` in WinDbg"
+		if managed {
+			n += "; for .NET, `dotnet-dump analyze` on Windows: `parallelstacks`, `clrstack -all`, `threadpool`"
+		}
+		next(n + ". Two dumps a few seconds apart show which threads do not move.")
 	}
 	if as := a.Assertion; as != nil {
 		add(Critical, "CRT %s: %s in %s (%s:%d)", strings.ReplaceAll(as.Type, "_", " "), as.Expression, as.Function, as.File, as.Line)
+		next("Read the source at the file and line named; the dump's stack of the asserting thread shows how it got there (`k` in WinDbg).")
 	}
 	for _, rt := range a.Runtimes {
 		v := ""
@@ -56,6 +73,7 @@ func findings(a *Analysis) []Finding {
 		add(Info, "Process: %s", strings.Join(parts, ", "))
 		if len(a.Threads) > manyThreads {
 			add(Warning, "%d threads: look for thread-pool starvation or blocked threads", len(a.Threads))
+			next("Group the threads by stack: `~*k` in WinDbg, or `dotnet-dump analyze` → `parallelstacks` and `threadpool` for .NET; many threads waiting on one lock or on I/O is the usual cause.")
 		}
 	}
 	if m := a.Memory; m != nil {
@@ -63,12 +81,14 @@ func findings(a *Analysis) []Finding {
 			Bytes(m.Committed), Bytes(m.Private), Bytes(m.Image), Bytes(m.Mapped), Bytes(m.Reserved))
 		if a.System != nil && a.System.CPU == "x86" && m.Committed+m.Reserved > 1600<<20 {
 			add(Warning, "32-bit process near its address-space limit (%s committed + reserved)", Bytes(m.Committed+m.Reserved))
+			next("Switch the app to 64-bit (Configuration › General settings › Platform), or find what holds the memory with `!address -summary` (and `!dumpheap -stat` for .NET).")
 		}
 	}
 	if h := a.Handles; h != nil {
 		add(Info, "Handles: %d (%s)", h.Total, topTypes(h.ByType, 4))
 		if h.Total > manyHandles {
 			add(Warning, "%d open handles: a handle leak is likely", h.Total)
+			next("See which type grows: `!handle 0 0` in WinDbg lists counts by type; a second dump later shows the trend.")
 		}
 	}
 	if busy := busiest(a.Threads, 3); busy != "" {

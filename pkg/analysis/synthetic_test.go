@@ -142,3 +142,36 @@ func TestBusiestThreads(t *testing.T) {
 		t.Errorf("busiest of idle threads = %q", got)
 	}
 }
+
+// TestFindingsSayWhatNext: every critical or warning finding tells the
+// person what to do about it.
+func TestFindingsSayWhatNext(t *testing.T) {
+	ti := 0
+	a := &Analysis{
+		System:    &System{CPU: "x86"},
+		Process:   &Process{},
+		Crash:     &Crash{Reason: "EXCEPTION_ACCESS_VIOLATION_READ", Description: "access violation", ThreadID: 0x10, ThreadIndex: &ti},
+		Assertion: &Assertion{Type: "invalid_parameter", Expression: "x", Function: "f", File: "a.c", Line: 3},
+		Threads:   make([]Thread, manyThreads+1),
+		Memory:    &Memory{Committed: 1500 << 20, Reserved: 200 << 20},
+		Handles:   &Handles{Total: manyHandles + 1, ByType: map[string]int{"Event": manyHandles + 1}},
+		Runtimes:  []Runtime{{Name: ".NET 8.0", Module: "coreclr.dll"}},
+	}
+	fs := findings(a)
+	warned := 0
+	for _, f := range fs {
+		if f.Severity == Info {
+			continue
+		}
+		warned++
+		if f.Next == "" {
+			t.Errorf("%s finding %q says nothing to do next", f.Severity, f.Text)
+		}
+	}
+	if warned < 5 {
+		t.Fatalf("%d critical or warning findings, want the crash, assertion, threads, 32-bit and handles: %+v", warned, fs)
+	}
+	if !strings.Contains(fs[0].Next, "~~[0x10]s") || !strings.Contains(fs[0].Next, "dotnet-dump") {
+		t.Errorf("crash next step: %q", fs[0].Next)
+	}
+}

@@ -195,6 +195,9 @@ type Finding struct {
 	// Severity is "critical", "warning" or "info".
 	Severity string `json:"severity"`
 	Text     string `json:"text"`
+	// Next says what a person does next about it (which tool, which
+	// command), for findings that call for action; empty otherwise.
+	Next string `json:"next,omitempty"`
 }
 
 // Severities.

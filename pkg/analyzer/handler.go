@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/layout"
@@ -15,6 +18,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 	"github.com/dumpflow/dumpflow/pkg/report"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 var _ queue.Handler = (*Handler)(nil)
@@ -72,9 +76,15 @@ func (h *Handler) Handle(ctx context.Context, m *queue.Received) error {
 		return queue.Permanent(fmt.Errorf("analyzer: undecodable message %s: %w", m.ID, err))
 	}
 	log := h.cfg.Logger.With("message_id", env.ID, "incident", env.IncidentID, "type", env.Type, "delivery", m.DeliveryCount)
+	ctx = tracing.FromTraceParent(ctx, env.TraceParent)
 	switch p := env.Payload.(type) {
 	case *messages.DumpCaptured:
-		if err := h.AnalyzeDump(ctx, p); err != nil {
+		actx, span := tracing.Start(ctx, "analysis", trace.WithAttributes(attribute.String("dumpflow.dump_key", p.DumpKey),
+			attribute.Int64("dumpflow.bytes", p.Bytes)))
+		err := h.AnalyzeDump(actx, p)
+		tracing.Fail(span, err)
+		span.End()
+		if err != nil {
 			log.Warn("dump analysis failed", "dump_key", p.DumpKey, "err", err)
 			return err
 		}
@@ -88,7 +98,11 @@ func (h *Handler) Handle(ctx context.Context, m *queue.Received) error {
 	}
 	// Completing the message needs a render that started after its data was
 	// stored; concurrent messages of the incident share it.
-	if err := h.renders.do(ctx, env.IncidentID); err != nil {
+	rctx, span := tracing.Start(ctx, "report", trace.WithAttributes(attribute.String("dumpflow.incident_id", env.IncidentID)))
+	err = h.renders.do(rctx, env.IncidentID)
+	tracing.Fail(span, err)
+	span.End()
+	if err != nil {
 		log.Warn("report rendering failed", "err", err)
 		return err
 	}

@@ -1,15 +1,13 @@
 package autoheal
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/jsonconfig"
 )
 
 // Action kinds.
@@ -93,13 +91,8 @@ type File struct {
 // and impossible values are errors that name the rule and field.
 func ParseFile(data []byte) (*File, error) {
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	if err := jsonconfig.Decode(data, &f); err != nil {
 		return nil, fmt.Errorf("autoheal: rules file: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("autoheal: rules file: trailing data after the JSON object")
 	}
 	seen := map[string]bool{}
 	for i := range f.Rules {

@@ -13,7 +13,9 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -79,6 +81,23 @@ func OpenQueue(ctx context.Context, rawURL, name string) (queue.Queue, error) {
 		return q, nil
 	}
 	return nil, fmt.Errorf("backend: queue URL %q: unsupported scheme %q (want file or sb)", redact(u), u.Scheme)
+}
+
+// OpenExistingQueue opens a queue for reading what is there (dead letters,
+// say) without creating anything: a local queue directory that does not
+// exist is an error that names it, not a new empty queue.
+func OpenExistingQueue(ctx context.Context, rawURL, name string) (queue.Queue, error) {
+	u, err := parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("backend: queue URL: %w", err)
+	}
+	if u.Scheme == "file" {
+		if _, err := os.Stat(filepath.FromSlash(u.Path)); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no local queue at %s: nothing has run with that --queue yet; pass the --queue the services use (default %s)",
+				filepath.FromSlash(u.Path), DefaultQueueURL())
+		}
+	}
+	return OpenQueue(ctx, rawURL, name)
 }
 
 // OpenBucket opens the blob container rawURL names.

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/dumpflow/dumpflow/pkg/alert"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // EventOutcome is what became (or, in a dry run, would become) of one
@@ -152,6 +157,9 @@ type AlertResult struct {
 // With dryRun set nothing is reserved, stored or sent: the result says what
 // the alert would do against the current directory and limit state.
 func (s *Service) Alert(ctx context.Context, source string, body []byte, traceParentHeader string, dryRun bool) (*AlertResult, error) {
+	ctx, span := tracing.Start(tracing.FromTraceParent(ctx, traceParentHeader), "alert",
+		trace.WithAttributes(attribute.String("dumpflow.source", source), attribute.Bool("dumpflow.dry_run", dryRun)))
+	defer span.End()
 	var a *alert.Alert
 	var err error
 	if source == "" {
@@ -183,7 +191,8 @@ func (s *Service) Alert(ctx context.Context, source string, body []byte, tracePa
 				IncidentID: out.IncidentID, CreatedAt: now.UTC(), Policy: out.Decision.Policy,
 				Action: out.Decision.Action, Selector: out.Decision.Selector,
 				Trigger: messages.Trigger{Kind: "alert", Source: ev.Source, Rule: ev.Rule, AlertID: ev.AlertID,
-					Severity: ev.Severity, FiredAt: firedOrNow(ev.FiredTime, now), Reason: out.Decision.Reason},
+					Severity: ev.Severity, FiredAt: firedOrNow(ev.FiredTime, now), Reason: out.Decision.Reason,
+					Description: ev.Description, Conditions: triggerConditions(ev.Conditions), Links: triggerLinks(ev.Links)},
 			}}
 			for _, sp := range out.Sites {
 				if sp.Verdict.Allowed {
@@ -213,4 +222,35 @@ func firedOrNow(t, now time.Time) time.Time {
 		return now.UTC()
 	}
 	return t.UTC()
+}
+
+// triggerConditions carries an alert's conditions into its incident, at
+// most messages.MaxTriggerConditions of them.
+func triggerConditions(cs []alert.Condition) []messages.Condition {
+	out := make([]messages.Condition, 0, min(len(cs), messages.MaxTriggerConditions))
+	for _, c := range cs[:min(len(cs), messages.MaxTriggerConditions)] {
+		out = append(out, messages.Condition(c))
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// triggerLinks carries an alert's links, at most messages.MaxTriggerLinks
+// of them (by name order).
+func triggerLinks(links map[string]string) map[string]string {
+	if len(links) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(links))
+	for n := range links {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := make(map[string]string, min(len(names), messages.MaxTriggerLinks))
+	for _, n := range names[:min(len(names), messages.MaxTriggerLinks)] {
+		out[n] = links[n]
+	}
+	return out
 }

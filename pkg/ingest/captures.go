@@ -16,6 +16,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // CaptureRequest is the body of POST /v1/captures: a manual or bulk
@@ -73,6 +74,8 @@ func DecodeCaptureRequest(data []byte) (*CaptureRequest, error) {
 // caller. Errors: *OutsideAllowlistError, ErrNoSites, ErrNoDirectory,
 // ErrTooManySites, or ErrStorage (retry).
 func (s *Service) Capture(ctx context.Context, caller string, c *CaptureRequest, traceParentHeader string) (Accepted, error) {
+	ctx, span := tracing.Start(tracing.FromTraceParent(ctx, traceParentHeader), "capture-request")
+	defer span.End()
 	now := s.cfg.Now()
 	res, err := s.resolver.resolve(ctx, nil, c.Targets)
 	if err != nil {

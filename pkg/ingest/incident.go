@@ -11,12 +11,15 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // ErrStorage is wrapped when the manifest could not be stored or the jobs
@@ -52,6 +55,14 @@ func StatusURL(id string) string { return "/v1/incidents/" + id }
 // if they went out before) while it is younger than ResendWindow.
 func (s *Service) commit(ctx context.Context, spec *incidentSpec) (Accepted, error) {
 	m := &spec.manifest
+	// The incident's span parents every span of its jobs, dumps, analyses
+	// and report: its traceparent goes into each message.
+	ctx, span := tracing.Start(ctx, "incident", trace.WithAttributes(attribute.String("dumpflow.incident_id", m.IncidentID),
+		attribute.String("dumpflow.trigger", m.Trigger.Kind)))
+	defer span.End()
+	if tp := tracing.TraceParent(ctx); tp != "" {
+		spec.traceParent = tp
+	}
 	m.Version = messages.Version
 	m.Jobs = m.Jobs[:0]
 	for _, site := range spec.sites {

@@ -6,10 +6,13 @@ import (
 	"hash/fnv"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // RunSchedules fires the configured (enabled) schedules until ctx ends,
@@ -63,6 +66,8 @@ func (s *Service) runSchedule(ctx context.Context, sc *policy.Schedule) {
 // FireSchedule creates the incident of schedule sc for slot (the slot's
 // nominal time, before jitter).
 func (s *Service) FireSchedule(ctx context.Context, sc *policy.Schedule, slot time.Time) (Accepted, error) {
+	ctx, span := tracing.Start(ctx, "schedule", trace.WithAttributes(attribute.String("dumpflow.schedule", sc.Name)))
+	defer span.End()
 	res, err := s.resolver.resolve(ctx, nil, sc.Targets)
 	if err != nil {
 		return Accepted{}, fmt.Errorf("ingest: schedule %s: %w", sc.Name, err)

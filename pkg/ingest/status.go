@@ -106,6 +106,10 @@ func (s *Service) handleIncident(w http.ResponseWriter, req *request) {
 	switch {
 	case errors.Is(err, ErrIncidentNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("incident %s not found", id))
+	case errors.Is(err, blob.ErrCorrupt):
+		// Retrying cannot help: say which stored file is damaged.
+		s.log.Error("ingest: incident status", "incident_id", id, "err", err)
+		writeError(w, http.StatusInternalServerError, err.Error())
 	case err != nil:
 		s.log.Error("ingest: incident status", "incident_id", id, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "reading the incident failed; retry")

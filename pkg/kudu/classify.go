@@ -164,6 +164,14 @@ func parseErrorBody(contentType string, body []byte) (code, msg string) {
 			}
 		}
 	}
+	if body[0] == '"' {
+		// Kudu's catch-all (Error404Controller) answers a JSON string:
+		// "No route registered for '/api/…'".
+		var s string
+		if json.Unmarshal(body, &s) == nil {
+			return "", clip(s)
+		}
+	}
 	if strings.Contains(contentType, "html") || bytes.HasPrefix(body, []byte("<")) {
 		if m := titleRE.FindSubmatch(body); m != nil {
 			if t := clip(html.UnescapeString(string(m[1]))); t != "" {

@@ -18,15 +18,22 @@ import (
 // callers that only want it gone may treat that as success. Killing the
 // site's w3wp makes the platform start a new one, with a new pid, on the
 // next request.
+//
+// A kill whose answer is lost (connection dropped) returns the transport
+// error: the process may or may not be gone, so a caller that retries
+// should take a following ErrNotFound as success. Kudu never answers a
+// kill of its own process (it dies inside the call), one more reason the
+// client refuses it.
 func (cl *Client) Kill(ctx context.Context, pid int) error {
 	return cl.kill(ctx, pid, false)
 }
 
 // Stop is Kill through POST /api/processes/{pid}/stop, the route Kudu
 // added in Oct 2020 (#3228) for clients that cannot send DELETE. Same
-// safety rules, answers and errors as Kill. Older Kudu builds answer 404
-// for the route itself, which is indistinguishable from a gone process:
-// prefer Kill.
+// safety rules, answers and errors as Kill. Older Kudu builds answer
+// their catch-all 404 ("No route registered for '/api/processes/N/stop'",
+// in the error's Message) for the route itself, which errors.Is still
+// reports as ErrNotFound: prefer Kill.
 func (cl *Client) Stop(ctx context.Context, pid int) error {
 	return cl.kill(ctx, pid, true)
 }

@@ -26,15 +26,27 @@ func (cl *Client) vfsURL(dir, name string) string {
 	return cl.c.url(seg...)
 }
 
-// vfsMkdir creates dir (PUT …/dir/): 201 created, 409 already there.
+// vfsMkdir creates dir (PUT …/dir/): 201 created. Kudu answers 409 both
+// when the folder exists and when it cannot be created (a file holds the
+// name, access denied: VfsController.CreateDirectoryPutResponse), so a
+// 409 is accepted only if the folder then lists (docs/kudu.md).
 func (cl *Client) vfsMkdir(ctx context.Context, dir string) error {
-	resp, err := cl.c.do(ctx, call{op: "create VFS folder " + dir, method: http.MethodPut, url: cl.vfsURL(dir, "") + "/",
+	op := "create VFS folder " + dir
+	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodPut, url: cl.vfsURL(dir, "") + "/",
 		body: []byte{}, header: http.Header{"Content-Type": {"application/octet-stream"}},
 		ok: func(s int) bool { return is2xx(s) || s == http.StatusConflict }})
 	if err != nil {
 		return err
 	}
-	return resp.Body.Close()
+	conflict := resp.StatusCode == http.StatusConflict
+	if err := resp.Body.Close(); err != nil || !conflict {
+		return err
+	}
+	var entries []json.RawMessage
+	if err := cl.c.getJSON(ctx, "list VFS folder "+dir, cl.vfsURL(dir, "")+"/", nil, &entries); err != nil {
+		return fmt.Errorf("kudu: %s: Kudu answered 409 Conflict and the folder does not list (a file with that name, or no write access?): %w", op, err)
+	}
+	return nil
 }
 
 // vfsHead returns the file's ETag and size. While a writer holds the file

@@ -59,11 +59,11 @@ type wireEnvelope struct {
 	Payload     json.RawMessage `json:"payload"`
 }
 
-// outEnvelope is the form Encode marshals with encoding/json (every
-// payload but a CaptureJob, which fastencode.go writes): wireEnvelope's
-// fields in the same order, with the payload marshalled in place. The bytes are those of
-// wireEnvelope holding the payload marshalled on its own (the golden files
-// pin them), without a second pass to copy and compact the payload.
+// outEnvelope is the form Encode marshals with encoding/json:
+// wireEnvelope's fields in the same order, with the payload marshalled in
+// place. The bytes are those of wireEnvelope holding the payload
+// marshalled on its own (the golden files pin them), without a second pass
+// to copy and compact the payload.
 type outEnvelope struct {
 	Type        string    `json:"type"`
 	Version     int       `json:"version"`
@@ -168,15 +168,6 @@ func (e *Envelope) Validate() error {
 func Encode(e Envelope) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
-	}
-	if job, ok := e.Payload.(*CaptureJob); ok {
-		buf := compactBuffers.Get().(*bytes.Buffer)
-		defer putCompact(buf)
-		if b, ok := appendJobEnvelope(buf.AvailableBuffer()[:0], &e, job); ok {
-			out := append(make([]byte, 0, len(b)), b...)
-			buf.Write(b) // keep the grown array for the next message
-			return out, nil
-		}
 	}
 	b, err := json.Marshal(outEnvelope{
 		Type: e.Type, Version: e.Version, ID: e.ID, IncidentID: e.IncidentID,

@@ -238,3 +238,14 @@ func TestLongKeysGiveShortDeterministicIDs(t *testing.T) {
 		t.Fatalf("long-named slot job does not encode: %v", err)
 	}
 }
+
+func TestConditionSummary(t *testing.T) {
+	c := Condition{Metric: "MemoryWorkingSet", Operator: "GreaterThan", Threshold: "1500000000", Observed: "1.83e9", Aggregation: "Average", Window: "PT5M"}
+	if got := c.Summary(); got != "MemoryWorkingSet (Average) was 1.83e9 GreaterThan 1500000000 over PT5M" {
+		t.Errorf("summary %q", got)
+	}
+	q := Condition{Query: "requests\n| where resultCode == 500", Operator: "GreaterThan", Threshold: "10", Observed: "42"}
+	if got := q.Summary(); got != "query requests | where resultCode == 500 was 42 GreaterThan 10" {
+		t.Errorf("query summary %q", got)
+	}
+}

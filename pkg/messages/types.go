@@ -1,6 +1,9 @@
 package messages
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Site is one App Service app or slot: the unit Kudu serves and the unit a
 // CaptureJob targets.
@@ -28,6 +31,54 @@ type Trigger struct {
 	FiredAt  time.Time `json:"fired_at"`
 	// Reason is a sentence a person reads in the report.
 	Reason string `json:"reason,omitempty"`
+	// Description is the alert rule's description, as sent.
+	Description string `json:"description,omitempty"`
+	// Conditions are what made the alert fire (metric or query, operator,
+	// threshold, observed value, window), as the payload states them.
+	Conditions []Condition `json:"conditions,omitempty"`
+	// Links are URLs for a person (the alert or rule in the portal, log
+	// search results, a dashboard), by name; http(s) only.
+	Links map[string]string `json:"links,omitempty"`
+}
+
+// Condition is one criterion of the alert that fired; values as sent.
+type Condition struct {
+	Metric      string `json:"metric,omitempty"`
+	Namespace   string `json:"namespace,omitempty"`
+	Query       string `json:"query,omitempty"`
+	Operator    string `json:"operator,omitempty"`
+	Threshold   string `json:"threshold,omitempty"`
+	Observed    string `json:"observed,omitempty"`
+	Aggregation string `json:"aggregation,omitempty"`
+	Window      string `json:"window,omitempty"`
+	WindowStart string `json:"window_start,omitempty"`
+	WindowEnd   string `json:"window_end,omitempty"`
+}
+
+// Summary is the condition in one line: "MemoryWorkingSet (Average) 1.83e9
+// GreaterThan 1.5e9 over PT5M".
+func (c Condition) Summary() string {
+	var parts []string
+	what := c.Metric
+	if what == "" && c.Query != "" {
+		what = "query " + strings.Join(strings.Fields(c.Query), " ")
+	}
+	if what != "" && c.Aggregation != "" {
+		what += " (" + c.Aggregation + ")"
+	}
+	if what != "" {
+		parts = append(parts, what)
+	}
+	if c.Observed != "" {
+		parts = append(parts, "was "+c.Observed)
+	}
+	if c.Operator != "" || c.Threshold != "" {
+		parts = append(parts, strings.TrimSpace(c.Operator+" "+c.Threshold))
+	}
+	if c.Window != "" {
+		parts = append(parts, "over "+c.Window)
+	}
+	return strings.Join(parts, " ")
 }
 
 // Dump types.

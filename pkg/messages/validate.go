@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -78,8 +77,25 @@ func (t Trigger) Validate() error {
 	if t.FiredAt.IsZero() {
 		return &FieldError{"fired_at", "required"}
 	}
+	if len(t.Conditions) > MaxTriggerConditions {
+		return &FieldError{"conditions", fmt.Sprintf("%d conditions, at most %d", len(t.Conditions), MaxTriggerConditions)}
+	}
+	if len(t.Links) > MaxTriggerLinks {
+		return &FieldError{"links", fmt.Sprintf("%d links, at most %d", len(t.Links), MaxTriggerLinks)}
+	}
+	for name, u := range t.Links {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return &FieldError{"links." + name, "not an http(s) URL"}
+		}
+	}
 	return nil
 }
+
+// Bounds on what a trigger carries for the report.
+const (
+	MaxTriggerConditions = 16
+	MaxTriggerLinks      = 8
+)
 
 // Validate checks the action.
 func (a Action) Validate() error {
@@ -261,38 +277,13 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	// The compact form only lives until it is indented: it goes into a
-	// recycled buffer.
-	buf := compactBuffers.Get().(*bytes.Buffer)
-	defer putCompact(buf)
-	compact, ok := appendManifest(buf.AvailableBuffer()[:0], m)
-	if !ok {
-		// A value appendManifest cannot write: encoding/json says why.
-		if _, err := json.Marshal(m); err != nil {
-			return nil, fmt.Errorf("messages: encode manifest: %w", err)
-		}
-		return nil, fmt.Errorf("messages: encode manifest %s: unencodable value", m.IncidentID)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("messages: encode manifest %s: %w", m.IncidentID, err)
 	}
-	buf.Write(compact) // keep the grown array for the next manifest
-	out := make([]byte, 0, len(compact)+len(compact)/2+64)
-	out = appendIndented(out, compact)
-	return append(out, '\n'), nil
-}
-
-// compactBuffers recycles the buffers Encode and EncodeManifest write
-// into before copying out.
-var compactBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledCompact is the largest buffer compactBuffers keeps.
-const maxPooledCompact = 64 << 10
-
-// putCompact resets buf and returns it to compactBuffers unless it grew
-// too large to keep.
-func putCompact(buf *bytes.Buffer) {
-	if buf.Cap() <= maxPooledCompact {
-		buf.Reset()
-		compactBuffers.Put(buf)
-	}
+	return buf.Bytes(), nil
 }
 
 // DecodeManifest parses and validates a stored manifest, strictly.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -28,14 +29,18 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return fmt.Sprint(n)
 	},
-	"clock":   func(t time.Time) string { return t.UTC().Format("15:04:05") },
-	"day":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"join":    strings.Join,
-	"first":   firstN,
-	"summary": summary,
-	"uptime":  func(s *int64) string { return analysis.Duration(*s) },
-	"facts":   facts,
-	"hex":     func(v uint32) string { return fmt.Sprintf("%#x", v) },
+	"clock":     func(t time.Time) string { return t.UTC().Format("15:04:05") },
+	"day":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"join":      strings.Join,
+	"first":     firstN,
+	"summary":   summary,
+	"uptime":    func(s *int64) string { return analysis.Duration(*s) },
+	"facts":     facts,
+	"hex":       func(v uint32) string { return fmt.Sprintf("%#x", v) },
+	"short":     shortInstance,
+	"linkNames": linkNames,
+	"linkLabel": linkLabel,
+	"code":      codeSpans,
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""
@@ -61,4 +66,44 @@ func (inc *Incident) Write(w io.Writer, format string) error {
 		return inc.WriteHTML(w)
 	}
 	return fmt.Errorf("report: unknown format %q (want json, md or html)", format)
+}
+
+// shortInstance is an instance id cut to what a person compares (the full
+// id is in the element's title).
+func shortInstance(id string) string {
+	if len(id) > 12 {
+		return id[:12] + "…"
+	}
+	return id
+}
+
+// linkNames are a trigger's link names in a stable order.
+func linkNames(links map[string]string) []string {
+	names := make([]string, 0, len(links))
+	for n := range links {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// linkLabel is a link name for a person: "search_results" → "search results".
+func linkLabel(name string) string { return strings.ReplaceAll(name, "_", " ") }
+
+// codeSpans renders text with `backquoted` commands as <code>, everything
+// escaped.
+func codeSpans(s string) template.HTML {
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 && i < len(parts)-1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(p) + "</code>")
+			continue
+		}
+		if i%2 == 1 {
+			b.WriteString("`")
+		}
+		b.WriteString(template.HTMLEscapeString(p))
+	}
+	return template.HTML(b.String())
 }

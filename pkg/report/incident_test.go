@@ -98,9 +98,47 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	for _, bad := range []string{"<script src", "<link ", "http://", "https://", "@import"} {
+	// Links for a person to follow (the alert in the portal) are fine;
+	// nothing the page loads by itself may come from elsewhere.
+	for _, bad := range []string{"<script src", "<link ", `src="http`, "url(http", "@import"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("HTML references an external asset: %q", bad)
+		}
+	}
+	if !strings.Contains(html, `<a href="https://portal.azure.com/`) || !strings.Contains(html, `rel="noopener noreferrer"`) {
+		t.Error("the trigger's portal link is missing")
+	}
+}
+
+// TestReportCarriesTrigger: the report says why it exists — the alert's
+// metric, observed value, threshold, window and description — and names
+// instances by machine name, with every finding that calls for action
+// saying what to do next.
+func TestReportCarriesTrigger(t *testing.T) {
+	m, jobs, dumps := Sample()
+	inc := Build(m, jobs, dumps)
+	var h, md bytes.Buffer
+	if err := inc.WriteHTML(&h); err != nil {
+		t.Fatal(err)
+	}
+	if err := inc.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"html": h.String(), "md": md.String()} {
+		for _, want := range []string{"Http5xx (Total) was 212 GreaterThan 50 over PT5M", "Checkout is failing", "RD3a9f01"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+	if !strings.Contains(h.String(), `title="instance 3a9f01c2"`) {
+		t.Error("the instance id is not on hover")
+	}
+	for _, r := range inc.Targets {
+		for _, f := range r.Findings {
+			if f.Severity != "info" && f.Next == "" {
+				t.Errorf("finding %q calls for action but says nothing to do next", f.Text)
+			}
 		}
 	}
 }

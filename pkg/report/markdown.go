@@ -45,6 +45,15 @@ func (inc *Incident) WriteMarkdown(w io.Writer) error {
 	if t.Severity != "" {
 		p("- **Severity:** %s\n", t.Severity)
 	}
+	if t.Description != "" {
+		p("- **Description:** %s\n", t.Description)
+	}
+	for _, c := range t.Conditions {
+		p("- **Condition:** %s\n", c.Summary())
+	}
+	for _, n := range linkNames(t.Links) {
+		p("- **Link:** [%s](%s)\n", linkLabel(n), t.Links[n])
+	}
 	p("- **Fired:** %s\n", t.FiredAt.UTC().Format("2006-01-02 15:04:05Z"))
 	if t.Reason != "" {
 		p("- **Reason:** %s\n", t.Reason)
@@ -83,19 +92,25 @@ func (inc *Incident) WriteMarkdown(w io.Writer) error {
 		if r.PID > 0 {
 			pid = fmt.Sprint(r.PID)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.App), mdCell(r.Instance), mdCell(r.Process), mdCell(pid),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.App), mdCell(instanceName(r)), mdCell(r.Process), mdCell(pid),
 			mdCell(outcome), mdCell(killed), mdCell(summary(r)), mdCell(strings.Join(links, " ")))
 	}
 	for _, r := range inc.Targets {
 		if len(r.Findings) == 0 && r.AnalysisError == "" {
 			continue
 		}
-		p("\n### %s · %s · %s (pid %d)\n\n", r.App, r.Instance, r.Process, r.PID)
+		p("\n### %s · %s · %s (pid %d)\n\n", r.App, instanceName(r), r.Process, r.PID)
+		if r.DumpLink != "" {
+			p("Dump: [%s](%s)\n\n", r.DumpLink, r.DumpLink)
+		}
 		if r.AnalysisError != "" {
 			p("- ⚠️ analysis failed: %s\n", r.AnalysisError)
 		}
 		for _, f := range r.Findings {
 			p("- %s %s\n", severityIcon[f.Severity], f.Text)
+			if f.Next != "" {
+				p("  - **Next:** %s\n", f.Next)
+			}
 		}
 	}
 	p("\n## Timeline\n\n")
@@ -199,4 +214,13 @@ func firstN(s []string, n int) []string {
 		return append(append([]string(nil), s[:n]...), "…")
 	}
 	return s
+}
+
+// instanceName is the machine name a person matches against the portal,
+// with the start of the instance id; the id alone when there is no name.
+func instanceName(r Target) string {
+	if r.MachineName == "" {
+		return shortInstance(r.Instance)
+	}
+	return r.MachineName + " (" + shortInstance(r.Instance) + ")"
 }

@@ -23,7 +23,11 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 	web, api := site("shop-web"), site("shop-api")
 	m := &messages.Manifest{Version: 1, IncidentID: inc, CreatedAt: t0.Add(4 * time.Second),
 		Trigger: messages.Trigger{Kind: "alert", Source: "azure-monitor", Rule: "Http5xx > 50", AlertID: "a1b2c3",
-			Severity: "Sev1", FiredAt: t0, Reason: "HTTP 5xx above 50 per minute for 5 minutes"},
+			Severity: "Sev1", FiredAt: t0, Reason: "HTTP 5xx above 50 per minute for 5 minutes",
+			Description: "Checkout is failing: server errors above 50 a minute",
+			Conditions: []messages.Condition{{Metric: "Http5xx", Namespace: "Microsoft.Web/sites", Operator: "GreaterThan", Threshold: "50",
+				Observed: "212", Aggregation: "Total", Window: "PT5M", WindowStart: "2026-11-03T09:55:00Z", WindowEnd: "2026-11-03T10:00:00Z"}},
+			Links: map[string]string{"portal": "https://portal.azure.com/#resource/subscriptions/0000/resourceGroups/shop/providers/Microsoft.Web/sites/shop-web"}},
 		Action: messages.Action{DumpType: messages.DumpFull, Kill: true, Analyze: true}, Policy: "crash-collect-kill",
 		Jobs: []messages.ManifestJob{{JobID: messages.JobID(inc, web), Site: web}, {JobID: messages.JobID(inc, api), Site: api}}}
 	dumpKey := func(s messages.Site, inst string, pid int) string {
@@ -35,15 +39,15 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 			Bytes: 3 << 30, SHA256: "ab", Attempts: 1, DurationMS: 41000, CapturedAt: t0.Add(at)}
 	}
 	jobs := []*messages.JobCompleted{{IncidentID: inc, JobID: messages.JobID(inc, web), Site: web,
-		StartedAt: t0.Add(6 * time.Second), FinishedAt: t0.Add(95 * time.Second), Instances: []string{"3a9f01c2", "7be210aa", "c0ffee11"},
+		StartedAt: t0.Add(6 * time.Second), FinishedAt: t0.Add(95 * time.Second), Instances: []string{"3a9f01c2", "7be210aa", "c0ffee11d2b4e6f8a0c1e3f5b7d9a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2f4b6d8"},
 		Targets: []messages.TargetResult{
 			{Instance: "3a9f01c2", PID: 4120, Process: "w3wp", Outcome: messages.OutcomeCaptured, DumpKey: dumpKey(web, "3a9f01c2", 4120),
 				Bytes: 3 << 30, Attempts: 1, Kill: &messages.Kill{Done: true, NewPID: 5012}},
 			{Instance: "7be210aa", PID: 3880, Process: "w3wp", Outcome: messages.OutcomeCaptured, DumpKey: dumpKey(web, "7be210aa", 3880),
 				Bytes: 3 << 30, Attempts: 2, Kill: &messages.Kill{Reason: "kill budget for this site is used up (2 per 30m)"}},
-			{Instance: "c0ffee11", PID: 2216, Process: "w3wp", Outcome: messages.OutcomeFailed, Attempts: 3,
+			{Instance: "c0ffee11d2b4e6f8a0c1e3f5b7d9a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2f4b6d8", PID: 2216, Process: "w3wp", Outcome: messages.OutcomeFailed, Attempts: 3,
 				Reason: "Kudu returned 502 Bad Gateway three times while streaming the dump"},
-			{Instance: "c0ffee11", PID: 96, Process: "w3wp", Outcome: messages.OutcomeSkipped, Reason: "SCM (Kudu) process: never dumped"},
+			{Instance: "c0ffee11d2b4e6f8a0c1e3f5b7d9a2c4e6f8b0d2f4a6c8e0b2d4f6a8c0e2f4b6d8", PID: 96, Process: "w3wp", Outcome: messages.OutcomeSkipped, Reason: "SCM (Kudu) process: never dumped"},
 		}}}
 	pid := uint32(4120)
 	ct := "2026-03-04T07:02:11Z"
@@ -66,7 +70,8 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 		Runtimes: []analysis.Runtime{{Name: ".NET 8.0", Module: "coreclr.dll", Version: &v}},
 		Dump:     analysis.Dump{Type: "full", Size: 3 << 30, BytesRead: 1 << 20, Streams: 12, MemoryRanges: 1800, MemoryBytes: 3 << 30},
 		Findings: []analysis.Finding{
-			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]"},
+			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]",
+				Next: "Open this dump in Visual Studio (Debug with Mixed) or WinDbg and run `!analyze -v`; switch to the crashing thread with `~~[0x1a2c]s` and read its stack with `k`. For the managed side: WinDbg with SOS (`!pe`, `!clrstack`) or `dotnet-dump analyze` on Windows (`pe`, `clrstack`)."},
 			{Severity: analysis.Info, Text: "Runtime: .NET 8.0 (coreclr.dll 8.0.1124.51707)"},
 			{Severity: analysis.Info, Text: "Memory: 3.0 GiB committed (2.7 GiB private, 210.0 MiB image, 90.0 MiB mapped), 1.0 GiB reserved"},
 		},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // EnvName is the environment variable that can set a flag: DUMPFLOW_ and
@@ -35,7 +36,7 @@ func FillFromEnv(fs *flag.FlagSet, env func(string) string) error {
 		}
 		for _, x := range vals {
 			if err := f.Value.Set(strings.TrimSpace(x)); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", name, v, err))
+				errs = append(errs, fmt.Errorf("%s=%q: %s", name, v, valueError(f.Value, err)))
 			}
 		}
 	})
@@ -66,16 +67,23 @@ func NewFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 }
 
 // ParseArgs parses args with flags and positional arguments in any order
-// and returns the positional arguments. -h gives flag.ErrHelp; a bad flag
-// is an error wrapping ErrUsage.
+// and returns the positional arguments. -h/--help prints the flags to the
+// flag set's output and gives flag.ErrHelp (exit 0); a bad flag is a
+// one-line error wrapping ErrUsage, without the whole flag list.
 func ParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fmt.Fprintf(out, "usage of %s:\n", fs.Name())
+				fs.PrintDefaults()
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+			return nil, &usageError{cmd: fs.Name(), err: fmt.Errorf("%w: %v", ErrUsage, err)}
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -83,4 +91,24 @@ func ParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// valueError says what kind of value a flag wants, for a value that did not
+// parse (flag's own errors say only "parse error").
+func valueError(v flag.Value, err error) string {
+	g, ok := v.(flag.Getter)
+	if !ok {
+		return err.Error()
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "want true or false"
+	case int, int64, uint, uint64:
+		return "want a whole number"
+	case float64:
+		return "want a number"
+	case time.Duration:
+		return "want a duration such as 30s, 5m or 1h30m"
+	}
+	return err.Error()
 }

@@ -128,7 +128,7 @@ func (e *Engine) discoverInstance(ctx context.Context, site messages.Site, sel *
 			machine = procs[0].MachineName
 		}
 		s.skipped = append(s.skipped, messages.TargetResult{Instance: inst, MachineName: machine,
-			Outcome: messages.OutcomeSkipped, Reason: "no process on this instance matches the job's selector"})
+			Outcome: messages.OutcomeSkipped, Reason: noMatchReason(sel, procs)})
 	}
 	ts := make([]target, 0, len(s.targets))
 	for _, p := range s.targets {

@@ -27,7 +27,7 @@ type stored struct {
 // collect-kills it when the job asks. It returns the target's result, the
 // DumpCaptured when a dump is stored, and an error only for ErrInterrupted
 // or a failure to publish the DumpCaptured.
-func (e *Engine) runTarget(ctx context.Context, job *messages.CaptureJob, strategy string, t target) (messages.TargetResult, *messages.DumpCaptured, error) {
+func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strategy string, t target) (messages.TargetResult, *messages.DumpCaptured, error) {
 	res := messages.TargetResult{Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Name}
 	log := e.cfg.Logger.With("job", job.JobID, "instance", shortID(t.Instance), "pid", t.PID, "process", t.Name)
 	if t.PID <= 0 || t.IsSCM {

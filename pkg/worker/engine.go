@@ -14,6 +14,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/messages"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // ErrInterrupted means the engine stopped (Stop or a cancelled context)
@@ -249,6 +250,7 @@ func (e *Engine) publish(ctx context.Context, incident string, p messages.Payloa
 		return nil
 	}
 	env := messages.New(incident, p, e.cfg.Now())
+	env.TraceParent = tracing.TraceParent(ctx)
 	_, err := retry(ctx, RetryPolicy{MaxAttempts: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, MaxElapsed: 30 * time.Second, Jitter: 0.5},
 		func(int) error { return e.pub.Publish(ctx, env) }, nil)
 	return err

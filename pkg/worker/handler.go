@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
 // Handler returns the queue handler for `worker serve`: it decodes a
@@ -26,9 +30,14 @@ func (e *Engine) Handler() queue.Handler {
 			e.m.Jobs.WithLabelValues("invalid").Inc()
 			return queue.Permanent(fmt.Errorf("worker: message %s is a %s, not a %s", m.ID, env.Type, messages.TypeCaptureJob))
 		}
+		ctx, span := tracing.Start(tracing.FromTraceParent(ctx, env.TraceParent), "job", trace.WithAttributes(
+			attribute.String("dumpflow.job_id", job.JobID), attribute.String("dumpflow.site", job.Site.Segment()),
+			attribute.Int("dumpflow.delivery", m.DeliveryCount)))
+		defer span.End()
 		log := e.cfg.Logger.With("job", job.JobID, "delivery", m.DeliveryCount)
 		log.Info("job received")
 		res, err := e.Capture(ctx, job)
+		tracing.Fail(span, err)
 		if err != nil {
 			if errors.Is(err, ErrInterrupted) {
 				log.Info("job interrupted; it will be redelivered", "err", err)

@@ -64,7 +64,7 @@ func NewKuduClient(arm *kudu.ARM, base kudu.Config, opts KuduOptions) *KuduClien
 func (k *KuduClient) Instances(ctx context.Context, site messages.Site) ([]Instance, error) {
 	ins, err := k.arm.ListInstances(ctx, site.ResourceID)
 	if err != nil {
-		return nil, wrapKudu(err, false)
+		return nil, armSiteError(site, err)
 	}
 	out := make([]Instance, len(ins))
 	for i, in := range ins {
@@ -84,7 +84,7 @@ func (k *KuduClient) site(ctx context.Context, site messages.Site) (*siteClients
 	}
 	scm, err := k.arm.SCMURL(ctx, site.ResourceID)
 	if err != nil {
-		return nil, wrapKudu(fmt.Errorf("reading the SCM host of %s: %w", site.ResourceID, err), false)
+		return nil, armSiteError(site, fmt.Errorf("reading the SCM host of %s: %w", site.ResourceID, err))
 	}
 	cfg := k.base
 	cfg.SCMURL = scm

@@ -49,12 +49,7 @@ func (p *ProgressPrinter) Observe(pr Progress) {
 	k := fmt.Sprintf("%s/%s/%d", pr.Site, pr.Instance, pr.PID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	prev := p.live[k]
-	if pr.Attempt == prev.Attempt && pr.Bytes > prev.Bytes {
-		p.total += pr.Bytes - prev.Bytes
-	} else if pr.Attempt != prev.Attempt {
-		p.total += pr.Bytes
-	}
+	p.total += moved(p.live[k], pr)
 	if !pr.Done {
 		p.live[k] = pr
 		return
@@ -68,6 +63,21 @@ func (p *ProgressPrinter) Observe(pr Progress) {
 		line = fmt.Sprintf("%s %s %s %s-%d %s: %s", mark, pr.Site, shortID(pr.Instance), pr.Process, pr.PID, pr.Outcome, pr.Reason)
 	}
 	fmt.Fprintf(p.w, "\r\033[K%s\n", line)
+}
+
+// moved is how many bytes pr adds to the total after prev, the last report
+// of the same target. A new attempt starts again from zero. The final (Done)
+// report carries no attempt number: it only adds what the last periodic
+// report had not yet counted.
+func moved(prev, pr Progress) int64 {
+	switch {
+	case pr.Done:
+		return max(0, pr.Bytes-prev.Bytes)
+	case pr.Attempt != prev.Attempt:
+		return pr.Bytes
+	default:
+		return max(0, pr.Bytes-prev.Bytes)
+	}
 }
 
 func (p *ProgressPrinter) draw() {

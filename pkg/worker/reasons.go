@@ -15,6 +15,10 @@ func reason(err error) string {
 	if err == nil {
 		return ""
 	}
+	if plainHTTP(err) {
+		return "the SCM host answered plain HTTP to an HTTPS request: it is not Azure's front end (a local simulator?); " +
+			"point the worker at it with --scm-url-template http://HOST:PORT/{app} (the simulator prints its scm_url_template): " + err.Error()
+	}
 	var ke *KuduError
 	if !errors.As(err, &ke) {
 		switch {
@@ -52,3 +56,11 @@ func shortID(id string) string {
 }
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
+
+// plainHTTP reports whether err is net/http's refusal of a plain-HTTP
+// answer on a TLS connection. net/http replaces the tls.RecordHeaderError
+// with a text-only error, so its text is all there is to recognize; it
+// only chooses the advice, never the retry decision.
+func plainHTTP(err error) bool {
+	return strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
+}

@@ -23,13 +23,15 @@ type SummaryDump struct {
 	App        string `json:"app"`
 	ResourceID string `json:"resource_id"`
 	Instance   string `json:"instance"`
-	PID        int    `json:"pid"`
-	Process    string `json:"process"`
-	Key        string `json:"key"`
-	Bytes      int64  `json:"bytes"`
-	SHA256     string `json:"sha256"`
-	DurationMS int64  `json:"duration_ms"`
-	Attempts   int    `json:"attempts"`
+	// MachineName is the instance's machine name (what the portal shows).
+	MachineName string `json:"machine_name,omitempty"`
+	PID         int    `json:"pid"`
+	Process     string `json:"process"`
+	Key         string `json:"key"`
+	Bytes       int64  `json:"bytes"`
+	SHA256      string `json:"sha256"`
+	DurationMS  int64  `json:"duration_ms"`
+	Attempts    int    `json:"attempts"`
 	// Existing is true when the dump was already stored (not taken again).
 	Existing bool `json:"existing,omitempty"`
 }
@@ -37,25 +39,42 @@ type SummaryDump struct {
 // SummaryFailure is one target (or app, with PID 0) that failed or was
 // skipped, with the reason.
 type SummaryFailure struct {
-	App      string `json:"app"`
-	Instance string `json:"instance,omitempty"`
-	PID      int    `json:"pid"`
-	Process  string `json:"process,omitempty"`
-	Reason   string `json:"reason"`
+	App         string `json:"app"`
+	Instance    string `json:"instance,omitempty"`
+	MachineName string `json:"machine_name,omitempty"`
+	PID         int    `json:"pid"`
+	Process     string `json:"process,omitempty"`
+	Reason      string `json:"reason"`
 }
 
 // SummaryKill is one collect-kill attempt.
 type SummaryKill struct {
-	App      string `json:"app"`
-	Instance string `json:"instance"`
-	PID      int    `json:"pid"`
-	Done     bool   `json:"done"`
-	NewPID   int    `json:"new_pid,omitempty"`
-	Reason   string `json:"reason,omitempty"`
+	App         string `json:"app"`
+	Instance    string `json:"instance"`
+	MachineName string `json:"machine_name,omitempty"`
+	PID         int    `json:"pid"`
+	Done        bool   `json:"done"`
+	NewPID      int    `json:"new_pid,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // Failed reports whether any target or app failed.
 func (s *Summary) Failed() bool { return len(s.Failures) > 0 }
+
+// NothingMatched reports whether the selector matched no process anywhere:
+// nothing captured, nothing failed, and every instance was skipped as
+// having no matching process (a skipped result without a pid).
+func (s *Summary) NothingMatched() bool {
+	if len(s.Dumps) > 0 || len(s.Failures) > 0 || len(s.Skipped) == 0 {
+		return false
+	}
+	for _, k := range s.Skipped {
+		if k.PID != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // CaptureAll runs the jobs at once on e (the engine's global limit bounds
 // the dumps in flight) and summarizes them. A job that returns an error
@@ -92,16 +111,16 @@ func CaptureAll(ctx context.Context, e *Engine, jobs []*messages.CaptureJob) *Su
 		for _, t := range c.Targets {
 			switch t.Outcome {
 			case messages.OutcomeCaptured:
-				s.Dumps = append(s.Dumps, SummaryDump{App: app, ResourceID: j.Site.ResourceID, Instance: t.Instance, PID: t.PID,
+				s.Dumps = append(s.Dumps, SummaryDump{App: app, ResourceID: j.Site.ResourceID, Instance: t.Instance, MachineName: t.MachineName, PID: t.PID,
 					Process: t.Process, Key: t.DumpKey, Bytes: t.Bytes, SHA256: t.SHA256, DurationMS: durations[t.DumpKey],
 					Attempts: t.Attempts, Existing: t.Reason != ""}) // only a found dump carries a reason
 			case messages.OutcomeFailed:
-				s.Failures = append(s.Failures, SummaryFailure{App: app, Instance: t.Instance, PID: t.PID, Process: t.Process, Reason: t.Reason})
+				s.Failures = append(s.Failures, SummaryFailure{App: app, Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Process, Reason: t.Reason})
 			default:
-				s.Skipped = append(s.Skipped, SummaryFailure{App: app, Instance: t.Instance, PID: t.PID, Process: t.Process, Reason: t.Reason})
+				s.Skipped = append(s.Skipped, SummaryFailure{App: app, Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Process, Reason: t.Reason})
 			}
 			if t.Kill != nil {
-				s.Killed = append(s.Killed, SummaryKill{App: app, Instance: t.Instance, PID: t.PID, Done: t.Kill.Done, NewPID: t.Kill.NewPID, Reason: t.Kill.Reason})
+				s.Killed = append(s.Killed, SummaryKill{App: app, Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Done: t.Kill.Done, NewPID: t.Kill.NewPID, Reason: t.Kill.Reason})
 			}
 		}
 	}

@@ -106,7 +106,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) (*result, er
 	}
 	logf("posted %d triggers (alerts and bulk captures)", len(incidents))
 
-	m := newMonkey(p, o.killEvery, o.seed, logf)
+	m := newMonkey(p, o.killEvery, o.seed, logf, func() int { return finishedDumps(srv.Events()) })
 	m.start()
 	waitErr := waitAll(ctx, p, incidents, o.timeout, logf)
 	kills := m.stop()
@@ -322,4 +322,16 @@ func sizeText(n int64) string {
 		return "their natural size"
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// finishedDumps counts the dumps the simulator has fully sent or written:
+// the pipeline's progress, which paces the monkey.
+func finishedDumps(events []sim.Event) int {
+	n := 0
+	for _, e := range events {
+		if (e.Kind == sim.EventDump || e.Kind == sim.EventStagedDump || e.Kind == sim.EventVFSRead) && e.Complete {
+			n++
+		}
+	}
+	return n
 }

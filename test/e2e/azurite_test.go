@@ -18,6 +18,15 @@ var (
 	azuriteWhy  error
 )
 
+// stopAzurite stops the Azurite the tests started, if any; TestMain calls
+// it once every test has run (a test's own cleanup would stop it for the
+// next run of -count).
+func stopAzurite() {
+	if azurite != nil {
+		azurite.Stop()
+	}
+}
+
 // requireAzurite returns a running Azurite: DUMPFLOW_TEST_AZURITE's
 // connection string, else one started from PATH or .cache/azurite. It
 // skips the test when neither exists, except with CI=true.
@@ -50,12 +59,6 @@ func TestPipelineOnAzurite(t *testing.T) {
 		t.Fatalf("building the services: %v", buildErr)
 	}
 	conn := requireAzurite(t)
-	t.Cleanup(func() {
-		if azurite != nil {
-			azurite.Stop()
-			azurite = nil
-		}
-	})
 	container := fmt.Sprintf("e2e%d", time.Now().UnixNano())
 	e := startEnv(t, simConfig("shop", "checkout"), "https://devstoreaccount1.blob.core.windows.net/"+container,
 		[]string{"DUMPFLOW_STORAGE_CONNECTION_STRING=" + conn})

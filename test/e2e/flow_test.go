@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,17 @@ func TestPipeline(t *testing.T) {
 	}
 	if !st.Complete || st.JobsDone != 2 || len(st.Dumps) != 4 || st.Report["html"] == "" || st.Report["md"] == "" || st.Report["json"] == "" {
 		t.Errorf("GET /v1/incidents/%s: complete=%t jobs %d/%d, %d dumps, report %v", ans.IncidentID, st.Complete, st.JobsDone, st.JobsExpected, len(st.Dumps), st.Report)
+	}
+	if u, err := url.Parse(e.p.BlobURL); err == nil && u.Scheme == "file" {
+		// The local store is plain files: the report opens as it is, and
+		// sha256sum of each dump equals the recorded checksum.
+		dir := filepath.FromSlash(u.Path)
+		if _, err := os.Stat(harness.ReportFile(dir, ans.IncidentID)); err != nil {
+			t.Errorf("the report is not a plain file: %v", err)
+		}
+		if n, err := harness.VerifyDumpFiles(ctx, b, dir, inc); err != nil || n != 4 {
+			t.Errorf("VerifyDumpFiles = %d, %v; want 4 dumps matching the report", n, err)
+		}
 	}
 	html := exportHTML(ctx, t, b, ans.IncidentID)
 	for _, want := range []string{"High memory on checkout", "shop", "checkout", "w3wp"} {

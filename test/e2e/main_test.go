@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 		cancel()
 	}
 	code := m.Run()
+	stopAzurite()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -68,6 +68,8 @@ func serveFlags(cfg *sim.Config, tokens *string, verbose *bool) *flag.FlagSet {
 	fs.StringVar(&cfg.Child, "child", "auto", "child of the app w3wp: auto, dotnet, node or none")
 	fs.BoolVar(&cfg.WebJobs, "webjobs", false, "add a continuous WebJob to every instance")
 	fs.BoolVar(&cfg.NoRespawn, "no-respawn", false, "keep a killed app w3wp down (then id -1 answers 500)")
+	fs.IntVar(&cfg.SCMKillStatus, "scm-kill-status", 0, "answer to killing Kudu's own w3wp: 0 = drop the connection (Kudu's own tests), or a front-end status such as 502")
+	fs.BoolVar(&cfg.SeparateSCMIdentity, "separate-scm-identity", false, "run Kudu under its own ~1 identity: the process list then hides the app's processes unless ?allUsers=true")
 	fs.DurationVar(&cfg.CommandIdleTimeout, "command-idle-timeout", 60*time.Second, "SCM_COMMAND_IDLE_TIMEOUT")
 	fs.BoolVar(&cfg.DumpToolSilent, "dump-tool-silent", false, "the simulated ProcDump prints nothing while writing (idle rule applies)")
 	fs.StringVar(&cfg.Auth.Password, "basic-password", "", "require auth; accept Basic $app:PASSWORD")

@@ -203,8 +203,8 @@ func (w *writer) stage() error {
 	return nil
 }
 
-// Close stages the last block, waits for all
-// blocks, and commits the list.
+// Close stages the last block, waits for all blocks, and commits the list
+// with the metadata in w.opts.
 func (w *writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()

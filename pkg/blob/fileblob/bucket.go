@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -19,6 +20,7 @@ const (
 	leaseDir  = stateDir + "/leases"
 	attrsDir  = stateDir + "/attrs"
 	openLock  = stateDir + "/open.lock"
+	sweepMark = stateDir + "/sweep" // a writer died: look for stale attribute files
 	filePerm  = 0o600
 	dirPerm   = 0o700
 	ownerTemp = "w-" // prefix of a process's directory in tmpDir
@@ -112,8 +114,13 @@ func (d *driver) open() error {
 	d.removeDeadTemps()
 	// Alone with the directory, no commit is under way: attribute files
 	// of versions that are not current are leftovers of crashed commits.
+	// Only a process that died leaves them, so the walk runs only after
+	// one did (sweepMark).
 	if tryFlock(d.lock, true) {
-		d.removeStaleAttrs()
+		if _, err := d.root.Lstat(sweepMark); err == nil {
+			d.removeStaleAttrs()
+			_ = d.root.Remove(sweepMark)
+		}
 	}
 	return flockWait(d.lock, false)
 }
@@ -189,7 +196,7 @@ func (d *driver) path(rel string) string { return filepath.Join(d.dir, filepath.
 // syncDir fsyncs the root-relative directory dir, making a link, rename or
 // remove in it durable.
 func (d *driver) syncDir(dir string) error {
-	f, err := d.root.Open(name(dir))
+	f, err := d.openBeneath(name(dir), os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
 		return fmt.Errorf("fileblob: syncing %s: %w", d.path(dir), err)
 	}

@@ -73,6 +73,11 @@ func (d *driver) removeDeadTemps() {
 			continue
 		}
 		if tryFlock(f, true) {
+			// Its process died, perhaps mid-commit: the next Open alone
+			// looks for the attribute files it may have left.
+			if mark, err := d.root.OpenFile(sweepMark, os.O_WRONLY|os.O_CREATE, filePerm); err == nil {
+				mark.Close()
+			}
 			_ = d.root.RemoveAll(n)
 		}
 		f.Close()
@@ -81,9 +86,11 @@ func (d *driver) removeDeadTemps() {
 
 // removeStaleAttrs removes attribute files that describe no current blob:
 // those a commit wrote before a crash kept it from renaming its content,
-// and those an overwrite or Delete could not remove. Only called while no
-// other process has the bucket open, so no commit is under way. Damaged
-// attribute files are kept: reads report them.
+// and those an overwrite or Delete could not remove before its process
+// died. Only called while no other process has the bucket open, so no
+// commit is under way, and only after a dead process's temporary
+// directory was found (sweepMark). Damaged attribute files are kept: reads
+// report them.
 func (d *driver) removeStaleAttrs() {
 	_ = fs.WalkDir(d.root.FS(), attrsDir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {

@@ -167,3 +167,75 @@ func TestKilledWriterLosesNoAcknowledgedBlob(t *testing.T) {
 		t.Errorf("commit after the kill: %v", err)
 	}
 }
+
+// overSize is the size of version V of the overwritten blob.
+func overSize(v int) int { return 2000 + (v%5)*150_000 }
+
+// childOverwrites overwrites the blob "over/k" with version 0, 1, 2, …
+// until killed, printing "ok V" once each commit has returned.
+func childOverwrites(ctx context.Context, b *fileblob.Bucket) error {
+	for v := 0; ; v++ {
+		data := seeded(byte(v), overSize(v))
+		w, err := b.NewWriter(ctx, "over/k", &blob.WriterOptions{Overwrite: true, Metadata: map[string]string{"version": strconv.Itoa(v)}})
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		fmt.Println("ok", v)
+	}
+}
+
+// TestKilledOverwriterLeavesOneWholeVersion kills a process overwriting
+// one blob: afterwards the blob is one whole version, no older than the
+// last acknowledged one, with that version's metadata, and exactly one
+// attribute file remains once the directory is opened alone.
+func TestKilledOverwriterLeavesOneWholeVersion(t *testing.T) {
+	dir := t.TempDir()
+	cmd, out := startChild(t, "over "+dir+" -")
+	last := -1
+	for last < 60 && out.Scan() {
+		v, err := strconv.Atoi(strings.TrimPrefix(out.Text(), "ok "))
+		if err != nil {
+			t.Fatalf("child: %q", out.Text())
+		}
+		last = v
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for out.Scan() {
+		if v, err := strconv.Atoi(strings.TrimPrefix(out.Text(), "ok ")); err == nil {
+			last = v
+		}
+	}
+	_ = cmd.Wait()
+	b, err := fileblob.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	r, attrs, err := b.NewReader(context.Background(), "over/k")
+	if err != nil {
+		t.Fatalf("after the kill: %v", err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		t.Fatalf("reading after the kill: %v", err)
+	}
+	v, err := strconv.Atoi(attrs.Metadata["version"])
+	if err != nil || v < last || v > last+1 {
+		t.Fatalf("version %q after the kill, want %d or %d", attrs.Metadata["version"], last, last+1)
+	}
+	if want := seeded(byte(v), overSize(v)); string(got) != string(want) {
+		t.Errorf("content is not version %d whole (%d bytes, want %d)", v, len(got), len(want))
+	}
+	if n := len(attrFiles(t, dir)); n != 1 {
+		t.Errorf("%d attribute files after a lone Open, want 1", n)
+	}
+}

@@ -92,7 +92,7 @@ func (d *driver) listOne(key string) (blob.Attributes, bool, error) {
 // removed by a later Open). The content file is held open meanwhile, so
 // that its inode number, which names the attribute file, cannot be reused.
 func (d *driver) Delete(_ context.Context, key string) error {
-	f, err := d.root.Open(name(key))
+	f, err := d.openBeneath(name(key), openContent, 0)
 	if err != nil {
 		return mapErr(key, err)
 	}

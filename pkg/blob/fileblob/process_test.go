@@ -18,8 +18,8 @@ import (
 )
 
 // envChild makes the test binary act as a child process for the
-// cross-process tests: "lease DIR KEY", "put DIR KEY SEED START_UNIX_NANO"
-// or "acks DIR SEED" (see crash_test.go).
+// cross-process tests: "lease DIR KEY", "put DIR KEY SEED START_UNIX_NANO",
+// "acks DIR SEED" or "over DIR -" (see crash_test.go).
 const envChild = "FILEBLOB_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -45,6 +45,8 @@ func child(args []string) error {
 	switch args[0] {
 	case "acks":
 		return childAcks(ctx, b, args[2])
+	case "over":
+		return childOverwrites(ctx, b)
 	case "lease":
 		if _, err := b.AcquireLease(ctx, args[2], blob.MinLeaseTTL); err != nil {
 			return err

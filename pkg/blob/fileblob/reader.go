@@ -34,7 +34,7 @@ type found struct {
 // that do not match its size, is reported as *blob.CorruptError.
 func (d *driver) lookup(key string) (found, error) {
 	for attempt := 0; ; attempt++ {
-		f, err := d.root.Open(name(key))
+		f, err := d.openBeneath(name(key), openContent, 0)
 		if err != nil {
 			return found{}, mapErr(key, err)
 		}

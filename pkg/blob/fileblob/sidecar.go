@@ -107,10 +107,10 @@ func (d *driver) writeSidecar(sc sidecar, ino uint64) (string, error) {
 		return "", err
 	}
 	n := attrsName(sc.Key, ino)
-	f, err := d.root.OpenFile(n, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, filePerm)
+	f, err := d.openBeneath(n, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, filePerm)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = d.root.Mkdir(n[:len(attrsDir)+3], dirPerm); err == nil || errors.Is(err, fs.ErrExist) {
-			f, err = d.root.OpenFile(n, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, filePerm)
+			f, err = d.openBeneath(n, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, filePerm)
 		}
 	}
 	if err != nil {
@@ -144,7 +144,7 @@ func (d *driver) readSidecar(key string, ino uint64) (sidecar, error) {
 
 // readSidecarFile reads the attribute file named n.
 func (d *driver) readSidecarFile(n string) (sidecar, error) {
-	f, err := d.root.Open(n)
+	f, err := d.openBeneath(n, os.O_RDONLY, 0)
 	if err != nil {
 		return sidecar{}, err
 	}

@@ -17,3 +17,9 @@ func renameNoReplace(int, string, int, string) error { return unix.ENOSYS }
 
 // errNoRenameat2 reports whether err means renameat2 is unsupported.
 func errNoRenameat2(err error) bool { return err == unix.ENOSYS }
+
+// openat2Beneath is not available: openBeneath falls back to os.Root.
+func openat2Beneath(int, string, int, uint32) (int, error) { return -1, unix.ENOSYS }
+
+// startWriteback does nothing where sync_file_range(2) does not exist.
+func startWriteback(int, int64, int64) {}

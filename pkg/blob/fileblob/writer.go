@@ -58,7 +58,13 @@ type writer struct {
 	sum  hash.Hash // SHA-256 of the content so far
 	n    int64
 	side string // the attribute file written by Commit, if any
+
+	flushed int64 // bytes whose writeback was started
 }
+
+// writebackChunk is how much of a streamed blob may be written before
+// its writeback is started (see startWriteback).
+const writebackChunk = 8 << 20
 
 // Write implements blob.DriverWriter.
 func (w *writer) Write(p []byte) (int, error) {
@@ -67,6 +73,13 @@ func (w *writer) Write(p []byte) (int, error) {
 	w.n += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("fileblob: writing %q to %s: %w", w.key, w.f.Name(), err)
+	}
+	if w.n-w.flushed >= writebackChunk {
+		// Every commit's syncfs flushes the whole file system: a dump
+		// being streamed must not leave gigabytes dirty for a manifest's
+		// commit to wait for.
+		_ = withFd(w.f, func(fd int) error { startWriteback(fd, w.flushed, w.n-w.flushed); return nil })
+		w.flushed = w.n
 	}
 	return n, nil
 }
@@ -119,7 +132,7 @@ func (w *writer) Commit(md map[string]string) error {
 	// new file, whose attribute file would have the same name.
 	var old *os.File
 	if w.opts.Overwrite {
-		if f, err := w.d.root.Open(name(w.key)); err == nil {
+		if f, err := w.d.openBeneath(name(w.key), openContent, 0); err == nil {
 			old = f
 			defer old.Close()
 		}
@@ -172,7 +185,7 @@ func (w *writer) rename(dir *os.File, base string) error {
 // parents) if needed.
 func (d *driver) openDir(key string) (*os.File, error) {
 	dir := name(path.Dir(key))
-	f, err := d.root.Open(dir)
+	f, err := d.openBeneath(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		// Usually only the last directory is new (incidents/{id}/).
 		err = d.root.Mkdir(dir, dirPerm)
@@ -180,7 +193,7 @@ func (d *driver) openDir(key string) (*os.File, error) {
 			err = d.root.MkdirAll(dir, dirPerm)
 		}
 		if err == nil || errors.Is(err, fs.ErrExist) {
-			f, err = d.root.Open(dir)
+			f, err = d.openBeneath(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 		}
 	}
 	if err != nil {

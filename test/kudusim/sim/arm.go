@@ -113,7 +113,7 @@ func (a *app) instanceByID(id string) *instance {
 // simulator's tokens are treated as such.
 func (s *Server) armProcesses(w http.ResponseWriter, r *http.Request, a *app, in *instance, colID, sub string) {
 	k := &kreq{s: s, w: w, r: r, a: a, in: in, col: s.URL + "/" + a.name + "/api/processes",
-		arm: true, armID: colID, location: "West Europe", contributor: true}
+		arm: true, armID: colID, location: "West Europe", contributor: true, path: strings.TrimSuffix("/api/processes/"+sub, "/")}
 	s.serveProcesses(k, sub)
 }
 

@@ -62,16 +62,12 @@ func expandHome(p, dir string) (string, bool) {
 	return cleanPath(dir + `\` + p)
 }
 
-// serveCommand is POST /api/command. It recognises a ProcDump invocation
-// (procdump.exe or procdump64.exe with -ma for a full dump, otherwise a
-// mini dump, then the pid and the dump file) and echo; anything else is
-// "not recognized". The command keeps running when the client goes away
-// or the front end cuts the call (Kudu does not watch for disconnects).
+// serveCommand is POST /api/command (and …/command/): the line runs under
+// the simulated cmd.exe (shell.go) in dir, joined to %HOME% after its
+// variables are expanded. The command keeps running when the client goes
+// away or the front end cuts the call (Kudu does not watch for
+// disconnects).
 func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, a *app, in *instance) {
-	if r.Method != http.MethodPost {
-		kuduMethodNotAllowed(w, r)
-		return
-	}
 	var body struct {
 		Command string `json:"command"`
 		Dir     string `json:"dir"`
@@ -81,7 +77,10 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, a *app, in
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	dir, ok := expandHome(body.Dir, "")
+	s.mu.Lock()
+	env := commandEnv(a, in)
+	s.mu.Unlock()
+	dir, ok := expandHome(env.expand(body.Dir), "")
 	if !ok {
 		dir = ""
 	}
@@ -89,7 +88,8 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, a *app, in
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		done <- s.runCommand(a, in, body.Command, dir)
+		sh := &shell{s: s, a: a, in: in, env: env, cwd: dir, line: body.Command}
+		done <- sh.run(body.Command)
 	}()
 	var limit <-chan time.Time
 	if s.cfg.FirstByteLimit > 0 {
@@ -109,25 +109,6 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request, a *app, in
 }
 
 func strp(s string) *string { return &s }
-
-func (s *Server) runCommand(a *app, in *instance, line, dir string) commandResult {
-	args := splitCommand(line)
-	for len(args) >= 2 && strings.EqualFold(args[0], "cmd") && strings.EqualFold(args[1], "/c") {
-		args = args[2:]
-	}
-	if len(args) == 0 {
-		return commandResult{Output: strp(""), ExitCode: 0}
-	}
-	exe := strings.ToLower(baseName(args[0]))
-	switch strings.TrimSuffix(exe, ".exe") {
-	case "echo":
-		return commandResult{Output: strp(strings.Join(args[1:], " ") + "\r\n")}
-	case "procdump", "procdump64":
-		return s.procdump(a, in, line, args[1:], dir)
-	}
-	return commandResult{Output: strp(""), ExitCode: 1,
-		Error: fmt.Sprintf("'%s' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n", args[0])}
-}
 
 const procdumpBanner = "\r\nProcDump v11.0 - Sysinternals process dump utility\r\nCopyright (C) 2009-2022 Mark Russinovich and Andrew Richards\r\nSysinternals - www.sysinternals.com\r\n\r\n"
 
@@ -187,7 +168,10 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 	f := &vfile{name: rel, dump: d, size: d.Size(), locked: true, started: now, writeTime: s.cfg.DumpWriteTime, ctime: now, mtime: now}
 	a.fs.files[key(rel)] = f
 	tool := in.newProcess(strings.TrimSuffix(strings.ToLower(baseName(splitCommand(line)[0])), ".exe"), in.kuduPID(), dumpgen.RuntimeNative, now, 3, 8)
-	tool.user = `IIS APPPOOL\~1` + a.name
+	tool.user = a.user()
+	if k := in.kudu(); k != nil {
+		tool.user = k.user // a command runs as Kudu does
+	}
 	tool.cmdLine = line
 	s.mu.Unlock()
 

@@ -36,7 +36,7 @@ type Config struct {
 	// FirstByteLimit is the front end's cut-off for a response's first
 	// byte (~230 s on App Service); 0 means none. When the dump write or a
 	// command outlasts it, the client gets FirstByteStatus with an empty
-	// body while the work goes on server-side (kudu-api.md §3, §10).
+	// body while the work goes on server-side (docs/kudu.md, "Front-end limit").
 	FirstByteLimit time.Duration
 	// FirstByteStatus is that answer; 0 means 504 (Gateway Timeout). The
 	// real status is not documented; 502 is the other plausible value.
@@ -53,7 +53,7 @@ type Config struct {
 	// every instance.
 	WebJobs bool
 	// StoppedApps are apps whose Kudu answers 403 with the front end's
-	// "This web app is stopped" HTML page (kudu-api.md §6); ARM still
+	// "This web app is stopped" HTML page (docs/kudu.md, "Credentials"); ARM still
 	// answers for them.
 	StoppedApps []string
 	// Script scripts memory and request behaviour over time, so tests can
@@ -68,6 +68,23 @@ type Config struct {
 	// traffic), so the -1 alias answers 500. By default it comes back with
 	// a new pid on the instance's next request, as IIS does.
 	NoRespawn bool
+	// SCMKillStatus is what a client gets when it kills Kudu's own w3wp
+	// (id 0 or its pid). 0 (the default) drops the connection with no
+	// answer, as Kudu's own test sees it (the process dies inside the
+	// call, DiagnosticsApiFacts.ProcessApiTests); a status such as 502
+	// models Azure's front end turning the dropped backend connection
+	// into an error page. Kudu's source leaves Azure's answer open
+	// (docs/kudu.md). Never 2xx.
+	SCMKillStatus int
+	// SeparateSCMIdentity runs Kudu's w3wp (and what it starts) under its
+	// own identity, IIS APPPOOL\~1{app}, instead of the app's sandbox
+	// identity shared by every process of the site. ProcessController's
+	// list keeps only processes of Kudu's own user unless ?allUsers=true,
+	// so with this set the app's w3wp and children are missing from
+	// GET /api/processes. Off by default: Kudu can only dump and kill the
+	// app's processes on Azure because they share its identity
+	// (docs/kudu.md).
+	SeparateSCMIdentity bool
 	// CommandIdleTimeout is SCM_COMMAND_IDLE_TIMEOUT; 0 means 60 s.
 	CommandIdleTimeout time.Duration
 	// DumpToolSilent makes the simulated dump tool print nothing and use
@@ -193,6 +210,8 @@ func (c *Config) validate() error {
 		return bad("ARMPageSize %d < 1", c.ARMPageSize)
 	case c.Child != "" && c.Child != "auto" && c.Child != "dotnet" && c.Child != "node" && c.Child != "none":
 		return bad("Child %q is not auto, dotnet, node or none", c.Child)
+	case c.SCMKillStatus != 0 && (c.SCMKillStatus < 400 || c.SCMKillStatus > 599):
+		return bad("SCMKillStatus %d is not 0 or an error status", c.SCMKillStatus)
 	case c.CommandIdleTimeout < 0:
 		return bad("negative CommandIdleTimeout")
 	case c.Faults.Throughput < 0:

@@ -1,7 +1,9 @@
 // Package sim is the Kudu simulator: one HTTP listener that plays Azure
 // Resource Manager and the Kudu (SCM) site of any number of App Service
-// apps, each with any number of instances, as documented in
-// docs/kudu-api.md. Tests embed it like httptest.Server:
+// apps, each with any number of instances, as documented in docs/kudu.md
+// and checked by the conformance suite (test/kudusim/conformance), which
+// re-expresses Kudu's own functional tests. Tests embed it like
+// httptest.Server:
 //
 //	srv, err := sim.New(sim.Config{Apps: 2, Instances: 3, DumpSize: 8 << 20})
 //	if err != nil { … }
@@ -23,9 +25,11 @@
 // with children and a w3wp that comes back with a new pid on the next
 // request, dumps staged in one per-app file (a concurrent dump of the same
 // app fails with 500; nothing is sent until the dump is written), raw and
-// zip formats, the VFS (ETag, Range/If-Range, If-Match on DELETE, 404 while
-// a file is locked) and the command API with a simulated ProcDump and
-// Kudu's idle rule. Dumps are valid minidumps from package dumpgen,
+// zip formats, the VFS (slash redirects, ETag, Range/If-Range, If-Match
+// lists, 404 while a file is locked, the SystemDrive and LocalSiteRoot
+// folders), the command API with a slice of cmd.exe, a simulated ProcDump
+// and Kudu's idle rule, and Kudu's catch-all 404 for unrouted requests. A
+// kill of Kudu's own process never answers (Config.SCMKillStatus). Dumps are valid minidumps from package dumpgen,
 // deterministic per (seed, app, instance, pid, dumpType, size), streamed
 // with flat memory.
 //

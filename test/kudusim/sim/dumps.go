@@ -79,7 +79,7 @@ func parseFormat(v string, present bool) (zipped bool, msg string) {
 	return false, fmt.Sprintf("Requested value '%s' was not found.", v)
 }
 
-// dump is GET /api/processes/{id}/dump (kudu-api.md §3).
+// dump is GET /api/processes/{id}/dump (docs/kudu.md, "Direct dump").
 func (s *Server) dump(k *kreq, p *process, _ string) {
 	fv, fok := queryValue(k.r, "format")
 	zipped, msg := parseFormat(fv, fok)

@@ -145,7 +145,7 @@ func (s *Server) scaleRandom(out bool) {
 
 // route picks the instance that serves a Kudu request: the ARRAffinity
 // (or ARRAffinitySameSite) cookie's instance when it exists, otherwise the
-// next one round-robin, silently (kudu-api.md §5). The caller holds s.mu.
+// next one round-robin, silently (docs/kudu.md, "Pinning"). The caller holds s.mu.
 func (a *app) route(r *http.Request) *instance {
 	for _, name := range []string{"ARRAffinity", "ARRAffinitySameSite"} {
 		if c, err := r.Cookie(name); err == nil {

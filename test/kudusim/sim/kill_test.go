@@ -91,9 +91,15 @@ func TestNoRespawnMinusOne500(t *testing.T) {
 	if len(procs(t, s, "app1", a.Instances[0])) != 1 {
 		t.Error("app w3wp came back with NoRespawn")
 	}
-	// Killing Kudu itself: it comes back with a new pid.
+	// Killing Kudu itself: the call never answers, and Kudu comes back
+	// with a new pid.
 	k := pidOf(t, s, "app1", a.Instances[0], "0")
-	wantStatus(t, call(t, http.MethodDelete, a.SCMURL+"/api/processes/0", nil), 204)
+	req, _ := http.NewRequest(http.MethodDelete, a.SCMURL+"/api/processes/0", nil)
+	req.AddCookie(&http.Cookie{Name: "ARRAffinity", Value: a.Instances[0]})
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("killing Kudu answered %d", resp.StatusCode)
+	}
 	if pidOf(t, s, "app1", a.Instances[0], "0") == k {
 		t.Error("Kudu w3wp kept its pid")
 	}

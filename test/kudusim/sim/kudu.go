@@ -14,6 +14,9 @@ type kreq struct {
 	a   *app
 	in  *instance
 	col string // absolute URL of the processes collection (hrefs hang from it)
+	// path is the request path below the SCM root, e.g. /api/processes/12
+	// (what Kudu's catch-all 404 names).
+	path string
 	// ARM mode (x-ms-geo-location present, or the ARM proxy routes).
 	arm         bool
 	armID       string // ARM id of the collection, e.g. …/instances/{id}/processes
@@ -34,7 +37,7 @@ func (s *Server) serveKudu(w http.ResponseWriter, r *http.Request, a *app, rest 
 	setAffinity(w, a, in)
 	for _, p := range processPrefixes {
 		if rest == p || strings.HasPrefix(rest, p+"/") {
-			k := &kreq{s: s, w: w, r: r, a: a, in: in, col: "http://" + r.Host + "/" + a.name + "/" + p}
+			k := &kreq{s: s, w: w, r: r, a: a, in: in, col: "http://" + r.Host + "/" + a.name + "/" + p, path: "/" + rest}
 			if loc := r.Header.Get("x-ms-geo-location"); loc != "" {
 				k.arm, k.location, k.armID = true, loc, r.URL.Path
 				if i := strings.Index(k.armID, "/"+p); i >= 0 {
@@ -53,15 +56,26 @@ func (s *Server) serveKudu(w http.ResponseWriter, r *http.Request, a *app, rest 
 	}
 	for _, p := range []string{"api/vfs", "vfs"} {
 		if rest == p || strings.HasPrefix(rest, p+"/") {
-			s.serveVFS(w, r, a, in, "/"+a.name+"/"+p+"/", strings.TrimPrefix(strings.TrimPrefix(rest, p), "/"))
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+				s.serveVFS(w, r, a, in, strings.TrimPrefix(rest, p))
+			default:
+				kuduNoRoute(w, r, "/"+rest)
+			}
 			return
 		}
 	}
-	if rest == "api/command" || rest == "command" {
-		s.serveCommand(w, r, a, in)
-		return
+	// ASP.NET routing ignores one trailing slash, and Kudu's own client
+	// (RemoteCommandExecutor over KuduRemoteClientBase) posts to
+	// …/api/command/.
+	switch strings.TrimSuffix(rest, "/") {
+	case "api/command", "command":
+		if r.Method == http.MethodPost {
+			s.serveCommand(w, r, a, in)
+			return
+		}
 	}
-	kuduNotFoundRoute(w, r)
+	kuduNoRoute(w, r, "/"+rest)
 }
 
 func (s *Server) respawnLocked(in *instance) {
@@ -74,7 +88,7 @@ func (s *Server) respawnLocked(in *instance) {
 func (s *Server) serveProcesses(k *kreq, sub string) {
 	if sub == "" {
 		if k.r.Method != http.MethodGet {
-			kuduMethodNotAllowed(k.w, k.r)
+			kuduNoRoute(k.w, k.r, k.path)
 			return
 		}
 		s.listProcesses(k)
@@ -97,7 +111,7 @@ func (s *Server) serveProcesses(k *kreq, sub string) {
 		case http.MethodDelete:
 			s.withProcess(k, id, parts[0], s.killProcess)
 		default:
-			kuduMethodNotAllowed(k.w, k.r)
+			kuduNoRoute(k.w, k.r, k.path)
 		}
 	case action == "stop" && m == http.MethodPost:
 		s.withProcess(k, id, parts[0], s.killProcess)
@@ -118,9 +132,9 @@ func (s *Server) serveProcesses(k *kreq, sub string) {
 	case action == "profile/stop" && m == http.MethodGet:
 		s.withProcess(k, id, parts[0], s.profileStop)
 	default:
-		// Includes POST …/kill (renamed to /stop in 2020) and …/gcdump
-		// (removed): no route, so Web API's 404.
-		kuduNotFoundRoute(k.w, k.r)
+		// Includes POST …/kill (renamed to /stop in 2020), …/gcdump
+		// (removed) and wrong verbs: Kudu's catch-all 404.
+		kuduNoRoute(k.w, k.r, k.path)
 	}
 }
 
@@ -133,10 +147,6 @@ func (s *Server) withProcess(k *kreq, id int, idText string, f func(*kreq, *proc
 	switch id {
 	case 0:
 		p = k.in.kudu()
-		idText = ""
-		if p != nil {
-			idText = strconv.Itoa(p.pid)
-		}
 	case -1:
 		p = k.in.appW3wp()
 		if p == nil {

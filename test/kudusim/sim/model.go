@@ -32,6 +32,7 @@ type app struct {
 type instance struct {
 	id, machine string
 	app         *app
+	local       *vfs // C:\local, the LocalSiteRoot VFS folder
 	procs       map[int]*process
 	rng         *rand.Rand
 	nextID      int // pids and thread ids share one namespace, as on Windows
@@ -88,6 +89,10 @@ func (a *app) pool() string {
 	return a.site + "__" + a.slot
 }
 
+// user is the sandbox identity every process of the site runs under
+// (Kudu's too, unless Config.SeparateSCMIdentity).
+func (a *app) user() string { return `IIS APPPOOL\` + a.pool() }
+
 // slotName is WEBSITE_SLOT_NAME: "Production" for the site itself.
 func (a *app) slotName() string {
 	if a.slot == "" {
@@ -141,6 +146,7 @@ func (a *app) addInstance(cfg *Config, now bool) *instance {
 	in := &instance{
 		id:    hex.EncodeToString(sum[:]),
 		app:   a,
+		local: newLocalSiteRoot(),
 		procs: map[int]*process{},
 		rng:   rand.New(rand.NewPCG(cfg.Seed, hash64(cfg.Seed, a.name, fmt.Sprint(n)))),
 	}
@@ -207,7 +213,10 @@ func (in *instance) spawnKudu(cfg *Config, start time.Time) {
 	a := in.app
 	k := in.newProcess("w3wp", in.hostPID, dumpgen.RuntimeCLR, start, 20+in.rng.IntN(20), 120)
 	k.scm = true
-	k.user = `IIS APPPOOL\~1` + a.pool()
+	k.user = a.user()
+	if cfg.SeparateSCMIdentity {
+		k.user = `IIS APPPOOL\~1` + a.pool()
+	}
 	k.fileName = `C:\Windows\System32\inetsrv\w3wp.exe`
 	k.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "~1` + a.pool() + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[:8] + ` -h "C:\DWASFiles\Sites\~1` + a.pool() + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\~1` + a.pool() + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
 	k.env = in.baseEnv(cfg, "~1"+a.pool())
@@ -230,7 +239,7 @@ func (in *instance) spawnApp(cfg *Config, start time.Time) {
 		rt = dumpgen.RuntimeNative
 	}
 	w := in.newProcess("w3wp", in.hostPID, rt, start, 25+in.rng.IntN(35), 300)
-	w.user = `IIS APPPOOL\` + a.pool()
+	w.user = a.user()
 	w.fileName = `C:\Windows\System32\inetsrv\w3wp.exe`
 	w.cmdLine = `c:\windows\system32\inetsrv\w3wp.exe -ap "` + a.pool() + `" -v "v4.0" -a \\.\pipe\iisipm` + in.id[8:16] + ` -h "C:\DWASFiles\Sites\` + a.pool() + `\Config\applicationhost.config" -w "C:\DWASFiles\Sites\` + a.pool() + `\Config\rootweb.config" -m 0 -t 20 -ta 0`
 	w.env = in.baseEnv(cfg, a.pool())

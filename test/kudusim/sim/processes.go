@@ -67,10 +67,21 @@ func replyList[T any](k *kreq, items []T, keys []string, colID, leaf string) {
 }
 
 func (s *Server) listProcesses(k *kreq) {
+	// GetAllProcesses keeps the processes whose user is Kudu's own, unless
+	// ?allUsers=true.
+	v, _ := queryValue(k.r, "allUsers")
+	all := strings.EqualFold(v, "true")
 	s.mu.Lock()
 	var items []processShort
 	var keys []string
+	me := ""
+	if kp := k.in.kudu(); kp != nil {
+		me = kp.user
+	}
 	for _, p := range k.in.sorted() {
+		if !all && !strings.EqualFold(p.user, me) {
+			continue
+		}
 		items = append(items, processShort{ID: p.pid, Name: p.name, MachineName: k.in.machine, Href: k.href(p.pid), UserName: p.user})
 		keys = append(keys, strconv.Itoa(p.pid))
 	}
@@ -85,7 +96,12 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 	s.mu.Lock()
 	children := k.in.children(p.pid)
 	s.mu.Unlock()
+	// GetProcessInfo rewrites a trailing /0 to the real pid (only 0: the
+	// -1 alias keeps its href).
 	self := k.col + "/" + idText
+	if idText == "0" {
+		self = k.href(p.pid)
+	}
 	private := p.private
 	if sc := s.cfg.Script; sc != nil && sc.PrivateBytes != nil && p.name == "w3wp" && !p.scm {
 		if v := sc.PrivateBytes(k.a.name, k.in.id, time.Since(p.start)); v > 0 {
@@ -104,7 +120,7 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 		PagedMemory: private, PeakPagedMemory: private * 11 / 10,
 		PagedSystemMemory: 700_000 + int64(p.handles)*10, NonPagedSystemMem: 90_000 + int64(p.handles),
 		TimeStamp: netTime(time.Now().UTC()), EnvironmentVars: p.env, IsSCMSite: p.scm, IsWebJob: p.webjob,
-		OpenFileHandles: []string{`D:\home\LogFiles\eventlog.xml`, `D:\home\site\wwwroot\web.config`},
+		OpenFileHandles: openFileHandles(p),
 	}
 	if s.cfg.UnreadableChildren && !p.scm && !p.webjob && p.name != "w3wp" {
 		// Kudu's access-denied fallbacks (DefaultValueHandling keeps -1).
@@ -139,6 +155,21 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 	k.reply(d, k.armID+"/"+strconv.Itoa(p.pid), "processes")
 }
 
+// openFileHandles is what KuduHandles.exe reports for p. Kudu's own w3wp
+// holds its binaries open (DiagnosticsApiFacts.ProcessApiTests looks for
+// Kudu.Core.dll in process 0's list).
+func openFileHandles(p *process) []string {
+	h := []string{`D:\home\LogFiles\eventlog.xml`, `D:\home\site\wwwroot\web.config`}
+	if p.scm && p.name == "w3wp" {
+		bin := `C:\Program Files (x86)\SiteExtensions\Kudu\` + kuduVersion + `\bin\`
+		h = append(h, bin+"Kudu.Core.dll", bin+"Kudu.Services.dll", bin+"Kudu.Contracts.dll")
+	}
+	return h
+}
+
+// kuduVersion is the simulated Kudu build (its folder under SiteExtensions).
+const kuduVersion = "102.10502.001"
+
 func baseName(p string) string { return path.Base(strings.ReplaceAll(p, `\`, "/")) }
 
 func moduleVersion(m dumpgen.Module) string {
@@ -156,7 +187,12 @@ func moduleList(p *process, self string) []moduleShort {
 	return ms
 }
 
-// killProcess kills p and its children: 204 with an empty body.
+// killProcess kills p and its children: 204 with an empty body (the
+// action returns void). Killing Kudu's own w3wp (id 0, or its pid) ends
+// the process that is serving the request, inside the call: no answer is
+// ever written (DiagnosticsApiFacts.ProcessApiTests asserts the call
+// fails). What reaches the client is the dropped connection, or, with
+// Config.SCMKillStatus, the front end's error page; through ARM, ARM's 502.
 func (s *Server) killProcess(k *kreq, p *process, _ string) {
 	s.mu.Lock()
 	var gone []int
@@ -165,7 +201,31 @@ func (s *Server) killProcess(k *kreq, p *process, _ string) {
 	}
 	s.mu.Unlock()
 	s.log.add(Event{Kind: EventKill, App: k.a.name, Instance: k.in.id, PID: p.pid, Process: p.name, Killed: gone, Complete: true})
+	if p.scm && p.name == "w3wp" {
+		if k.arm {
+			// ARM is the client of the dead connection; its caller gets
+			// ARM's error (the exact code is not documented).
+			writeARMError(k.w, http.StatusBadGateway, "BadGateway", "The Kudu process of the instance did not answer.")
+			return
+		}
+		if st := s.cfg.SCMKillStatus; st != 0 {
+			writeHTML(k.w, st, fmt.Sprintf("%d - Web server received an invalid response while acting as a gateway or proxy server.", st))
+			return
+		}
+		dropConnection(k.w)
+		return
+	}
 	k.w.WriteHeader(http.StatusNoContent)
+}
+
+// dropConnection closes the request's connection without an answer, as a
+// server process that died mid-request leaves it.
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
 }
 
 func (s *Server) listThreads(k *kreq, p *process, idText string) {
@@ -202,7 +262,14 @@ func (s *Server) threadDetail(k *kreq, p *process, idText, tidText string) {
 		k.reply(d, k.armID+"/"+strconv.Itoa(p.pid)+"/threads/"+tidText, "processes/threads")
 		return
 	}
-	writeJSON(k.w, http.StatusNotFound, kuduError{fmt.Sprintf("Thread with an Id of %d is not part of process with an Id of %d.", tid, p.pid)})
+	emptyNotFound(k.w) // GetThread: CreateResponse(NotFound), no content
+}
+
+// emptyNotFound is Request.CreateResponse(HttpStatusCode.NotFound): a 404
+// with no content at all.
+func emptyNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusNotFound)
 }
 
 func (s *Server) listModules(k *kreq, p *process, idText string) {
@@ -228,7 +295,7 @@ func (s *Server) moduleDetail(k *kreq, p *process, idText, base string) {
 		k.reply(d, k.armID+"/"+strconv.Itoa(p.pid)+"/modules/"+b, "processes/modules")
 		return
 	}
-	writeJSON(k.w, http.StatusNotFound, kuduError{fmt.Sprintf("Module with base address %s is not loaded in process with an Id of %d.", base, p.pid)})
+	emptyNotFound(k.w) // GetModule: CreateResponse(NotFound), no content
 }
 
 // environments answers the variables whose name contains filter

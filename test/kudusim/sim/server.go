@@ -30,6 +30,7 @@ type Server struct {
 	served chan error
 
 	mu     sync.Mutex // guards apps and everything reachable from them
+	sysDrv *vfs       // C:, the VFS SystemDrive folder (read-only, shared)
 	apps   []*app
 	byName map[string]*app
 
@@ -48,7 +49,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]string{}, served: make(chan error, 1),
+	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]string{}, served: make(chan error, 1), sysDrv: newSystemDrive(),
 		frng: rand.New(rand.NewPCG(cfg.Faults.Seed, 0x6b75647573696d))}
 	for i := 0; i < cfg.Apps; i++ {
 		for _, slot := range append([]string{""}, cfg.Slots...) {
@@ -291,20 +292,21 @@ func writeHTML(w http.ResponseWriter, status int, title string) {
 	fmt.Fprintf(w, "<!DOCTYPE html><html><head><title>%s</title></head><body><h1>%s</h1></body></html>", title, title)
 }
 
-// kuduNotFoundRoute is Web API's answer when no route matches.
-func kuduNotFoundRoute(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusNotFound, kuduError{fmt.Sprintf("No HTTP resource was found that matches the request URI '%s'.", absURL(r, true))})
-}
-
-func kuduMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusMethodNotAllowed, kuduError{fmt.Sprintf("The requested resource does not support http method '%s'.", r.Method)})
-}
-
-// absURL is the request's absolute URL, optionally with its query.
-func absURL(r *http.Request, query bool) string {
-	u := "http://" + r.Host + r.URL.EscapedPath()
-	if query && r.URL.RawQuery != "" {
-		u += "?" + r.URL.RawQuery
+// kuduNoRoute is Kudu's catch-all answer (Error404Controller.Handle): a
+// request that no route takes, including a known path with a verb its
+// route does not accept (Kudu's routes carry verb constraints), gets 404
+// with a JSON string naming the path and query. HEAD and other verbs the
+// catch-all itself does not accept get Web API's 405. path is the request
+// path relative to the SCM root (the real host has no /{app} prefix).
+func kuduNoRoute(w http.ResponseWriter, r *http.Request, path string) {
+	switch r.Method {
+	case http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodDelete:
+	default:
+		writeJSON(w, http.StatusMethodNotAllowed, kuduError{fmt.Sprintf("The requested resource does not support http method '%s'.", r.Method)})
+		return
 	}
-	return u
+	if r.URL.RawQuery != "" {
+		path += "?" + r.URL.RawQuery
+	}
+	writeJSON(w, http.StatusNotFound, "No route registered for '"+path+"'")
 }

@@ -7,8 +7,8 @@ import (
 )
 
 // Kudu stages every direct dump of an app in one file on the app's shared
-// %HOME% volume: LogFiles\minidump\minidump.dmp (kudu-api.md §3 and "Staged
-// dump file, in detail"). staging is that file's life cycle.
+// %HOME% volume: LogFiles\minidump\minidump.dmp (docs/kudu.md, "Direct
+// dump"). staging is that file's life cycle.
 const stagingPath = `LogFiles\minidump\minidump.dmp`
 
 type stageState int

@@ -32,12 +32,31 @@ type vfile struct {
 	ctime, mtime time.Time
 }
 
+// newVFS returns an app's %HOME% with the folders App Service creates.
 func newVFS() *vfs {
+	return newTree("LogFiles", `LogFiles\minidump`, "data", "site", `site\wwwroot`, "SiteExtensions")
+}
+
+// newTree returns a tree holding the given folders.
+func newTree(dirs ...string) *vfs {
 	v := &vfs{files: map[string]*vfile{}, dirs: map[string]string{"": ""}}
-	for _, d := range []string{"LogFiles", `LogFiles\minidump`, "data", "site", `site\wwwroot`, "SiteExtensions"} {
+	for _, d := range dirs {
 		v.mkdirAll(d)
 	}
 	return v
+}
+
+// newSystemDrive is the read-only part of %SystemDrive% (C:) a sandboxed
+// site can list through /api/vfs/SystemDrive/.
+func newSystemDrive() *vfs {
+	return newTree("Program Files", "Program Files (x86)", `Program Files (x86)\SiteExtensions`, "Windows",
+		`Windows\System32`, `Windows\Microsoft.NET`, "local", `local\Temp`, `local\Config`, `local\LocalAppData`)
+}
+
+// newLocalSiteRoot is an instance's C:\local (the parent of %TMP%): local
+// to the instance, writable by the site.
+func newLocalSiteRoot() *vfs {
+	return newTree("Temp", "Config", "LocalAppData", "VirtualDirectory0")
 }
 
 // cleanPath normalises a VFS path (either separator) to its display form
@@ -87,9 +106,9 @@ type entry struct {
 	staged *staging
 }
 
-// children lists a directory. The app's staging file appears under
-// LogFiles\minidump while it exists.
-func (v *vfs) children(a *app, dir string) []entry {
+// children lists a directory. The app's staging file (st, nil for trees
+// other than %HOME%) appears under LogFiles\minidump while it exists.
+func (v *vfs) children(st *staging, dir string) []entry {
 	var out []entry
 	prefix := key(dir)
 	if prefix != "" {
@@ -105,8 +124,8 @@ func (v *vfs) children(a *app, dir string) []entry {
 			out = append(out, entry{name: f.name[len(prefix):], f: f})
 		}
 	}
-	if key(dir) == key(parent(stagingPath)) && a.staging.state != stageAbsent {
-		out = append(out, entry{name: "minidump.dmp", staged: &a.staging})
+	if st != nil && key(dir) == key(parent(stagingPath)) && st.state != stageAbsent {
+		out = append(out, entry{name: "minidump.dmp", staged: st})
 	}
 	sort.Slice(out, func(i, j int) bool { return key(out[i].name) < key(out[j].name) })
 	return out

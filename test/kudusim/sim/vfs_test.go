@@ -82,7 +82,7 @@ func TestVFS(t *testing.T) {
 	tag2 := r.header.Get("ETag")
 	// DELETE: If-Match required; stale tag refused; 200 empty on success.
 	r = call(t, http.MethodDelete, v+"data/dumpflow/a.txt", nil)
-	if r.status != 412 || !strings.Contains(string(r.body), "If-Match") {
+	if r.status != 412 || !strings.Contains(string(r.body), "ETag does not represent the latest state") || r.header.Get("ETag") != tag2 {
 		t.Fatalf("DELETE without If-Match: %d %s", r.status, r.body)
 	}
 	wantStatus(t, call(t, http.MethodDelete, v+"data/dumpflow/a.txt", nil, "If-Match", tag), 412)
@@ -187,7 +187,7 @@ func TestStagedDumpThroughCommandAndVFS(t *testing.T) {
 		t.Errorf("echo: %+v", cr)
 	}
 	cr = decode[commandResult](t, call(t, http.MethodPost, a.SCMURL+"/api/command", strings.NewReader(`{"command":"frob"}`)))
-	if cr.ExitCode != 1 || !strings.Contains(cr.Error, "is not recognized") {
+	if cr.ExitCode != 9009 || !strings.Contains(cr.Error, "is not recognized") {
 		t.Errorf("unknown command: %+v", cr)
 	}
 	wantStatus(t, call(t, http.MethodPost, a.SCMURL+"/api/command", strings.NewReader(`{`)), 400)

@@ -1,0 +1,5 @@
+package pdb
+
+import "encoding/binary"
+
+var le = binary.LittleEndian
