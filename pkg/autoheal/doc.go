@@ -13,6 +13,11 @@
 // now-interval < e <= now. A count trigger fires when the count reaches
 // its threshold (count exactly at threshold fires).
 //
+// CPU rules (CPURule, CPUWatch) are App Service's proactive CPU monitoring
+// with DaaS's semantics: per-process CPU sampled every MonitorDuration on
+// every instance, an action when consecutive high samples cover
+// ThresholdSeconds, MaxActions counted across instances in a shared store.
+//
 // Rules come from a rules file (File) or are imported from a site's
 // siteConfig.autoHealRules (Import). Observations come from sources behind
 // the Source port: Kudu process details (memory), Azure Monitor metrics

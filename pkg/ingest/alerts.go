@@ -170,6 +170,9 @@ func (s *Service) Alert(ctx context.Context, source string, body []byte, tracePa
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEvents(a, s.cfg.MaxEventsPerRequest); err != nil {
+		return nil, err
+	}
 	now := s.cfg.Now()
 	eng := &engine{cfg: s.cfg.Policies, resolver: s.resolver, limiter: s.limiter, log: s.log}
 	res := &AlertResult{Source: a.Source}

@@ -66,14 +66,15 @@ func dumpMetadata(job *messages.CaptureJob, t target, strategy string) map[strin
 	if t.MachineName != "" {
 		m[MetaMachine] = ascii(t.MachineName)
 	}
-	if job.Trigger.Rule != "" {
-		m[MetaTriggerRule] = ascii(job.Trigger.Rule)
+	if r := ascii(job.Trigger.Rule); r != "" {
+		m[MetaTriggerRule] = r
 	}
 	return m
 }
 
 // ascii keeps printable ASCII (blob metadata values must be ASCII) and
-// bounds the length.
+// bounds the length, without leading or trailing spaces (Azure carries
+// metadata as HTTP headers, which cannot keep them).
 func ascii(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -86,7 +87,7 @@ func ascii(s string) string {
 			break
 		}
 	}
-	return b.String()
+	return strings.TrimSpace(b.String())
 }
 
 // dumpOnce is one attempt: start the dump, stream it into a create-if-absent
@@ -123,7 +124,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 	defer e.m.InFlight.Dec()
 	var streamed atomic.Int64
 	stopProgress := e.sampleProgress(job, t, size, attempt, &streamed)
-	n, digest, err := copyDump(w, body, &streamed)
+	n, digest, err := copyDump(w, e.minRate(body), &streamed)
 	stopProgress()
 	if cerr := closeBody(); cerr != nil && err == nil {
 		// The staged strategy deletes its server file on Close; a failed
@@ -180,7 +181,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 // rest are worth retrying.
 func blobErr(op, key string, err error) error {
 	err = fmt.Errorf("blob storage: %s %s: %w", op, key, err)
-	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) {
+	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) || localStorageFailure(err) {
 		return backoff.Permanent(err)
 	}
 	return err
