@@ -168,6 +168,8 @@ func foreignHost(what string, u *url.URL) error {
 	return &foreignHostError{what, u.Scheme + "://" + u.Host}
 }
 
-func (e *foreignHostError) Error() string { return ErrForeignHost.Error() + ": " + e.what + " " + e.origin }
+func (e *foreignHostError) Error() string {
+	return ErrForeignHost.Error() + ": " + e.what + " " + e.origin
+}
 func (e *foreignHostError) Unwrap() error { return ErrForeignHost }
 func (e *foreignHostError) NonRetriable() {}
