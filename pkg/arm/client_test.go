@@ -114,6 +114,9 @@ func TestFailuresAreResponseErrorsAfterAzcoreRetries(t *testing.T) {
 	if !errors.As(err, &re) || re.StatusCode != 404 || re.ErrorCode != "ResourceNotFound" {
 		t.Fatalf("err = %v, want a 404 ResourceNotFound *azcore.ResponseError", err)
 	}
+	if code, msg := arm.Describe(re); code != "ResourceNotFound" || msg != "no such app" {
+		t.Errorf("Describe = %q, %q", code, msg)
+	}
 	if calls.Load() != 2 {
 		t.Errorf("%d calls, want 2 (the 503 retried by azcore's policy)", calls.Load())
 	}

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/dumpflow/dumpflow/pkg/arm"
 	"github.com/dumpflow/dumpflow/pkg/messages"
@@ -126,19 +124,9 @@ func armError(op string, err error) error {
 	if !errors.As(err, &re) {
 		return fmt.Errorf("arm: %s: %w", op, err)
 	}
-	msg := re.ErrorCode
-	if body, perr := runtime.Payload(re.RawResponse); perr == nil {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
-			msg = e.Error.Code + ": " + e.Error.Message
-		} else if msg == "" {
-			msg = strings.TrimSpace(string(body))
-		}
-	}
-	if len(msg) > 300 {
-		msg = msg[:300]
+	code, msg := arm.Describe(re)
+	if code != "" {
+		msg = code + ": " + msg
 	}
 	return &ARMError{Op: op, StatusCode: re.StatusCode, Msg: msg, Err: err}
 }
