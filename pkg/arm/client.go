@@ -31,6 +31,9 @@ const (
 // go to another scheme or host than the configured ARM endpoint.
 var ErrForeignHost = errors.New("arm: link to a host other than the configured ARM endpoint")
 
+// ErrInvalidJSON is wrapped when a 200 answer is not the JSON expected.
+var ErrInvalidJSON = errors.New("arm: invalid JSON answer")
+
 // Options configures a Client. The zero value talks to DefaultURL without
 // credentials.
 type Options struct {
@@ -49,6 +52,13 @@ type Options struct {
 	// 429 and 5xx, honouring Retry-After); MaxRetries -1 disables retries
 	// for callers that own their retry loop.
 	Retry policy.RetryOptions
+	// Authorize, when Credential is nil, is a policy that authorizes each
+	// request otherwise (a simulator's basic auth); it runs after the host
+	// check, so it sees only requests to BaseURL's host.
+	Authorize policy.Policy
+	// ApplicationID goes into the User-Agent (azcore's rule: at most 24
+	// characters, no spaces); "" means "dumpflow".
+	ApplicationID string
 }
 
 // Client calls ARM. It is safe for concurrent use.
@@ -90,11 +100,16 @@ func New(o Options) (*Client, error) {
 	if o.Credential != nil {
 		plo.PerRetry = append(plo.PerRetry, runtime.NewBearerTokenPolicy(o.Credential, []string{o.Scope},
 			&policy.BearerTokenOptions{InsecureAllowCredentialWithHTTP: base.Scheme == "http"}))
+	} else if o.Authorize != nil {
+		plo.PerRetry = append(plo.PerRetry, o.Authorize)
+	}
+	if o.ApplicationID == "" {
+		o.ApplicationID = "dumpflow"
 	}
 	pl := runtime.NewPipeline("dumpflow-arm", "v1", plo, &policy.ClientOptions{
 		Transport: hc,
 		Retry:     o.Retry,
-		Telemetry: policy.TelemetryOptions{ApplicationID: "dumpflow"},
+		Telemetry: policy.TelemetryOptions{ApplicationID: o.ApplicationID},
 	})
 	return &Client{base: base, pl: pl}, nil
 }
@@ -126,7 +141,7 @@ func (c *Client) Get(ctx context.Context, u string, v any) error {
 		return runtime.NewResponseError(resp)
 	}
 	if err := runtime.UnmarshalAsJSON(resp, v); err != nil {
-		return fmt.Errorf("arm: GET %s: %w", u, err)
+		return fmt.Errorf("%w: GET %s: %w", ErrInvalidJSON, u, err)
 	}
 	return nil
 }
@@ -160,16 +175,22 @@ func (g hostGuard) Do(req *policy.Request) (*http.Response, error) {
 	return req.Next()
 }
 
-// foreignHostError wraps ErrForeignHost; azcore's retry policy does not
-// retry it (NonRetriable).
-type foreignHostError struct{ what, origin string }
+// ForeignHostError is a request, redirect or nextLink refused because it
+// would leave the configured origin. It matches ErrForeignHost, and
+// azcore's retry policy does not retry it (NonRetriable).
+type ForeignHostError struct {
+	What   string // "request to", "redirect to", "nextLink to"
+	Origin string // scheme://host refused
+}
 
 func foreignHost(what string, u *url.URL) error {
-	return &foreignHostError{what, u.Scheme + "://" + u.Host}
+	return &ForeignHostError{what, u.Scheme + "://" + u.Host}
 }
 
-func (e *foreignHostError) Error() string {
-	return ErrForeignHost.Error() + ": " + e.what + " " + e.origin
+func (e *ForeignHostError) Error() string {
+	return ErrForeignHost.Error() + ": " + e.What + " " + e.Origin
 }
-func (e *foreignHostError) Unwrap() error { return ErrForeignHost }
-func (e *foreignHostError) NonRetriable() {}
+func (e *ForeignHostError) Unwrap() error { return ErrForeignHost }
+
+// NonRetriable tells azcore's retry policy not to retry.
+func (e *ForeignHostError) NonRetriable() {}
