@@ -10,6 +10,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/azcred"
 	"github.com/dumpflow/dumpflow/pkg/ingest"
 	"github.com/dumpflow/dumpflow/pkg/kudu"
+	"github.com/dumpflow/dumpflow/pkg/policy"
 )
 
 // ruleFlags configure the auto-heal rules that serve runs (--rules).
@@ -24,8 +25,9 @@ type ruleFlags struct {
 // newRunner builds the auto-heal runner of a rules file: a memory watch
 // through Kudu on every watched site and, when a rule needs request counts
 // and ARM is authenticated, Azure Monitor metrics. Firings become incidents
-// through svc.RuleFired.
-func (rf *ruleFlags) newRunner(svc *ingest.Service, armURL string, armAuth bool, log *slog.Logger) (*autoheal.Runner, error) {
+// through svc.RuleFired. CPU rules run a CPU watch each, keeping their
+// state in state.
+func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL string, armAuth bool, log *slog.Logger) (*autoheal.Runner, error) {
 	f, err := loadRules(rf.file)
 	if err != nil {
 		return nil, err
@@ -33,6 +35,11 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, armURL string, armAuth bool,
 	for _, r := range f.Rules {
 		if r.IsEnabled() && len(r.Sites) == 0 {
 			return nil, fmt.Errorf("%w: %s: rule %q lists no sites", errUsage, rf.file, r.Name)
+		}
+	}
+	for _, r := range f.CPURules {
+		if r.IsEnabled() && len(r.Sites) == 0 {
+			return nil, fmt.Errorf("%w: %s: cpu rule %q lists no sites", errUsage, rf.file, r.Name)
 		}
 	}
 	if f.Proactive != nil && f.Proactive.Enabled && len(f.Proactive.Sites) == 0 {
@@ -72,10 +79,25 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, armURL string, armAuth bool,
 	reader := &autoheal.KuduReader{ARM: arm, NewClient: func(scm string) (*kudu.Client, error) {
 		return kudu.New(kudu.Config{SCMURL: scm, Auth: scmAuth})
 	}}
-	sources = append(sources, &autoheal.MemoryWatch{Reader: reader, Sites: sites, Interval: rf.memoryPoll, Log: log})
-	log.Info("auto-heal rules loaded", "file", rf.file, "rules", len(f.Rules), "sites", len(sites), "sources", len(sources))
+	if len(sites) > 0 {
+		sources = append(sources, &autoheal.MemoryWatch{Reader: reader, Sites: sites, Interval: rf.memoryPoll, Log: log})
+	}
+	var cpu []*autoheal.CPUWatch
+	for _, r := range f.CPURules {
+		if r.IsEnabled() {
+			// The session start and action count live beside the policy
+			// limits, so a restart or a second replica keeps MaxActions.
+			cpu = append(cpu, &autoheal.CPUWatch{Rule: r, Reader: reader, State: state, Log: log})
+		}
+	}
+	log.Info("auto-heal rules loaded", "file", rf.file, "rules", len(f.Rules), "cpu_rules", len(cpu), "sites", len(sites), "sources", len(sources))
+	ev := autoheal.NewEvaluator(f)
+	// Cooldowns, flap guards and daily caps survive a restart and are
+	// shared by replicas.
+	ev.KeepLimitsIn(state)
 	return &autoheal.Runner{
-		Evaluator: autoheal.NewEvaluator(f),
+		CPU:       cpu,
+		Evaluator: ev,
 		Sources:   sources,
 		Interval:  rf.evaluate,
 		Log:       log,

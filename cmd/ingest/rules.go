@@ -30,7 +30,8 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // runRulesCheck validates a rules file and prints it normalized (time
-// spans as hh:mm:ss, defaults of limits filled in).
+// spans as hh:mm:ss, defaults of limits filled in), and on stderr the
+// source each trigger is observed from, naming the ones it cannot fire.
 func runRulesCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("rules check", stderr)
 	pos, err := parseFlags(fs, args)
@@ -43,6 +44,16 @@ func runRulesCheck(args []string, stdout, stderr io.Writer) error {
 	f, err := loadRules(pos[0])
 	if err != nil {
 		return err
+	}
+	// Where each trigger is observed, on stderr so stdout stays the file.
+	for _, n := range f.SourceNotes() {
+		line := fmt.Sprintf("rule %s: %s from %s", n.Rule, n.Trigger, n.Source)
+		if n.Never {
+			line += ": never fires: " + n.Note
+		} else if n.Note != "" {
+			line += ": " + n.Note
+		}
+		fmt.Fprintln(stderr, line)
 	}
 	return printJSON(stdout, f.Normalized())
 }

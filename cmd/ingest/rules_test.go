@@ -162,6 +162,113 @@ func TestServeRulesCreateIncident(t *testing.T) {
 	}
 }
 
+// TestRulesCheckCPU: a CPU rule is printed with its defaults, and one
+// beyond DaaS's limits is refused naming the rule and the field.
+func TestRulesCheckCPU(t *testing.T) {
+	good := writeFile(t, "cpu.json", `{"rules":[{"name":"slow-api","triggers":{"slowRequestsWithPath":[{"timeTaken":"00:00:10","path":"/api/*","count":5,"timeInterval":"00:01:00"}]},"action":{"kind":"log"}}],
+		"cpuRules":[{"name":"hot","sites":["/s"],"mode":"Collect","cpuThreshold":50,"thresholdSeconds":15,"monitorDuration":5}]}`)
+	var out, notes bytes.Buffer
+	if err := run(context.Background(), []string{"rules", "check", good}, &out, &notes); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(notes.String(), "rule hot: cpu from CPU watch") ||
+		!strings.Contains(notes.String(), "rule slow-api: slowRequestsWithPath[0] from Azure Monitor metrics") || !strings.Contains(notes.String(), "never fires") {
+		t.Fatalf("sources not reported on stderr:\n%s", notes.String())
+	}
+	if !strings.Contains(out.String(), `"dump_type": "full"`) || !strings.Contains(out.String(), `"maximumNumberOfHours": 168`) {
+		t.Fatalf("defaults not shown: %s", out.String())
+	}
+	bad := writeFile(t, "cpubad.json", `{"rules":[],"cpuRules":[{"name":"hot","sites":["/s"],"mode":"Collect","cpuThreshold":50,"thresholdSeconds":15,"monitorDuration":5,"maxActions":21}]}`)
+	err := run(context.Background(), []string{"rules", "check", bad}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "cpuRules[0] (hot)") || !strings.Contains(err.Error(), "maxActions") || !strings.Contains(err.Error(), "20") {
+		t.Fatalf("bad cpu rule: %v, want an error naming the rule, the field and the limit", err)
+	}
+}
+
+// TestServeCPURuleCreatesIncident runs ingest serve with a CPU rule
+// against the simulator, whose app w3wp spins at 95 %: after the baseline
+// and three samples 5 s apart (DaaS's minimum interval and run), ingest
+// writes one incident for that pid. It waits in real time (about 20 s), as
+// DaaS's limits forbid a faster rule.
+func TestServeCPURuleCreatesIncident(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a 15 s CPU run in real time")
+	}
+	const cores = 2
+	t0 := time.Now()
+	srv, err := sim.New(sim.Config{Apps: 1, Instances: 1, Cores: cores, Script: &sim.Script{
+		CPUTime: func(app, inst string, pid int, name string) (time.Duration, bool) {
+			if name != "w3wp" {
+				return 0, false
+			}
+			return time.Duration(0.95 * cores * float64(time.Since(t0))), true
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	info := srv.Info()
+	app := info.Apps[0]
+	sub := strings.Split(app.ResourceID, "/")[2]
+	dir := t.TempDir()
+	config := writeFile(t, "policies.json", `{"allow":{"subscriptions":["`+sub+`"]},"policies":[]}`)
+	// Both w3wps spin in the script; Kudu's own is never a target, so the
+	// one incident is the app's.
+	rules := writeFile(t, "rules.json", `{"rules":[],"cpuRules":[{"name":"hot","sites":["`+app.ResourceID+`"],
+		"mode":"Collect","cpuThreshold":80,"thresholdSeconds":15,"monitorDuration":5,"maxActions":1,"processesToMonitor":["w3wp"]}]}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", config, "--rules", rules,
+			"--queue", backend.FileURL(filepath.Join(dir, "q")), "--blob", backend.FileURL(filepath.Join(dir, "b")),
+			"--webhook-token", "0123456789abcdef0123", "--arm-url", info.ARMURL, "--arm-auth=false", "--schedules=false",
+			"--scm-url-template", info.SCMURLTemplate, "--log-level", "error"},
+			&bytes.Buffer{}, &bytes.Buffer{})
+	}()
+	var m messages.Manifest
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) && m.IncidentID == "" {
+		time.Sleep(200 * time.Millisecond)
+		b, err := fileblob.Open(filepath.Join(dir, "b"))
+		if err != nil {
+			continue
+		}
+		list, _ := b.List(context.Background(), "incidents/")
+		for _, a := range list {
+			if !strings.HasSuffix(a.Key, "/manifest.json") {
+				continue
+			}
+			rd, _, err := b.NewReader(context.Background(), a.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = json.NewDecoder(rd).Decode(&m)
+			rd.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Close()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if m.IncidentID == "" {
+		t.Fatal("no incident from the CPU rule within 90 s")
+	}
+	if m.Trigger.Rule != "hot" || m.Trigger.Kind != "rule" || len(m.Selector.PIDs) != 1 || m.Action.Analyze || m.Action.Kill {
+		t.Fatalf("manifest %+v", m)
+	}
+	if !strings.Contains(m.Trigger.Reason, "w3wp") || !strings.Contains(m.Trigger.Reason, "thresholdSeconds 15") {
+		t.Fatalf("reason %q", m.Trigger.Reason)
+	}
+	// Three intervals of 5 s, each jittered by at most -10 %.
+	if took := time.Since(t0); took < 13500*time.Millisecond {
+		t.Fatalf("acted after %v, before a 15 s run could be observed", took)
+	}
+}
+
 // TestConfigErrorsSayWhere: a JSON mistake in a rules or policy file is
 // reported with its line and column.
 func TestConfigErrorsSayWhere(t *testing.T) {

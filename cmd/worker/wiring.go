@@ -19,6 +19,7 @@ type kuduFlags struct {
 	auth                service.AuthFlag
 	firstByteLimit      time.Duration
 	stagedPoll          time.Duration
+	stagedClone         bool
 }
 
 func (k *kuduFlags) register(fs *flag.FlagSet) {
@@ -27,6 +28,7 @@ func (k *kuduFlags) register(fs *flag.FlagSet) {
 	k.auth.Register(fs)
 	fs.DurationVar(&k.firstByteLimit, "first-byte-limit", worker.DefaultFirstByteLimit, "the front end's first-byte limit; direct dumps cut by it are reported with advice to use staged")
 	fs.DurationVar(&k.stagedPoll, "staged-poll", 0, "staged strategy: VFS poll interval (0: pkg/kudu's default)")
+	fs.BoolVar(&k.stagedClone, "staged-clone", true, "staged strategy: dump a clone of the process (procdump -r), pausing it only while it is cloned; false dumps the process itself (no clone memory, paused for the whole write)")
 }
 
 // build returns the Kudu adapter the flags describe.
@@ -53,11 +55,11 @@ func (k *kuduFlags) build() (*worker.KuduClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	poll := k.stagedPoll
+	poll, noClone := k.stagedPoll, !k.stagedClone
 	return worker.NewKuduClient(arm, base, worker.KuduOptions{
 		FirstByteLimit: k.firstByteLimit,
 		Staged: func(cl *kudu.Client) (kudu.Dumper, error) {
-			return kudu.NewStaged(cl, kudu.StagedConfig{PollInterval: poll})
+			return kudu.NewStaged(cl, kudu.StagedConfig{PollInterval: poll, NoClone: noClone})
 		},
 	}), nil
 }
@@ -67,6 +69,9 @@ type engineFlags struct {
 	concurrency, stagedPerSite, retries int
 	strategy                            string
 	killMax                             int
+	maxPerInstance                      int
+	minBodyBytes                        int64
+	minBodyWindow                       time.Duration
 	killWindow, killCoolOff             time.Duration
 }
 
@@ -75,6 +80,9 @@ func (e *engineFlags) register(fs *flag.FlagSet, defConcurrency int) {
 	fs.IntVar(&e.stagedPerSite, "staged-per-site", 4, "staged dumps of one app in flight at once (direct dumps are always one per app)")
 	fs.IntVar(&e.retries, "max-attempts", 4, "attempts per dump (transient failures only)")
 	fs.StringVar(&e.strategy, "strategy", messages.StrategyDirect, "dump strategy when the job names none: direct or staged (see docs/worker.md)")
+	fs.IntVar(&e.maxPerInstance, "max-targets-per-instance", 5, "processes dumped per instance by one job, as DaaS (negative: no cap)")
+	fs.Int64Var(&e.minBodyBytes, "min-body-bytes", 1<<20, "a dump body must bring at least this many bytes per --min-body-window, or fail")
+	fs.DurationVar(&e.minBodyWindow, "min-body-window", time.Minute, "window of the dump body throughput floor")
 	fs.IntVar(&e.killMax, "kill-max", 2, "collect-kills allowed per app in --kill-window")
 	fs.DurationVar(&e.killWindow, "kill-window", time.Hour, "sliding window of the kill budget")
 	fs.DurationVar(&e.killCoolOff, "kill-cool-off", 3*time.Hour, "kills disabled for an app this long after it exceeds its budget")
@@ -83,8 +91,10 @@ func (e *engineFlags) register(fs *flag.FlagSet, defConcurrency int) {
 func (e *engineFlags) config() worker.Config {
 	return worker.Config{
 		Concurrency: e.concurrency, StagedPerSite: e.stagedPerSite, DefaultStrategy: e.strategy,
-		Retry:      worker.RetryPolicy{MaxAttempts: e.retries},
-		KillBudget: worker.KillBudget{Max: e.killMax, Window: e.killWindow, CoolOff: e.killCoolOff},
+		MaxTargetsPerInstance: e.maxPerInstance,
+		MinBodyRate:           worker.MinRate{Bytes: e.minBodyBytes, Window: e.minBodyWindow},
+		Retry:                 worker.RetryPolicy{MaxAttempts: e.retries},
+		KillBudget:            worker.KillBudget{Max: e.killMax, Window: e.killWindow, CoolOff: e.killCoolOff},
 	}
 }
 

@@ -19,6 +19,8 @@ type Options struct {
 	// Concurrency bounds the threads scanned at once (default 8); ranged
 	// reads from remote storage overlap this way.
 	Concurrency int
+	// Limits bound the entries expanded from any list (limits.go).
+	Limits Limits
 }
 
 func (o Options) withDefaults() Options {
@@ -40,6 +42,7 @@ func (o Options) withDefaults() Options {
 // r.BytesRead() when Analyze returns.
 func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, error) {
 	opts = opts.withDefaults()
+	opts.Limits.apply(r)
 	a := &Analysis{Threads: []Thread{}, Modules: []Module{}, Runtimes: []Runtime{}, Findings: []Finding{}}
 	problem := func(what string, err error) {
 		if err != nil && !errors.Is(err, minidump.ErrNotPresent) {
@@ -104,6 +107,7 @@ func Analyze(ctx context.Context, r *minidump.Reader, opts Options) (*Analysis, 
 	problem("comments", err)
 
 	a.Dump = dumpFacts(r, problem)
+	truncation(r, a)
 	a.Findings = findings(a)
 	a.Dump.BytesRead = r.BytesRead()
 	return a, ctx.Err()

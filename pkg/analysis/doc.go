@@ -7,4 +7,9 @@
 // The JSON form of Analysis is a contract (docs/contracts.md, "analyzer"):
 // field names never change. Facts the dump does not hold are null or
 // absent, never guessed.
+//
+// Work is bounded for any input (Options.Limits): past a limit, lists hold
+// their first entries and the optional "truncated" object gives, per list,
+// how many were analyzed of the total the dump declares; thread_count,
+// handles.total and memory.regions stay the dump's totals.
 package analysis

@@ -45,6 +45,9 @@ type Analysis struct {
 	Comments        []string         `json:"comments,omitempty"`
 	Dump            Dump             `json:"dump"`
 	Findings        []Finding        `json:"findings"`
+	// Truncated reports the lists cut at Options.Limits, with the totals
+	// the dump declares; nil when nothing was cut.
+	Truncated *Truncated `json:"truncated,omitempty"`
 	// Problems lists streams that could not be read; the rest of the
 	// analysis stands without them.
 	Problems []string `json:"problems,omitempty"`

@@ -1,7 +1,7 @@
 // Package autoheal evaluates App Service auto-heal rules centrally, for a
 // whole fleet, with dumpflow's capture pipeline as the action.
 //
-// It has App Service's semantics (../shared/docs/autoheal-rules.md): the
+// It has App Service's semantics (docs/autoheal.md): the
 // triggers requests, slowRequests, slowRequestsWithPath, statusCodes,
 // statusCodesRange and privateBytesInKB, each evaluated per instance over
 // a rolling window, combined with OR; minProcessExecutionTime as a startup
@@ -12,6 +12,11 @@
 // Windows are half-open: an event at time e counts at time now when
 // now-interval < e <= now. A count trigger fires when the count reaches
 // its threshold (count exactly at threshold fires).
+//
+// CPU rules (CPURule, CPUWatch) are App Service's proactive CPU monitoring
+// with DaaS's semantics: per-process CPU sampled every MonitorDuration on
+// every instance, an action when consecutive high samples cover
+// ThresholdSeconds, MaxActions counted across instances in a shared store.
 //
 // Rules come from a rules file (File) or are imported from a site's
 // siteConfig.autoHealRules (Import). Observations come from sources behind

@@ -1,12 +1,15 @@
 package autoheal
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/policy"
 )
 
 // Request is one observed request, or Count requests alike (metrics arrive
@@ -53,6 +56,9 @@ type Firing struct {
 	Action      Action    `json:"action"`
 	At          time.Time `json:"at"`
 	Suppressed  string    `json:"suppressed,omitempty"`
+	// NoAnalyze asks for the dump without the analyzer's per-dump
+	// analysis (CPU rules in modes other than CollectKillAndAnalyze).
+	NoAnalyze bool `json:"no_analyze,omitempty"`
 }
 
 type instKey struct{ site, instance string }
@@ -64,25 +70,17 @@ type instState struct {
 	requests []Request
 }
 
-type limitKey struct{ rule, site string }
-
-type limitState struct {
-	actions       []time.Time          // acted firings in the window
-	lastByInst    map[string]time.Time // cooldown per instance
-	disabledUntil time.Time
-	day           string
-	dayCount      int
-}
-
 // Evaluator holds per-instance observation windows and rule limits. It is
-// safe for concurrent use. Its state is in memory: after a restart windows
-// refill from new observations (a restart loses at most one window).
+// safe for concurrent use. Windows are in memory: after a restart they
+// refill from new observations (a restart loses at most one window). Limit
+// state is in memory unless KeepLimitsIn gives it a store.
 type Evaluator struct {
 	mu        sync.Mutex
 	rules     []Rule
 	proactive *Proactive
 	inst      map[instKey]*instState
 	limits    map[limitKey]*limitState
+	store     policy.Store
 	keep      time.Duration
 }
 
@@ -173,6 +171,11 @@ func (e *Evaluator) Forget(site, instance string) {
 // most one firing per rule and instance is returned (the first trigger
 // met, in schema order).
 func (e *Evaluator) Evaluate(now time.Time) []Firing {
+	return e.EvaluateContext(context.Background(), now)
+}
+
+// EvaluateContext is Evaluate with a context for the limit store.
+func (e *Evaluator) EvaluateContext(ctx context.Context, now time.Time) []Firing {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	keys := make([]instKey, 0, len(e.inst))
@@ -202,14 +205,14 @@ func (e *Evaluator) Evaluate(now time.Time) []Firing {
 			if grace := r.MinProcessExecutionTime.Duration(); grace > 0 && !s.proc.Start.IsZero() && now.Sub(s.proc.Start) < grace {
 				f.Suppressed = fmt.Sprintf("process is %s old, younger than minProcessExecutionTime %s", now.Sub(s.proc.Start).Round(time.Second), r.MinProcessExecutionTime)
 			} else {
-				f.Suppressed = e.admit(r.Name, k, r.Limits.withDefaults(), now)
+				f.Suppressed = e.admit(ctx, r.Name, k, r.Limits.withDefaults(), now)
 			}
 			out = append(out, f)
 		}
 		if p := e.proactive; p != nil && matchesSite(p.Sites, k.site) {
 			if trig, reason, ok := p.met(s, now); ok {
 				f := e.firing(ProactiveRule, k, s, trig, reason, p.Action, now)
-				f.Suppressed = e.admit(ProactiveRule, k, p.Limits.withDefaults(), now)
+				f.Suppressed = e.admit(ctx, ProactiveRule, k, p.Limits.withDefaults(), now)
 				out = append(out, f)
 			}
 		}
@@ -220,45 +223,6 @@ func (e *Evaluator) Evaluate(now time.Time) []Firing {
 func (e *Evaluator) firing(rule string, k instKey, s *instState, trig, reason string, a Action, now time.Time) Firing {
 	return Firing{Rule: rule, Site: s.site, Instance: k.instance, MachineName: s.proc.MachineName,
 		PID: s.proc.PID, Process: s.proc.Process, Trigger: trig, Reason: reason, Action: a, At: now}
-}
-
-// admit applies the limits and records the action when admitted. It
-// returns why the firing is suppressed, or "".
-func (e *Evaluator) admit(rule string, k instKey, l Limits, now time.Time) string {
-	lk := limitKey{rule, k.site}
-	st := e.limits[lk]
-	if st == nil {
-		st = &limitState{lastByInst: map[string]time.Time{}}
-		e.limits[lk] = st
-	}
-	if now.Before(st.disabledUntil) {
-		return fmt.Sprintf("rule disabled for this site until %s after %d actions within %s", st.disabledUntil.UTC().Format(time.RFC3339), l.MaxActions, l.Window)
-	}
-	if last, ok := st.lastByInst[k.instance]; ok && now.Sub(last) < l.Cooldown.Duration() {
-		return fmt.Sprintf("cooldown: acted on this instance %s ago (cooldown %s)", now.Sub(last).Round(time.Second), l.Cooldown)
-	}
-	day := now.UTC().Format("2006-01-02")
-	if st.day != day {
-		st.day, st.dayCount = day, 0
-	}
-	if st.dayCount >= l.DailyCap {
-		return fmt.Sprintf("daily cap of %d actions reached for this site", l.DailyCap)
-	}
-	kept := st.actions[:0]
-	for _, t := range st.actions {
-		if now.Sub(t) < l.Window.Duration() {
-			kept = append(kept, t)
-		}
-	}
-	st.actions = kept
-	if len(st.actions) >= l.MaxActions {
-		st.disabledUntil = now.Add(l.Disable.Duration())
-		return fmt.Sprintf("flap guard: %d actions within %s; rule disabled for this site for %s", len(st.actions), l.Window, l.Disable)
-	}
-	st.actions = append(st.actions, now)
-	st.lastByInst[k.instance] = now
-	st.dayCount++
-	return ""
 }
 
 func matchesSite(sites []string, site string) bool {
@@ -365,7 +329,7 @@ func (t ARMTriggers) met(s *instState, now time.Time) (trigger, reason string, o
 	return "", "", false
 }
 
-// Proactive rule constants (autoheal-rules.md §4).
+// Proactive rule constants (docs/autoheal.md).
 const (
 	proactiveMemoryFraction = 0.90
 	proactiveMemorySustain  = 30 * time.Second

@@ -17,7 +17,7 @@ func TestDocumentedExampleParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.WatchedSites()) != 1 || !f.NeedsRequests() {
+	if len(f.WatchedSites()) != 1 || !f.NeedsRequests() || len(f.CPURules) != 1 {
 		t.Fatalf("example: sites %v, needs requests %v", f.WatchedSites(), f.NeedsRequests())
 	}
 }

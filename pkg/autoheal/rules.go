@@ -85,6 +85,8 @@ type Proactive struct {
 type File struct {
 	Rules     []Rule     `json:"rules"`
 	Proactive *Proactive `json:"proactive,omitempty"`
+	// CPURules are proactive CPU monitoring sessions (DaaS's semantics).
+	CPURules []CPURule `json:"cpuRules,omitempty"`
 }
 
 // ParseFile decodes and validates a rules file, strictly: unknown fields
@@ -102,6 +104,16 @@ func ParseFile(data []byte) (*File, error) {
 		}
 		if seen[r.Name] {
 			return nil, fmt.Errorf("rules[%d]: duplicate rule name %q", i, r.Name)
+		}
+		seen[r.Name] = true
+	}
+	for i := range f.CPURules {
+		r := &f.CPURules[i]
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("cpuRules[%d] (%s): %w", i, r.Name, err)
+		}
+		if seen[r.Name] {
+			return nil, fmt.Errorf("cpuRules[%d]: duplicate rule name %q", i, r.Name)
 		}
 		seen[r.Name] = true
 	}
@@ -296,6 +308,15 @@ func ParseStatusRange(s string) (lo, hi int, err error) {
 func (f *File) Normalized() *File {
 	out := &File{Rules: make([]Rule, len(f.Rules))}
 	copy(out.Rules, f.Rules)
+	for _, r := range f.CPURules {
+		if r.DumpType == "" {
+			r.DumpType = "full"
+		}
+		if r.MaximumNumberOfHours == 0 {
+			r.MaximumNumberOfHours = defaultCPUMonitorHours
+		}
+		out.CPURules = append(out.CPURules, r)
+	}
 	for i := range out.Rules {
 		out.Rules[i].Limits = out.Rules[i].Limits.withDefaults()
 	}

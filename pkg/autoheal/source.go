@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -36,6 +37,9 @@ type Act func(ctx context.Context, f Firing) error
 type Runner struct {
 	Evaluator *Evaluator
 	Sources   []Source
+	// CPU are the CPU rules' watches, run beside the sources; each acts
+	// through its own Act, or the runner's when nil.
+	CPU []*CPUWatch
 	// Interval between evaluations; 0 means 10 s.
 	Interval time.Duration
 	Act      Act
@@ -71,6 +75,12 @@ func (r *Runner) Run(ctx context.Context) error {
 			return nil
 		})
 	}
+	for _, w := range r.CPU {
+		if w.Act == nil {
+			w.Act = r.Act
+		}
+		g.Go(func() error { return w.Run(ctx) })
+	}
 	g.Go(func() error {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -80,7 +90,11 @@ func (r *Runner) Run(ctx context.Context) error {
 				return nil
 			case <-t.C:
 			}
-			for _, f := range r.Evaluator.Evaluate(now()) {
+			for _, f := range r.Evaluator.EvaluateContext(ctx, now()) {
+				if strings.HasPrefix(f.Suppressed, suppressedNoState) {
+					log.Error("auto-heal rule met but its limit state is unavailable; not acting", "rule", f.Rule, "site", f.Site, "instance", f.Instance, "why", f.Suppressed)
+					continue
+				}
 				if f.Suppressed != "" {
 					log.Debug("auto-heal rule met but held back", "rule", f.Rule, "site", f.Site, "instance", f.Instance, "why", f.Suppressed)
 					continue

@@ -170,6 +170,9 @@ func (s *Service) Alert(ctx context.Context, source string, body []byte, tracePa
 	if err != nil {
 		return nil, err
 	}
+	if err := checkEvents(a, s.cfg.MaxEventsPerRequest); err != nil {
+		return nil, err
+	}
 	now := s.cfg.Now()
 	eng := &engine{cfg: s.cfg.Policies, resolver: s.resolver, limiter: s.limiter, log: s.log}
 	res := &AlertResult{Source: a.Source}
@@ -227,14 +230,10 @@ func firedOrNow(t, now time.Time) time.Time {
 // triggerConditions carries an alert's conditions into its incident, at
 // most messages.MaxTriggerConditions of them.
 func triggerConditions(cs []alert.Condition) []messages.Condition {
-	out := make([]messages.Condition, 0, min(len(cs), messages.MaxTriggerConditions))
-	for _, c := range cs[:min(len(cs), messages.MaxTriggerConditions)] {
-		out = append(out, messages.Condition(c))
-	}
-	if len(out) == 0 {
+	if len(cs) == 0 {
 		return nil
 	}
-	return out
+	return slices.Clone(cs[:min(len(cs), messages.MaxTriggerConditions)])
 }
 
 // triggerLinks carries an alert's links, at most messages.MaxTriggerLinks

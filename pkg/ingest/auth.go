@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -105,13 +106,18 @@ func (as AnyAuth) Authenticate(r *http.Request) (string, error) {
 }
 
 // redactToken removes the token query parameter from a raw query, for logs.
+// Keys are compared decoded, as net/url decodes them to authenticate
+// (?%74oken= is the token too); a key that does not decode is redacted
+// with its value, since what the server would make of it is unknown.
 func redactToken(rawQuery string) string {
-	if !strings.Contains(strings.ToLower(rawQuery), TokenParam) {
+	if !strings.Contains(strings.ToLower(rawQuery), TokenParam) && !strings.Contains(rawQuery, "%") {
 		return rawQuery
 	}
 	parts := strings.Split(rawQuery, "&")
 	for i, p := range parts {
-		if k, _, _ := strings.Cut(p, "="); strings.EqualFold(k, TokenParam) {
+		k, _, _ := strings.Cut(p, "=")
+		dk, err := url.QueryUnescape(k)
+		if err != nil || strings.EqualFold(dk, TokenParam) {
 			parts[i] = k + "=REDACTED"
 		}
 	}

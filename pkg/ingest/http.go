@@ -219,7 +219,11 @@ func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
 	res, err := s.Alert(req.r.Context(), source, req.body, req.r.Header.Get("traceparent"), dry)
 	var shape *alert.UnknownShapeError
 	var field *alert.FieldError
+	var tooMany *TooManyEventsError
 	switch {
+	case errors.As(err, &tooMany):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
 	case errors.Is(err, alert.ErrUnknownSource):
 		writeError(w, http.StatusNotFound, err.Error())
 		return

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,11 @@ type JWTConfig struct {
 	// JWKSURL serves the signing keys (default: the tenant's
 	// https://login.microsoftonline.com/{tenant}/discovery/v2.0/keys).
 	JWKSURL string
+	// Role, when set, is an app role the token must carry in its "roles"
+	// claim (assigned to the caller's service principal in Entra ID), so
+	// that not every identity of the tenant that can get a token for the
+	// audience may post. Empty: no role required.
+	Role string
 	// Client fetches the keys (default: 10 s timeout).
 	Client *http.Client
 	// Now is the clock (default time.Now).
@@ -73,10 +79,11 @@ func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 
 type entraClaims struct {
 	jwt.RegisteredClaims
-	TenantID string `json:"tid"`
-	AppID    string `json:"appid"`
-	AZP      string `json:"azp"`
-	OID      string `json:"oid"`
+	TenantID string   `json:"tid"`
+	AppID    string   `json:"appid"`
+	AZP      string   `json:"azp"`
+	OID      string   `json:"oid"`
+	Roles    []string `json:"roles"`
 }
 
 func (a *JWTAuth) Authenticate(r *http.Request) (string, error) {
@@ -102,6 +109,9 @@ func (a *JWTAuth) Authenticate(r *http.Request) (string, error) {
 	}
 	if !okIss || (c.TenantID != "" && c.TenantID != a.cfg.Tenant) {
 		return "", &AuthError{Reason: fmt.Sprintf("invalid Entra ID token: issuer %q is not tenant %s", c.Issuer, a.cfg.Tenant)}
+	}
+	if a.cfg.Role != "" && !slices.Contains(c.Roles, a.cfg.Role) {
+		return "", &AuthError{Reason: fmt.Sprintf("Entra ID token of %s lacks the app role %q: assign it to the caller in the app registration", first(c.AppID, c.AZP, c.OID, c.Subject), a.cfg.Role)}
 	}
 	return "entra:" + first(c.AppID, c.AZP, c.OID, c.Subject), nil
 }

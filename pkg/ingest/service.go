@@ -36,6 +36,10 @@ type Config struct {
 	RateBurst     int
 	// MaxSites bounds the apps of one incident (default 100).
 	MaxSites int
+	// MaxEventsPerRequest bounds the alert events of one payload; a
+	// payload with more is refused whole with 413 (default
+	// DefaultMaxEventsPerRequest).
+	MaxEventsPerRequest int
 	// ResendWindow is how long after an incident's creation a duplicate
 	// trigger re-sends its jobs (the queue drops those already sent; this
 	// completes an incident whose sending was interrupted). Default 10 min.
@@ -87,6 +91,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxSites <= 0 {
 		cfg.MaxSites = 100
+	}
+	if cfg.MaxEventsPerRequest <= 0 {
+		cfg.MaxEventsPerRequest = DefaultMaxEventsPerRequest
 	}
 	if cfg.ResendWindow <= 0 {
 		cfg.ResendWindow = 10 * time.Minute

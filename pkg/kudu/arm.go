@@ -19,7 +19,7 @@ import (
 const (
 	// DefaultARMURL is the public-cloud Resource Manager endpoint.
 	DefaultARMURL = "https://management.azure.com"
-	// DefaultAPIVersion is the Microsoft.Web api-version used (kudu-api.md §5).
+	// DefaultAPIVersion is the Microsoft.Web api-version used (docs/kudu.md).
 	DefaultAPIVersion = "2024-11-01"
 	// maxPages bounds nextLink paging.
 	maxPages = 1000

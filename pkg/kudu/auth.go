@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// Token scopes (kudu-api.md §6).
+// Token scopes (docs/kudu.md).
 const (
 	// AppServiceScope is the dedicated App Service (Kudu/SCM) audience,
 	// requested first.
@@ -42,17 +42,21 @@ type Auth interface {
 
 // Bearer authorizes with Microsoft Entra tokens from an
 // azcore.TokenCredential (for example azidentity.NewDefaultAzureCredential
-// or a managed identity). It asks for the scopes in order: the first one
-// until a 401 answer, then the next, and sticks to the one that worked.
-// Tokens are cached per scope until tokenSlack before they expire (or
-// their RefreshOn), since some credentials (Azure CLI) are slow to ask.
+// or a managed identity). For each host it asks for the scopes in order: the
+// first one until that host answers 401, then the next, and sticks to the
+// one that worked for that host. The choice is per host (each app has its
+// own SCM host), never shared: one app refusing an audience does not change
+// what other apps receive, and a host that refuses every audience is an
+// error for that host alone. Tokens are cached per scope until tokenSlack
+// before they expire (or their RefreshOn), since some credentials (Azure
+// CLI) are slow to ask.
 type Bearer struct {
 	cred   azcore.TokenCredential
 	scopes []string
-	idx    atomic.Int32
 
 	mu    sync.Mutex
 	cache map[string]azcore.AccessToken // by scope
+	hosts map[string]int                // scope index by lower-case host[:port]
 }
 
 // tokenSlack is how long before its expiry a cached token is renewed.
@@ -72,15 +76,19 @@ func NewBearer(cred azcore.TokenCredential, scopes ...string) (*Bearer, error) {
 			return nil, errors.New("kudu: NewBearer: empty scope")
 		}
 	}
-	return &Bearer{cred: cred, scopes: append([]string(nil), scopes...), cache: map[string]azcore.AccessToken{}}, nil
+	return &Bearer{cred: cred, scopes: append([]string(nil), scopes...), cache: map[string]azcore.AccessToken{}, hosts: map[string]int{}}, nil
 }
 
-// Scope returns the scope currently in use.
-func (b *Bearer) Scope() string { return b.scopes[b.idx.Load()] }
+// ScopeFor returns the scope currently used for host (as in URL.Host).
+func (b *Bearer) ScopeFor(host string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.scopes[b.hosts[strings.ToLower(host)]]
+}
 
 // Authorize implements Auth.
 func (b *Bearer) Authorize(ctx context.Context, req *http.Request) error {
-	scope := b.Scope()
+	scope := b.ScopeFor(req.URL.Host)
 	tok, err := b.token(ctx, scope)
 	if err != nil {
 		return fmt.Errorf("kudu: getting a token for %s: %w", scope, err)
@@ -109,26 +117,37 @@ func (b *Bearer) token(ctx context.Context, scope string) (string, error) {
 	return t.Token, nil
 }
 
-// Unauthorized implements Auth: after a 401 it moves to the next scope, if
-// any. A request made with an older scope than the current one also
-// reports true, so concurrent requests retry with the new scope.
+// Unauthorized implements Auth: after a 401 from a host it moves that host
+// to the next scope, if any. A request sent with an older scope than the
+// host's current one (concurrent requests) also reports true, so it is
+// retried with the current scope.
 func (b *Bearer) Unauthorized(req *http.Request) bool {
+	host := strings.ToLower(req.URL.Host)
+	sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
 	b.mu.Lock()
-	delete(b.cache, b.Scope()) // revoked or wrong audience: never reuse it
-	b.mu.Unlock()
-	for {
-		i := b.idx.Load()
-		if int(i)+1 >= len(b.scopes) {
-			return false
-		}
-		if b.idx.CompareAndSwap(i, i+1) {
+	defer b.mu.Unlock()
+	cur := b.hosts[host]
+	for i := 0; i < cur; i++ {
+		if t, ok := b.cache[b.scopes[i]]; ok && t.Token == sent {
 			return true
 		}
 	}
+	if cur+1 >= len(b.scopes) {
+		// Refused with every audience: perhaps a revoked token. Drop it so
+		// the next request asks the credential again, then give up.
+		if t, ok := b.cache[b.scopes[cur]]; ok && t.Token == sent {
+			delete(b.cache, b.scopes[cur])
+		}
+		return false
+	}
+	b.hosts[host] = cur + 1
+	return true
 }
 
 // String never shows a token.
-func (b *Bearer) String() string { return fmt.Sprintf("Bearer(scope=%s)", b.Scope()) }
+func (b *Bearer) String() string {
+	return fmt.Sprintf("Bearer(scopes=%s)", strings.Join(b.scopes, ","))
+}
 
 // LogValue implements slog.LogValuer without secrets.
 func (b *Bearer) LogValue() slog.Value { return slog.StringValue(b.String()) }

@@ -80,8 +80,8 @@ func TestBearerAudienceFallback(t *testing.T) {
 	if got := strings.Join(cred.scopes, ","); got != AppServiceScope+","+ARMScope {
 		t.Fatalf("scopes asked: %s", got)
 	}
-	if b.Scope() != ARMScope {
-		t.Fatalf("scope did not stick: %s", b.Scope())
+	if b.ScopeFor(rec.all()[0].Host) != ARMScope {
+		t.Fatalf("scope did not stick: %s", b.ScopeFor(rec.all()[0].Host))
 	}
 	// Next call goes straight to the working audience, with the cached token.
 	if _, err := c.ListProcesses(context.Background()); err != nil {

@@ -18,7 +18,7 @@ var (
 	ErrUnauthorized = errors.New("kudu: unauthorized")
 	// ErrWrongInstance: a request meant for one instance (ARRAffinity) was
 	// answered by another one, which the front end does silently when the
-	// instance no longer exists (kudu-api.md §5).
+	// instance no longer exists (docs/kudu.md).
 	ErrWrongInstance = errors.New("kudu: request answered by a different instance")
 	// ErrHostMismatch: a URL taken from a response (href, minidump, nextLink,
 	// redirect Location) points at a scheme or host other than the configured

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Special process ids (kudu-api.md §2).
+// Special process ids (docs/kudu.md).
 const (
 	// PIDSCM is the Kudu (SCM) w3wp itself. Never dump or kill it.
 	PIDSCM = 0
@@ -25,7 +25,10 @@ func (cl *Client) processURL(pid int, more ...string) string {
 
 // ListProcesses lists the processes of the instance that answers (short
 // form: ID, Name, MachineName, Href, UserName), as GET /api/processes.
-// Both the plain array and ARM's {"value":[…]} form are accepted.
+// Both the plain array and ARM's {"value":[…]} form are accepted. The list
+// is decoded as a stream keeping only those fields, so memory is bounded by
+// one entry, and a list of more than maxListedProcesses entries is a
+// *DecodeError.
 func (cl *Client) ListProcesses(ctx context.Context) ([]Process, error) {
 	const op = "list processes"
 	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: cl.c.url("api", "processes")})
@@ -33,24 +36,33 @@ func (cl *Client) ListProcesses(ctx context.Context) ([]Process, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
-	if err != nil {
-		return nil, err
+	var out []Process
+	body := &readErrTracker{r: resp.Body}
+	err = decodeList(&limitedJSON{r: body, n: maxJSONBody}, maxListedProcesses, func(i int, dec *json.Decoder) error {
+		var sp shortProcess
+		if err := dec.Decode(&sp); err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		p, err := sp.toProcess()
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		out = append(out, *p)
+		return nil
+	})
+	if body.err != nil {
+		return nil, body.err // a transport failure, not malformed JSON
 	}
-	items, _, err := unwrapList(raw)
 	if err != nil {
 		return nil, &DecodeError{Op: op, Err: err}
 	}
-	out := make([]Process, 0, len(items))
-	for i, it := range items {
-		p, err := parseProcess(it)
-		if err != nil {
-			return nil, &DecodeError{Op: op, Err: fmt.Errorf("entry %d: %w", i, err)}
-		}
+	for _, p := range out {
 		if err := cl.checkMachine(p.MachineName); err != nil {
 			return nil, fmt.Errorf("kudu: %s: %w", op, err)
 		}
-		out = append(out, *p)
+	}
+	if out == nil {
+		out = []Process{}
 	}
 	return out, nil
 }

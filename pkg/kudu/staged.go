@@ -13,7 +13,7 @@ import (
 )
 
 // Assumptions of the staged strategy. None is verified against live App
-// Service; each comes from Kudu's source (kudu-api.md, "VFS, command API
+// Service; each comes from Kudu's source (docs/kudu.md, "VFS, command API
 // and the staged dump file") or from the App Service worker image, and
 // each can be changed in StagedConfig.
 const (
@@ -21,8 +21,17 @@ const (
 	DefaultToolPath = `D:\devtools\sysinternals\procdump.exe`
 	// DefaultFullArgs and DefaultMiniArgs are the tool's arguments; {pid}
 	// and {file} are replaced by the pid and the file name (relative to Dir).
-	DefaultFullArgs = "-accepteula -ma {pid} {file}"
-	DefaultMiniArgs = "-accepteula -mm {pid} {file}"
+	// -r dumps a clone of the process (PssCaptureSnapshot, Windows 8.1 and
+	// Server 2012 R2 onwards, so every App Service worker): the target is
+	// paused only while it is cloned, not while the dump is written, as App
+	// Service's own auto-heal and DaaS run ProcDump (docs/worker.md, "Clone
+	// dumps").
+	DefaultFullArgs = "-accepteula -r -ma {pid} {file}"
+	DefaultMiniArgs = "-accepteula -r -mm {pid} {file}"
+	// NoCloneFullArgs and NoCloneMiniArgs dump the process itself, paused
+	// for the whole write (StagedConfig.NoClone).
+	NoCloneFullArgs = "-accepteula -ma {pid} {file}"
+	NoCloneMiniArgs = "-accepteula -mm {pid} {file}"
 	// DefaultStagedDir is the folder under %HOME% (the VFS root, shared by
 	// all instances of the app) that receives staged dumps. Kudu never
 	// deletes files there on its own.
@@ -56,6 +65,10 @@ type StagedConfig struct {
 	StableChecks int           // identical VFS answers that mean complete without the command's answer
 	MaxResumes   int           // Range resumptions per download
 	KeepFile     bool          // leave the file on the server after Close (debugging)
+	// NoClone makes the default arguments dump the process itself rather
+	// than a clone (no extra memory for the clone; the process is paused
+	// for the whole write). Explicit FullArgs/MiniArgs are used as given.
+	NoClone bool
 }
 
 // Staged is the staged dump strategy: it starts a dump tool through
@@ -88,6 +101,10 @@ func NewStaged(cl *Client, cfg StagedConfig) (*Staged, error) {
 		}
 	}
 	def(&cfg.ToolPath, DefaultToolPath)
+	if cfg.NoClone {
+		def(&cfg.FullArgs, NoCloneFullArgs)
+		def(&cfg.MiniArgs, NoCloneMiniArgs)
+	}
 	def(&cfg.FullArgs, DefaultFullArgs)
 	def(&cfg.MiniArgs, DefaultMiniArgs)
 	def(&cfg.Dir, DefaultStagedDir)

@@ -218,7 +218,7 @@ func TestStagedDumpResumed(t *testing.T) {
 	if left {
 		t.Fatal("staged file not deleted")
 	}
-	if cmd["command"] != `"`+DefaultToolPath+`" -accepteula -ma 4120 job1_inst_a_4120.dmp` || cmd["dir"] != DefaultStagedDir {
+	if cmd["command"] != `"`+DefaultToolPath+`" -accepteula -r -ma 4120 job1_inst_a_4120.dmp` || cmd["dir"] != DefaultStagedDir {
 		t.Fatalf("command %q", cmd)
 	}
 	var resumed, del *http.Request

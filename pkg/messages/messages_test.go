@@ -224,7 +224,7 @@ func TestLongKeysGiveShortDeterministicIDs(t *testing.T) {
 	long := site
 	long.Name = strings.Repeat("a", 60)
 	long.Slot = strings.Repeat("b", 60)
-	long.ResourceID = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Web/sites/" + long.Name + "/slots/" + long.Slot
+	long.ResourceID = "/subscriptions/" + long.SubscriptionID + "/resourceGroups/" + long.ResourceGroup + "/providers/Microsoft.Web/sites/" + long.Name + "/slots/" + long.Slot
 	j := sampleJob()
 	j.Site, j.JobID = long, JobID(incident, long)
 	env := New(incident, j, t0)

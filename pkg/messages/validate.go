@@ -55,7 +55,7 @@ func (s Site) Validate() error {
 	if s.Slot != "" && !validSiteName(s.Slot) {
 		return &FieldError{"slot", fmt.Sprintf("%q is not a valid slot name", s.Slot)}
 	}
-	return nil
+	return s.checkAgrees()
 }
 
 func prefixed(prefix string, err error) error {

@@ -44,6 +44,7 @@ func (m *Reader) Handles() ([]Handle, error) {
 			names[rva] = s
 			return s, err
 		}
+		n = capCount(n, m.limits().Handles)
 		out := make([]Handle, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[uint64(hdr)+i*uint64(size):]

@@ -30,6 +30,7 @@ func (m *Reader) MemoryList() ([]MemoryRange, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Memory)
 		out := make([]MemoryRange, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			md := parseMemoryDescriptor(b[off+int(i)*16:])
@@ -63,6 +64,7 @@ func (m *Reader) Memory64List() ([]MemoryRange, error) {
 		if base > uint64(m.size) {
 			return nil, formatErr(int64(d.Rva)+8, "Memory64List data outside the file", base)
 		}
+		n = capCount(n, m.limits().Memory)
 		out := make([]MemoryRange, 0, min(n, maxPrealloc))
 		off := base
 		for i := uint64(0); i < n; i++ {
@@ -163,6 +165,7 @@ func (m *Reader) MemoryInfos() ([]MemoryInfo, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Memory)
 		out := make([]MemoryInfo, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[uint64(hdr)+i*uint64(size):]

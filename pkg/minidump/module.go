@@ -107,6 +107,7 @@ func (m *Reader) Modules() ([]Module, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Modules)
 		mods := make([]Module, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[off+int(i)*moduleSize:]
@@ -195,6 +196,7 @@ func (m *Reader) UnloadedModules() ([]UnloadedModule, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Modules)
 		out := make([]UnloadedModule, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[uint64(hdr)+i*uint64(size):]

@@ -72,6 +72,17 @@ func (r *Reader) readLocation(loc Location, what string) ([]byte, error) {
 
 // readString reads a MINIDUMP_STRING (u32 byte length, UTF-16LE).
 func (r *Reader) readString(off int64, what string) (string, error) {
+	if s, ok := r.internString(off); ok {
+		return s, nil
+	}
+	s, err := r.decodeString(off, what)
+	if err != nil {
+		return "", err
+	}
+	return s, r.chargeString(off, s, what)
+}
+
+func (r *Reader) decodeString(off int64, what string) (string, error) {
 	hdr, err := r.readAt(off, 4, what+" length")
 	if err != nil {
 		return "", err

@@ -52,6 +52,7 @@ type Reader struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	lim   limitState
 }
 
 type cached struct {

@@ -53,6 +53,7 @@ func (m *Reader) Threads() ([]Thread, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Threads)
 		ts := make([]Thread, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[off+int(i)*48:]
@@ -133,6 +134,7 @@ func (m *Reader) ThreadInfos() ([]ThreadInfo, error) {
 		if err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Threads)
 		out := make([]ThreadInfo, 0, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[uint64(hdr)+i*uint64(size):]
@@ -162,6 +164,7 @@ func (m *Reader) ThreadNames() (map[uint32]string, error) {
 		if _, err := table(d, 4, n, 12, "ThreadNames"); err != nil {
 			return nil, err
 		}
+		n = capCount(n, m.limits().Threads)
 		names := make(map[uint32]string, min(n, maxPrealloc))
 		for i := uint64(0); i < n; i++ {
 			e := b[4+i*12:]

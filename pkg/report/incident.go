@@ -255,6 +255,9 @@ func fill(incident string, site messages.Site, row Target, d *DumpReport) Target
 		row.Runtimes = append(row.Runtimes, rt.Name)
 	}
 	row.Threads = len(a.Threads)
+	if a.Process != nil && a.Process.ThreadCount > row.Threads {
+		row.Threads = a.Process.ThreadCount // the dump's total, when the list was cut
+	}
 	if a.Memory != nil {
 		row.Committed = a.Memory.Committed
 	}

@@ -183,7 +183,11 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 		row("Crashing thread", fmt.Sprintf("%#x", c.ThreadID))
 	}
 	row("Dump", fmt.Sprintf("%s, %s, read %s", a.Dump.Type, analysis.Bytes(uint64(a.Dump.Size)), analysis.Bytes(uint64(a.Dump.BytesRead))))
-	p("\n## Threads (%d)\n\n", len(a.Threads))
+	if tr := a.Truncated; tr != nil && tr.Threads != nil {
+		p("\n## Threads (%d of %d; the rest not analyzed)\n\n", len(a.Threads), tr.Threads.Total)
+	} else {
+		p("\n## Threads (%d)\n\n", len(a.Threads))
+	}
 	for _, t := range a.Threads {
 		mark := ""
 		if t.Crashed {

@@ -88,17 +88,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Serve runs an HTTP server for handler on addr until ctx ends, then shuts
 // it down, giving open requests up to grace to finish. It returns nil after
 // a clean shutdown. If ready is non-nil it receives the bound address once
-// listening (useful with port 0).
+// listening (useful with port 0). The server has the default HTTPLimits.
 func Serve(ctx context.Context, log *slog.Logger, addr string, handler http.Handler, grace time.Duration, ready chan<- net.Addr) error {
+	return ServeLimited(ctx, log, addr, handler, grace, HTTPLimits{}, ready)
+}
+
+// ServeLimited is Serve with the given limits (zero fields: defaults).
+func ServeLimited(ctx context.Context, log *slog.Logger, addr string, handler http.Handler, grace time.Duration, limits HTTPLimits, ready chan<- net.Addr) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("service: listen %s: %w", addr, err)
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	limits = limits.withDefaults()
+	srv := limits.server(handler)
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	ln = limits.listener(ln, srv)
 	log.Info("http listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready <- ln.Addr()

@@ -21,9 +21,18 @@ type Config struct {
 	// this worker. Default 4. (Direct dumps are always one per site,
 	// across every worker.)
 	StagedPerSite int
+	// MaxTargetsPerInstance caps the processes dumped on one instance by
+	// one job, as DaaS does (it dumps at most 5); the rest are reported as
+	// skipped, and their details are not even fetched. Default 5; negative
+	// means no cap.
+	MaxTargetsPerInstance int
 	// DefaultStrategy applies when a job leaves Action.Strategy empty.
 	// Default messages.StrategyDirect.
 	DefaultStrategy string
+
+	// MinBodyRate is the floor on a dump body's throughput (default 1 MiB
+	// per minute).
+	MinBodyRate MinRate
 
 	// Retry bounds the retries of one dump.
 	Retry RetryPolicy
@@ -85,6 +94,8 @@ func (c Config) withDefaults() Config {
 	def(&c.Concurrency, 4)
 	def(&c.ListConcurrency, 8)
 	def(&c.StagedPerSite, 4)
+	def(&c.MaxTargetsPerInstance, 5)
+	c.MinBodyRate = c.MinBodyRate.withDefaults()
 	if c.DefaultStrategy == "" {
 		c.DefaultStrategy = messages.StrategyDirect
 	}

@@ -35,6 +35,15 @@ func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strat
 		e.m.Dumps.WithLabelValues("skipped").Inc()
 		return res, nil, nil
 	}
+	if job.Action.Kill {
+		if skip, why, err := e.killedEarlier(ctx, job, t); err != nil || skip {
+			res.Outcome, res.Reason = messages.OutcomeSkipped, why
+			if err != nil {
+				res.Outcome, res.Reason = messages.OutcomeFailed, "not dumped: "+err.Error()
+			}
+			return res, nil, nil
+		}
+	}
 	key := layout.DumpKey(job.IncidentTime, job.IncidentID, job.Site.Segment(), t.Instance, t.Name, t.PID)
 	res.DumpKey = key
 	start := time.Now()
@@ -83,7 +92,7 @@ func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strat
 	}
 	e.progress(job, t, Progress{Bytes: st.bytes, Total: st.bytes, Done: true, Outcome: res.Outcome, Reason: res.Reason})
 	if job.Action.Kill {
-		k := e.collectKill(ctx, job.Site, t)
+		k := e.collectKill(ctx, job, t)
 		res.Kill = &k
 	}
 	return res, dc, nil
@@ -143,6 +152,9 @@ func (e *Engine) dumpLocked(ctx context.Context, job *messages.CaptureJob, strat
 }) (*stored, error) {
 	req := DumpRequest{Site: job.Site, Instance: t.Instance, PID: t.PID, Process: t.Name, DumpType: job.Action.DumpType, Strategy: strategy}
 	meta := dumpMetadata(job, t, strategy)
+	if err := checkKeepable(key, meta); err != nil {
+		return nil, err
+	}
 	var st *stored
 	attempts, err := retry(ctx, e.cfg.Retry, func(attempt int) error {
 		if e.stopping() {

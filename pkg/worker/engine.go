@@ -84,7 +84,7 @@ func New(k Kudu, b blob.Bucket, pub Publisher, m *Metrics, cfg Config) (*Engine,
 	e := &Engine{kudu: k, bucket: b, pub: pub, cfg: cfg, m: m,
 		global: semaphore.NewWeighted(int64(cfg.Concurrency))}
 	e.locks = newSiteLocks(b, cfg, func() { m.LeaseLost.Inc() })
-	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond, now: cfg.Now}
+	e.budget = &killBudget{bucket: b, cfg: cfg.KillBudget, ttl: 15 * time.Second, poll: 50 * time.Millisecond}
 	e.stopCtx, e.stopNow = context.WithCancel(context.Background())
 	return e, nil
 }
@@ -119,6 +119,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		IncidentID: job.IncidentID, JobID: job.JobID, Site: job.Site,
 		StartedAt: started, Instances: []string{}, Targets: []messages.TargetResult{},
 	}}
+	ctx = withDelivery(ctx)
 	log := e.cfg.Logger.With("job", job.JobID)
 	log.Debug("job started", "strategy", job.Action.Strategy, "dump_type", job.Action.DumpType, "kill", job.Action.Kill)
 	sel, err := compileSelector(job.Selector)
@@ -126,6 +127,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		res.Completed.Error = "invalid selector: " + err.Error()
 		return res, e.finish(ctx, res)
 	}
+	sel.perInstance = e.cfg.MaxTargetsPerInstance
 	strategy := job.Action.Strategy
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy

@@ -15,7 +15,8 @@ import (
 // budget, and confirms it: the pid is gone from the instance's list, and the
 // app's new w3wp pid is noted when one is seen. It never kills the SCM
 // process. Failures are reported in the returned Kill, never as errors.
-func (e *Engine) collectKill(ctx context.Context, site messages.Site, t target) messages.Kill {
+func (e *Engine) collectKill(ctx context.Context, job *messages.CaptureJob, t target) messages.Kill {
+	site := job.Site
 	log := e.cfg.Logger.With("site", site.Segment(), "instance", shortID(t.Instance), "pid", t.PID)
 	if t.PID <= 0 || t.IsSCM {
 		e.m.Kills.WithLabelValues("denied").Inc()
@@ -44,6 +45,10 @@ func (e *Engine) collectKill(ctx context.Context, site messages.Site, t target) 
 		}
 		e.m.Kills.WithLabelValues("failed").Inc()
 		return messages.Kill{Reason: "kill budget unavailable, not killed: " + err.Error()}
+	}
+	if err := e.recordKill(ctx, job.JobID, t); err != nil {
+		e.m.Kills.WithLabelValues("denied").Inc()
+		return messages.Kill{Reason: "not killed: " + err.Error()}
 	}
 	if err := e.kudu.Kill(ctx, site, t.Instance, t.PID); err != nil && kindOf(err) != ErrorKindNotFound {
 		e.m.Kills.WithLabelValues("failed").Inc()

@@ -43,7 +43,6 @@ type killBudget struct {
 	cfg    KillBudget
 	ttl    time.Duration
 	poll   time.Duration
-	now    func() time.Time
 }
 
 // take asks for one kill of site now. It returns nil when granted, a
@@ -64,7 +63,10 @@ func (k *killBudget) take(ctx context.Context, site string) error {
 	if err != nil {
 		return err
 	}
-	now := k.now().UTC()
+	now, err := storageNow(ctx, k.bucket, site)
+	if err != nil {
+		return err
+	}
 	if now.Before(st.CoolOffUntil) {
 		return &killDenied{fmt.Sprintf("kills for this site are disabled until %s (cool-off after exceeding the kill budget of %d per %s)",
 			st.CoolOffUntil.Format(time.RFC3339), k.cfg.Max, k.cfg.Window)}

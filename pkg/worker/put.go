@@ -67,14 +67,15 @@ func dumpMetadata(job *messages.CaptureJob, t target, strategy string) map[strin
 	if t.MachineName != "" {
 		m[MetaMachine] = ascii(t.MachineName)
 	}
-	if job.Trigger.Rule != "" {
-		m[MetaTriggerRule] = ascii(job.Trigger.Rule)
+	if r := ascii(job.Trigger.Rule); r != "" {
+		m[MetaTriggerRule] = r
 	}
 	return m
 }
 
 // ascii keeps printable ASCII (blob metadata values must be ASCII) and
-// bounds the length.
+// bounds the length, without leading or trailing spaces (Azure carries
+// metadata as HTTP headers, which cannot keep them).
 func ascii(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -87,7 +88,7 @@ func ascii(s string) string {
 			break
 		}
 	}
-	return b.String()
+	return strings.TrimSpace(b.String())
 }
 
 // dumpOnce is one attempt: start the dump, stream it into a create-if-absent
@@ -125,7 +126,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 	v := newVerifier()
 	pw := &progressWriter{e: e, job: job, t: t, total: size, attempt: attempt}
 	bufp := copyBuffers.Get().(*[]byte)
-	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{body}, *bufp)
+	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{e.minRate(body)}, *bufp)
 	copyBuffers.Put(bufp)
 	if cerr := closeBody(); cerr != nil && err == nil {
 		// The staged strategy deletes its server file on Close; a failed
@@ -182,7 +183,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 // rest are worth retrying.
 func blobErr(op, key string, err error) error {
 	err = fmt.Errorf("blob storage: %s %s: %w", op, key, err)
-	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) {
+	if errors.Is(err, blob.ErrInvalidKey) || errors.Is(err, blob.ErrInvalidMetadata) || localStorageFailure(err) {
 		return backoff.Permanent(err)
 	}
 	return err

@@ -25,6 +25,9 @@ type selector struct {
 	instances map[string]bool
 	machines  map[string]bool
 	maxCount  int
+	// perInstance caps the targets on one instance (Config.
+	// MaxTargetsPerInstance); <= 0 is no cap.
+	perInstance int
 }
 
 // compileSelector checks and compiles s. Its errors are permanent: the job
@@ -159,13 +162,23 @@ func (s *selector) selectOnInstance(ctx context.Context, instance string, procs 
 			}
 		}
 	}
-	for _, c := range cands {
+	details := 0
+	for i, c := range cands {
+		if s.perInstance > 0 && !s.largest && len(out.targets) >= s.perInstance {
+			s.skipBeyondCap(&out, instance, cands[i:], fmt.Sprintf("beyond the cap of %d targets per instance (worker --max-targets-per-instance)", s.perInstance))
+			break
+		}
 		if c.PID <= 0 || c.IsSCM {
 			if s.explicit() {
 				skip(c, "the SCM (Kudu) process is never dumped")
 			}
 			continue
 		}
+		if details >= maxDetailsPerInstance {
+			s.skipBeyondCap(&out, instance, cands[i:], fmt.Sprintf("not inspected: only the first %d candidates of an instance are read in detail", maxDetailsPerInstance))
+			break
+		}
+		details++
 		d, err := detail(ctx, c.PID)
 		if err != nil {
 			if kindOf(err) == ErrorKindNotFound {
@@ -249,4 +262,33 @@ func (s *selector) capTargets(ts []target) (keep []target, skipped []messages.Ta
 		})
 	}
 	return ts[:s.maxCount], skipped
+}
+
+// maxSkippedListed bounds the processes beyond the per-instance cap that are
+// reported one by one; the rest are one summary entry, so that 2,000
+// matching processes do not make a 2,000-entry JobCompleted.
+const maxSkippedListed = 10
+
+// maxDetailsPerInstance bounds the process detail calls one job makes on
+// one instance (one Kudu request each), whatever the candidates: with
+// `largest`, or when candidates are filtered out after their detail.
+const maxDetailsPerInstance = 64
+
+// skipBeyondCap reports the candidates left over by a per-instance cap.
+func (s *selector) skipBeyondCap(out *selection, instance string, rest []Process, why string) {
+	n := 0
+	for _, p := range rest {
+		if p.PID <= 0 || p.IsSCM {
+			continue
+		}
+		if n < maxSkippedListed {
+			out.skipped = append(out.skipped, messages.TargetResult{Instance: instance, MachineName: p.MachineName,
+				PID: p.PID, Process: p.Name, Outcome: messages.OutcomeSkipped, Reason: why})
+		}
+		n++
+	}
+	if n > maxSkippedListed {
+		out.skipped = append(out.skipped, messages.TargetResult{Instance: instance, Outcome: messages.OutcomeSkipped,
+			Reason: fmt.Sprintf("%d more matching processes not listed, %s", n-maxSkippedListed, why)})
+	}
 }

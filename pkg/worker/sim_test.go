@@ -304,10 +304,10 @@ func TestSimKillBudgetAndCoolOff(t *testing.T) {
 		t.Errorf("simulator saw %d kills", n)
 	}
 	// After the window but inside the cool-off, a new worker (shared state)
-	// still may not kill.
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
+	// still may not kill. Budgets run on the storage's clock, so time
+	// passes by ageing the stored state.
+	site := simJob(t, "20260301t101500-0000000000000001", a, messages.Action{}, messages.Selector{}).Site.Segment()
+	ageKillState(t, dir, site, 2*time.Hour)
 	e2 := simEngine(t, k, dir, nil, func(c *Config) {
 		c.KillBudget = KillBudget{Max: 1, Window: time.Hour, CoolOff: 3 * time.Hour}
 		c.Now = clock
@@ -320,9 +320,7 @@ func TestSimKillBudgetAndCoolOff(t *testing.T) {
 		t.Fatalf("kill inside cool-off: %+v", kl)
 	}
 	// After the cool-off, kills are allowed again.
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
+	ageKillState(t, dir, site, 2*time.Hour)
 	res, err = e2.Capture(bg, simJob(t, "20260301t101500-0000000000000003", a, messages.Action{Kill: true}, messages.Selector{MaxCount: 1}))
 	if err != nil {
 		t.Fatal(err)

@@ -122,8 +122,12 @@ func (p *Pipeline) PolicyPath() string { return filepath.Join(p.cfg.Dir, "polici
 func (p *Pipeline) LogDir() string { return filepath.Join(p.cfg.Dir, "logs") }
 
 func (p *Pipeline) startIngest(config string, schedules bool) (*Proc, string, error) {
+	tokenFile := filepath.Join(p.cfg.Dir, "webhook-token") // secrets never go in flags
+	if err := os.WriteFile(tokenFile, []byte(p.cfg.Token), 0o600); err != nil {
+		return nil, "", fmt.Errorf("harness: %w", err)
+	}
 	args := []string{"serve", "--listen", "127.0.0.1:0", "--config", config, "--queue", p.QueueURL, "--blob", p.BlobURL,
-		"--webhook-token", p.cfg.Token, "--arm-url", p.cfg.ARMURL, "--arm-auth=false", "--rate", "-1",
+		"--webhook-token-file", tokenFile, "--arm-url", p.cfg.ARMURL, "--auth", "none", "--rate", "-1",
 		fmt.Sprintf("--schedules=%t", schedules), "--grace", "5s"}
 	in, err := p.start("ingest", p.cfg.Bins.Ingest, args)
 	if err != nil {

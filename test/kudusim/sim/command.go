@@ -117,15 +117,22 @@ const procdumpBanner = "\r\nProcDump v11.0 - Sysinternals process dump utility\r
 // then is complete. With Config.DumpToolSilent a write longer than the
 // idle timeout is killed by Kudu's idle rule, leaving a truncated file.
 func (s *Server) procdump(a *app, in *instance, line string, args []string, dir string) commandResult {
-	dumpType, overwrite := 0, false
+	dumpType, overwrite, clone := 0, false, false
 	var pos []string
-	for _, arg := range args {
-		switch strings.ToLower(arg) {
+	for i := 0; i < len(args); i++ {
+		switch arg := args[i]; strings.ToLower(arg) {
 		case "-ma":
 			dumpType = 2
 		case "-mm", "-mp", "-accepteula":
 		case "-o":
 			overwrite = true
+		case "-r":
+			// -r [1..5]: dump a clone; the optional number is the
+			// concurrency limit.
+			clone = true
+			if i+1 < len(args) && len(args[i+1]) == 1 && args[i+1][0] >= '1' && args[i+1][0] <= '5' {
+				i++
+			}
 		default:
 			pos = append(pos, arg)
 		}
@@ -180,14 +187,29 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 	if s.cfg.DumpToolSilent && s.cfg.DumpWriteTime > s.cfg.CommandIdleTimeout {
 		wait, aborted = s.cfg.CommandIdleTimeout, true
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-s.ctx.Done():
+	// The target is suspended while the tool reads it: for the whole write,
+	// or with -r only while it is cloned (the tool then writes the clone).
+	// The pause is measured, not assumed: it is the time the simulated
+	// target actually spent suspended.
+	begin := time.Now()
+	var pause time.Duration
+	if clone {
+		if !s.waitOrStop(s.cfg.ClonePause) {
+			aborted = true
+		}
+		pause = time.Since(begin)
+	}
+	if !s.waitOrStop(wait) {
 		aborted = true
 	}
-	ev := Event{Kind: EventStagedDump, App: a.name, Instance: in.id, PID: p.pid, Process: p.name, DumpType: dumpType, Size: d.Size(), Path: rel}
+	if !clone {
+		pause = time.Since(begin)
+	}
+	ev := Event{Kind: EventStagedDump, App: a.name, Instance: in.id, PID: p.pid, Process: p.name, DumpType: dumpType, Size: d.Size(), Path: rel,
+		Clone: clone, Pause: pause}
+	if clone {
+		ev.CloneBytes = p.private
+	}
 	var cut int64
 	if aborted {
 		s.mu.Lock()
@@ -219,6 +241,18 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 	out += fmt.Sprintf("[%s] Dump 1 complete: %d MB written in %.1f seconds\r\n", done.Format("15:04:05"), d.Size()>>20, done.Sub(now).Seconds())
 	out += fmt.Sprintf("[%s] Dump count reached.\r\n\r\n", done.Format("15:04:05"))
 	return commandResult{Output: strp(out)}
+}
+
+// waitOrStop waits d, or less when the server closes (false then).
+func (s *Server) waitOrStop(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
 }
 
 // kuduPID is the pid of Kudu's w3wp (the parent of commands), or 0.

@@ -33,6 +33,12 @@ type Config struct {
 	// DumpWriteTime is how long "Kudu" takes to write a dump to its staging
 	// file before the first response byte; 0 means 50 ms, negative none.
 	DumpWriteTime time.Duration
+	// ClonePause is how long the simulated dump tool suspends the target
+	// to clone it (procdump -r) before writing the clone for DumpWriteTime;
+	// 0 means DumpWriteTime/20, at least 1 ms. A model, not a measurement
+	// of Windows: cloning copies page tables, not pages, so it is a small
+	// fraction of the write (docs/worker.md, "Clone dumps").
+	ClonePause time.Duration
 	// FirstByteLimit is the front end's cut-off for a response's first
 	// byte (~230 s on App Service); 0 means none. When the dump write or a
 	// command outlasts it, the client gets FirstByteStatus with an empty
@@ -59,6 +65,9 @@ type Config struct {
 	// Script scripts memory and request behaviour over time, so tests can
 	// drive auto-heal rules; nil keeps the static figures.
 	Script *Script
+	// Cores is the instance's processor count, in every process's
+	// NUMBER_OF_PROCESSORS; 0 means 2.
+	Cores int
 	// UnreadableChildren makes the detail of the app w3wp's child
 	// (dotnet/node) fail as an access-denied read does in Kudu: counts and
 	// memory -1, CPU times "-00:00:01", no start_time, file_name "N/A",
@@ -149,6 +158,14 @@ type Faults struct {
 // ErrConfig is wrapped by every Config validation error.
 var ErrConfig = errors.New("kudusim: invalid config")
 
+// cores is Cores, defaulted (newApp runs before setDefaults in some paths).
+func (c *Config) cores() int {
+	if c.Cores <= 0 {
+		return 2
+	}
+	return c.Cores
+}
+
 func (c *Config) setDefaults() {
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -158,6 +175,7 @@ func (c *Config) setDefaults() {
 	def(&c.Apps, 1)
 	def(&c.Instances, 1)
 	def(&c.ARMPageSize, 50)
+	def(&c.Cores, 2)
 	def(&c.FirstByteStatus, 504)
 	if c.DumpSize == 0 {
 		c.DumpSize = 64 << 20
@@ -166,6 +184,9 @@ func (c *Config) setDefaults() {
 		c.DumpWriteTime = 50 * time.Millisecond
 	} else if c.DumpWriteTime < 0 {
 		c.DumpWriteTime = 0
+	}
+	if c.ClonePause <= 0 {
+		c.ClonePause = max(c.DumpWriteTime/20, time.Millisecond)
 	}
 	if c.CommandIdleTimeout == 0 {
 		c.CommandIdleTimeout = 60 * time.Second
@@ -194,6 +215,8 @@ func (c *Config) validate() error {
 	switch {
 	case c.Apps < 1 || c.Apps > 1000:
 		return bad("Apps %d outside 1..1000", c.Apps)
+	case c.Cores < 1 || c.Cores > 256:
+		return bad("Cores %d outside 1..256", c.Cores)
 	case c.Instances < 1 || c.Instances > 100:
 		return bad("Instances %d outside 1..100", c.Instances)
 	case c.AppNames != nil && len(c.AppNames) != c.Apps:

@@ -53,7 +53,16 @@ type Event struct {
 	Status   int    `json:"status,omitempty"`
 	Path     string `json:"path,omitempty"`
 	Killed   []int  `json:"killed,omitempty"`
-	Detail   string `json:"detail,omitempty"`
+	// Clone is set on a staged dump written from a clone (procdump -r).
+	Clone bool `json:"clone,omitempty"`
+	// Pause is how long the target process was suspended by a staged
+	// dump: the whole write, or only the cloning with -r.
+	Pause time.Duration `json:"pause_ns,omitempty"`
+	// CloneBytes bounds the extra memory a clone can cost: the target's
+	// private bytes (pages the app changes while the clone is written are
+	// copied; at worst all of them).
+	CloneBytes int64  `json:"clone_bytes,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 }
 
 type eventLog struct {

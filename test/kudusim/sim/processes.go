@@ -108,13 +108,19 @@ func (s *Server) processDetail(k *kreq, p *process, idText string) {
 			private = v
 		}
 	}
+	cpu := p.cpu
+	if sc := s.cfg.Script; sc != nil && sc.CPUTime != nil {
+		if v, ok := sc.CPUTime(k.a.name, k.in.id, p.pid, p.name); ok {
+			cpu = v
+		}
+	}
 	d := processDetail{
 		ID: p.pid, Name: p.name, MachineName: k.in.machine, Href: self, Minidump: self + "/dump",
 		IsProfileRunning: p.profiling, IISProfileTimeout: 180, Parent: k.href(p.parent),
 		FileName: p.fileName, CommandLine: p.cmdLine, UserName: p.user,
 		HandleCount: p.handles, ModuleCount: len(p.modules), ThreadCount: len(p.threads),
-		StartTime: netTime(p.start), TotalCPUTime: netSpan(p.cpu), UserCPUTime: netSpan(p.cpu * 7 / 8),
-		PrivilegedCPUTime: netSpan(p.cpu - p.cpu*7/8),
+		StartTime: netTime(p.start), TotalCPUTime: netSpan(cpu), UserCPUTime: netSpan(cpu * 7 / 8),
+		PrivilegedCPUTime: netSpan(cpu - cpu*7/8),
 		WorkingSet:        private * 4 / 5, PeakWorkingSet: private, PrivateMemory: private,
 		VirtualMemory: private*3 + 2<<30, PeakVirtualMemory: private*3 + 2<<30 + 64<<20,
 		PagedMemory: private, PeakPagedMemory: private * 11 / 10,

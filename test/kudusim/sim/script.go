@@ -18,6 +18,12 @@ type Script struct {
 	// Requests returns what Azure Monitor reports for an instance in the
 	// minute starting at minute (UTC).
 	Requests func(app, instance string, minute time.Time) MinuteMetrics
+	// CPUTime returns the total processor time (total_cpu_time) of a
+	// process on an instance when its detail is read; ok false keeps the
+	// static figure. The script owns the clock: a test that drives a
+	// CPU watch with a fake clock computes CPU time from that clock, so a
+	// process "spins" at exactly the rate the test says.
+	CPUTime func(app, instance string, pid int, process string) (cpu time.Duration, ok bool)
 }
 
 // MinuteMetrics are one minute of App Service request metrics of one
