@@ -107,7 +107,7 @@ func NewARM(cfg ARMConfig) (*ARM, error) {
 	switch a := cfg.Auth.(type) {
 	case nil:
 	case *Bearer:
-		o.Credential, o.Scope = a.cred, a.Scope()
+		o.Credential, o.Scope = a.cred, a.ScopeFor(base.Host)
 	default:
 		o.Authorize = authPolicy{a}
 	}
