@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean flaky
+.PHONY: help build test check vet fmt fuzz bench bench-vegeta demo e2e chaos images report-screenshot azurite clean flaky
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ bench: ## benchmarks: go test -bench, then the test/bench programs (see docs/ben
 	$(GO) run ./test/bench/worker fanout
 	$(GO) run ./test/bench/ingest --alerts 20000 --concurrency 32
 	$(GO) run ./test/bench/ingest --alerts 30000 --concurrency 64 --rate 5000
+
+bench-vegeta: ## ingest load with vegeta on the real binary (INGEST=path measures another build; see docs/benchmarks.md)
+	test/bench/vegeta/run.sh
 
 demo: ## run the whole pipeline locally (the README's first command)
 	$(GO) run ./test/demo

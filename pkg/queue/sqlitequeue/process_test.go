@@ -1,4 +1,4 @@
-package filequeue_test
+package sqlitequeue_test
 
 import (
 	"bufio"
@@ -13,16 +13,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/logdb"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // Child processes: the test binary re-executed with these variables set.
 const (
-	envChild = "FILEQUEUE_TEST_CHILD" // "consume" or "produce"
-	envDir   = "FILEQUEUE_TEST_DIR"
-	envCount = "FILEQUEUE_TEST_COUNT"
+	envChild = "SQLITEQUEUE_TEST_CHILD" // "consume", "produce" or "settle"
+	envDir   = "SQLITEQUEUE_TEST_DIR"
+	envCount = "SQLITEQUEUE_TEST_COUNT"
+	envHold  = "SQLITEQUEUE_TEST_HOLD" // "1": produce, then wait to be killed
 )
 
 func TestMain(m *testing.M) {
@@ -34,18 +34,20 @@ func TestMain(m *testing.M) {
 	case "produce":
 		n, _ := strconv.Atoi(os.Getenv(envCount))
 		os.Exit(childProduce(os.Getenv(envDir), n))
+	case "settle":
+		os.Exit(childSettle(os.Getenv(envDir)))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode")
 		os.Exit(2)
 	}
 }
 
-var childOpts = filequeue.Options{LockDuration: time.Second, PollInterval: 20 * time.Millisecond}
+var childOpts = sqlitequeue.Options{LockDuration: time.Second, PollInterval: 20 * time.Millisecond}
 
 // childConsume runs a Consumer whose handler announces the message it
 // holds on stdout and then blocks until the process is killed.
 func childConsume(dir string) int {
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -72,7 +74,7 @@ func childConsume(dir string) int {
 // childProduce sends p-0 … p-(n-1), printing "sent ID" once each Send
 // has returned (the message is durable).
 func childProduce(dir string, n int) int {
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -80,21 +82,63 @@ func childProduce(dir string, n int) int {
 	w := bufio.NewWriter(os.Stdout)
 	for i := range n {
 		id := "p-" + strconv.Itoa(i)
-		if err := q.Send(context.Background(), queue.Message{ID: id, Body: []byte(id)}); err != nil {
+		if err := q.Send(context.Background(), queue.Message{ID: id, Body: bodyOf(id)}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		fmt.Fprintln(w, "sent", id)
 		w.Flush()
 	}
+	if os.Getenv(envHold) == "1" {
+		select {} // keep the queue open (no checkpoint on close) until SIGKILL
+	}
+	// The last connection to close checkpoints the log into the file.
+	if err := q.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	return 0
 }
 
+// bodyOf is the body childProduce sends with id: bytes found nowhere else
+// in the queue file (the ID alone also sits in the duplicate history).
+func bodyOf(id string) []byte {
+	return []byte("body of " + id + ": " + strings.Repeat("x", 40))
+}
+
+// childSettle receives in batches of up to 5 and completes every message,
+// printing "completed ID" once each Complete has returned.
+func childSettle(dir string) int {
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx := context.Background()
+	w := bufio.NewWriter(os.Stdout)
+	for {
+		ms, err := q.Receive(ctx, 5)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		for _, m := range ms {
+			if err := q.Complete(ctx, m); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			fmt.Fprintln(w, "completed", m.ID)
+			w.Flush()
+		}
+	}
+}
+
 // startChild starts the test binary in child mode with stdout piped.
-func startChild(t *testing.T, mode, dir string, count int) (*exec.Cmd, *bufio.Scanner) {
+func startChild(t *testing.T, mode, dir string, count int, env ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envChild+"="+mode, envDir+"="+dir, envCount+"="+strconv.Itoa(count))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -114,12 +158,18 @@ func startChild(t *testing.T, mode, dir string, count int) (*exec.Cmd, *bufio.Sc
 // written before it died) and reaps it, returning the number of lines.
 func kill9(t *testing.T, cmd *exec.Cmd, out *bufio.Scanner) int {
 	t.Helper()
+	return len(kill9Lines(t, cmd, out))
+}
+
+// kill9Lines is kill9 returning the lines.
+func kill9Lines(t *testing.T, cmd *exec.Cmd, out *bufio.Scanner) []string {
+	t.Helper()
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatalf("SIGKILL: %v", err)
 	}
-	lines := 0
+	var lines []string
 	for out.Scan() {
-		lines++
+		lines = append(lines, out.Text())
 	}
 	err := cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
@@ -130,7 +180,7 @@ func kill9(t *testing.T, cmd *exec.Cmd, out *bufio.Scanner) int {
 
 // drain receives and completes until nothing arrives for quiet, returning
 // each ID's delivery counts.
-func drain(t *testing.T, q *filequeue.Queue, quiet time.Duration) map[string][]int {
+func drain(t *testing.T, q *sqlitequeue.Queue, quiet time.Duration) map[string][]int {
 	t.Helper()
 	got := map[string][]int{}
 	for {
@@ -154,7 +204,7 @@ func drain(t *testing.T, q *filequeue.Queue, quiet time.Duration) map[string][]i
 // delivery 2, once the lock expires) and every other message once.
 func TestSIGKILLedConsumer(t *testing.T) {
 	dir := t.TempDir()
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +254,15 @@ func TestSIGKILLedProducer(t *testing.T) {
 	if acked < 40 {
 		t.Fatalf("child acknowledged only %d sends", acked)
 	}
-	checkFile(t, dir+"/captures.queue")
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatalf("reopen after kill -9: %v", err)
 	}
 	defer q.Close()
-	got := drain(t, q, 300*time.Millisecond)
+	if err := q.Verify(context.Background()); err != nil {
+		t.Fatalf("queue file after kill -9: %v", err)
+	}
+	got := drain(t, q, 2*time.Second)
 	for i := range acked {
 		if id := "p-" + strconv.Itoa(i); len(got[id]) != 1 {
 			t.Errorf("acknowledged send %s lost (deliveries %v)", id, got[id])
@@ -233,7 +285,7 @@ func TestSIGKILLedProducer(t *testing.T) {
 func TestTwoProcessesShareQueue(t *testing.T) {
 	const n = 60
 	dir := t.TempDir()
-	q, err := filequeue.Open(dir, "captures", childOpts)
+	q, err := sqlitequeue.Open(dir, "captures", childOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,14 +321,4 @@ func TestTwoProcessesShareQueue(t *testing.T) {
 			t.Errorf("%s received %d times", id, c)
 		}
 	}
-}
-
-// checkFile verifies every record of a queue file.
-func checkFile(t *testing.T, path string) {
-	t.Helper()
-	r, err := logdb.Check(path)
-	if err != nil {
-		t.Fatalf("check %s after kill -9: %v", path, err)
-	}
-	t.Logf("%s: %+v", path, r)
 }

@@ -1,4 +1,4 @@
-package filequeue
+package sqlitequeue
 
 import (
 	"net/url"

@@ -1,8 +1,6 @@
-package filequeue
+package sqlitequeue
 
 import (
-	"github.com/dumpflow/dumpflow/pkg/logdb"
-
 	"context"
 	"errors"
 	"fmt"
@@ -22,8 +20,8 @@ const (
 )
 
 // ErrBusy is returned when the queue file stayed locked by other processes
-// for longer than Options.BusyTimeout.
-var ErrBusy = logdb.ErrBusy
+// (SQLite's SQLITE_BUSY) for longer than Options.BusyTimeout.
+var ErrBusy = errors.New("sqlitequeue: queue file busy")
 
 // Options configure a Queue. The zero value of each field means its
 // default. Every process that opens the same queue should use the same
@@ -45,11 +43,11 @@ type Options struct {
 	// message sent by another process. Sends by this process wake it at
 	// once. Zero means DefaultPollInterval.
 	PollInterval time.Duration
-	// BusyTimeout bounds how long one operation waits for the file lock
-	// held by other processes before failing with ErrBusy. Zero means
-	// DefaultBusyTimeout. Queues of one process on the same file take
-	// turns through one shared gate, which keeps the busy timeout of the
-	// first of them to open the file.
+	// BusyTimeout bounds how long one operation waits for SQLite's write
+	// lock held by another process before failing with ErrBusy (it is
+	// SQLite's busy_timeout). Zero means DefaultBusyTimeout. Queues of one
+	// process on the same file share one connection, which keeps the busy
+	// timeout of the first of them to open the file.
 	BusyTimeout time.Duration
 }
 
@@ -73,18 +71,19 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	switch {
 	case o.LockDuration < time.Millisecond:
-		return o, fmt.Errorf("filequeue: lock duration %v must be at least 1ms", o.LockDuration)
+		return o, fmt.Errorf("sqlitequeue: lock duration %v must be at least 1ms", o.LockDuration)
 	case o.MaxDeliveries < 1:
-		return o, fmt.Errorf("filequeue: max deliveries %d must be at least 1", o.MaxDeliveries)
+		return o, fmt.Errorf("sqlitequeue: max deliveries %d must be at least 1", o.MaxDeliveries)
 	case o.PollInterval < time.Millisecond:
-		return o, fmt.Errorf("filequeue: poll interval %v must be at least 1ms", o.PollInterval)
-	case o.BusyTimeout < 0:
-		return o, fmt.Errorf("filequeue: busy timeout %v must not be negative", o.BusyTimeout)
+		return o, fmt.Errorf("sqlitequeue: poll interval %v must be at least 1ms", o.PollInterval)
+	case o.BusyTimeout < time.Millisecond:
+		return o, fmt.Errorf("sqlitequeue: busy timeout %v must be at least 1ms", o.BusyTimeout)
 	}
 	return o, nil
 }
 
-// OpenURL opens the queue name in the directory u.Path, for URLs of the form
+// OpenURL opens the queue name (the file DIR/NAME.sqlite) in the directory
+// DIR = u.Path, for URLs of the form
 //
 //	file:///var/lib/dumpflow/queue?lock=60s&max_deliveries=10&dedupe_window=10m
 //
@@ -111,20 +110,20 @@ func OpenURL(ctx context.Context, u *url.URL, name string) (*Queue, error) {
 func optionsFromURL(u *url.URL) (Options, error) {
 	var o Options
 	if u == nil {
-		return o, errors.New("filequeue: nil URL")
+		return o, errors.New("sqlitequeue: nil URL")
 	}
 	if u.Scheme != "file" {
-		return o, fmt.Errorf("filequeue: URL scheme %q, want file", u.Scheme)
+		return o, fmt.Errorf("sqlitequeue: URL scheme %q, want file", u.Scheme)
 	}
 	if u.Host != "" && u.Host != "localhost" {
-		return o, fmt.Errorf("filequeue: URL host %q: only local paths are supported", u.Host)
+		return o, fmt.Errorf("sqlitequeue: URL host %q: only local paths are supported", u.Host)
 	}
 	if u.Path == "" || u.Path[0] != '/' {
-		return o, fmt.Errorf("filequeue: URL %q needs an absolute path (file:///dir)", u.Redacted())
+		return o, fmt.Errorf("sqlitequeue: URL %q needs an absolute path (file:///dir)", u.Redacted())
 	}
 	for key, vals := range u.Query() {
 		if len(vals) != 1 {
-			return o, fmt.Errorf("filequeue: URL option %q given %d times", key, len(vals))
+			return o, fmt.Errorf("sqlitequeue: URL option %q given %d times", key, len(vals))
 		}
 		v := vals[0]
 		var err error
@@ -146,10 +145,10 @@ func optionsFromURL(u *url.URL) (Options, error) {
 		case "busy_timeout":
 			o.BusyTimeout, err = parsePositiveDuration(v)
 		default:
-			return o, fmt.Errorf("filequeue: unknown URL option %q (known: lock, max_deliveries, dedupe_window, poll, busy_timeout)", key)
+			return o, fmt.Errorf("sqlitequeue: unknown URL option %q (known: lock, max_deliveries, dedupe_window, poll, busy_timeout)", key)
 		}
 		if err != nil {
-			return o, fmt.Errorf("filequeue: URL option %s=%q: %w", key, v, err)
+			return o, fmt.Errorf("sqlitequeue: URL option %s=%q: %w", key, v, err)
 		}
 	}
 	return o, nil

@@ -1,18 +1,18 @@
-package filequeue_test
+package sqlitequeue_test
 
 import (
 	"testing"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
 	"github.com/dumpflow/dumpflow/pkg/queue/queuetest"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // harness opens each queue in a fresh temporary directory.
 type harness struct{}
 
 func (harness) Open(t *testing.T, want queuetest.Config) (queue.Queue, queuetest.Config) {
-	q, err := filequeue.Open(t.TempDir(), "test", filequeue.Options{
+	q, err := sqlitequeue.Open(t.TempDir(), "test", sqlitequeue.Options{
 		LockDuration:  want.LockDuration,
 		MaxDeliveries: want.MaxDeliveries,
 		DedupeWindow:  want.DedupeWindow,
@@ -28,12 +28,12 @@ func (harness) Open(t *testing.T, want queuetest.Config) (queue.Queue, queuetest
 // expire, as after a crash) and opens the same file again. The real
 // process crash is TestSIGKILLedConsumer.
 func (harness) Reopen(t *testing.T, q queue.Queue) queue.Queue {
-	fq := q.(*filequeue.Queue)
+	fq := q.(*sqlitequeue.Queue)
 	opts := fq.Options()
 	if err := fq.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	q2, err := filequeue.Open(fq.Dir(), fq.Name(), opts)
+	q2, err := sqlitequeue.Open(fq.Dir(), fq.Name(), opts)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

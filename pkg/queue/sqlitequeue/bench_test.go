@@ -1,4 +1,4 @@
-package filequeue_test
+package sqlitequeue_test
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // body is the size of a typical dumpflow envelope.
 var body = make([]byte, 1024)
 
-func benchQueue(b *testing.B) *filequeue.Queue {
-	q, err := filequeue.Open(b.TempDir(), "bench", filequeue.Options{})
+func benchQueue(b *testing.B) *sqlitequeue.Queue {
+	q, err := sqlitequeue.Open(b.TempDir(), "bench", sqlitequeue.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func benchQueue(b *testing.B) *filequeue.Queue {
 	return q
 }
 
-func fill(b *testing.B, q *filequeue.Queue, n int) {
+func fill(b *testing.B, q *sqlitequeue.Queue, n int) {
 	ctx := context.Background()
 	for i := range n {
 		if err := q.Send(ctx, queue.Message{ID: "m-" + strconv.Itoa(i), Body: body}); err != nil {
@@ -115,7 +115,7 @@ func benchReceiveComplete(b *testing.B, batch int) {
 // the end-to-end rate, child start-up included.
 func BenchmarkCrossProcess(b *testing.B) {
 	dir := b.TempDir()
-	q, err := filequeue.Open(dir, "captures", filequeue.Options{PollInterval: 10 * time.Millisecond})
+	q, err := sqlitequeue.Open(dir, "captures", sqlitequeue.Options{PollInterval: 10 * time.Millisecond})
 	if err != nil {
 		b.Fatal(err)
 	}
