@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 # BENCH_TMPFS is where the worker stream benchmark writes (tmpfs: the disk out of the picture).
 BENCH_TMPFS ?= /dev/shm
 
-.PHONY: help build test check vet fmt fuzz bench demo e2e chaos images report-screenshot azurite clean flaky
+.PHONY: help build test check vet fmt fuzz bench bench-vegeta demo e2e chaos images report-screenshot azurite clean flaky
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ bench: ## benchmarks: go test -bench, then the test/bench programs (see docs/ben
 	bash .ci/azurite.sh install && $(GO) run ./test/bench/worker azure
 	$(GO) run ./test/bench/ingest --alerts 20000 --concurrency 32
 	$(GO) run ./test/bench/ingest --alerts 30000 --concurrency 64 --rate 5000
+
+bench-vegeta: ## ingest load with vegeta on the real binary (INGEST=path measures another build; see docs/benchmarks.md)
+	test/bench/vegeta/run.sh
 
 demo: ## run the whole pipeline locally (the README's first command)
 	$(GO) run ./test/demo

@@ -14,13 +14,13 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 func TestDLQListAndResubmit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "q")
 	ctx := context.Background()
-	q, err := filequeue.Open(dir, "captures", filequeue.Options{})
+	q, err := sqlitequeue.Open(dir, "captures", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestDLQListAndResubmit(t *testing.T) {
 	if err := run(ctx, []string{"dlq", "resubmit", "--queue", url, "job:x"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	q, err = filequeue.Open(dir, "captures", filequeue.Options{})
+	q, err = sqlitequeue.Open(dir, "captures", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

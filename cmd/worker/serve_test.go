@@ -15,7 +15,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
@@ -101,7 +101,7 @@ func TestServeSIGTERMMidDump(t *testing.T) {
 		t.Errorf("simulator served %d dumps, want 1", started)
 	}
 	// The job is still on the queue (abandoned, not completed).
-	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
+	captures, err := sqlitequeue.Open(qdir, "captures", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestServeSIGTERMMidDump(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].DeliveryCount != 2 {
 		t.Fatalf("job not redeliverable: %v %+v", err, got)
 	}
-	analysis, err := filequeue.Open(qdir, "analysis", filequeue.Options{})
+	analysis, err := sqlitequeue.Open(qdir, "analysis", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestServeCapturesAndReports(t *testing.T) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}()
-	analysis, err := filequeue.Open(qdir, "analysis", filequeue.Options{})
+	analysis, err := sqlitequeue.Open(qdir, "analysis", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestServeCapturesAndReports(t *testing.T) {
 // sendJob puts a CaptureJob for app on the "captures" queue in qdir.
 func sendJob(t *testing.T, qdir string, app sim.AppInfo, inc string, act messages.Action) {
 	t.Helper()
-	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
+	captures, err := sqlitequeue.Open(qdir, "captures", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,27 +3,16 @@ package alert
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
 // Condition is one criterion that made an alert fire, as the payload
 // states it: the metric (or log query), the comparison, the threshold and
-// the value observed over the window. It is what a person reading the
-// incident report checks first ("MemoryWorkingSet 1.83e9 > 1.5e9 over
-// 5 min"). Fields the payload does not carry are empty; numbers are kept
-// as sent.
-type Condition struct {
-	Metric      string `json:"metric,omitempty"`
-	Namespace   string `json:"namespace,omitempty"`
-	Query       string `json:"query,omitempty"`
-	Operator    string `json:"operator,omitempty"`
-	Threshold   string `json:"threshold,omitempty"`
-	Observed    string `json:"observed,omitempty"`
-	Aggregation string `json:"aggregation,omitempty"`
-	// Window is the evaluation window as sent (ISO 8601, e.g. "PT5M").
-	Window      string `json:"window,omitempty"`
-	WindowStart string `json:"window_start,omitempty"`
-	WindowEnd   string `json:"window_end,omitempty"`
-}
+// the value observed over the window — what a person reading the incident
+// report checks first. It is the incident's own type, so an alert's
+// conditions go into the incident as they are.
+type Condition = messages.Condition
 
 // azureCriterion is one Azure criterion: common schema allOf[] (metric
 // and log V2) and the legacy metric/classic condition.

@@ -13,7 +13,7 @@ import (
 )
 
 // SiteConfigAPIVersion is the Microsoft.Web api-version used to read
-// config/web (autoheal-rules.md §1).
+// config/web (docs/autoheal.md).
 const SiteConfigAPIVersion = "2024-11-01"
 
 // SiteConfigReader reads a site's config/web resource from Resource

@@ -1,7 +1,7 @@
 // Package autoheal evaluates App Service auto-heal rules centrally, for a
 // whole fleet, with dumpflow's capture pipeline as the action.
 //
-// It has App Service's semantics (../shared/docs/autoheal-rules.md): the
+// It has App Service's semantics (docs/autoheal.md): the
 // triggers requests, slowRequests, slowRequestsWithPath, statusCodes,
 // statusCodesRange and privateBytesInKB, each evaluated per instance over
 // a rolling window, combined with OR; minProcessExecutionTime as a startup

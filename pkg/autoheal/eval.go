@@ -329,7 +329,7 @@ func (t ARMTriggers) met(s *instState, now time.Time) (trigger, reason string, o
 	return "", "", false
 }
 
-// Proactive rule constants (autoheal-rules.md §4).
+// Proactive rule constants (docs/autoheal.md).
 const (
 	proactiveMemoryFraction = 0.90
 	proactiveMemorySustain  = 30 * time.Second

@@ -11,7 +11,7 @@ import (
 )
 
 // KuduReader reads worker processes through Kudu: instances from ARM, the
-// site's w3wp on each instance through the -1 alias (kudu-api.md §2). The
+// site's w3wp on each instance through the -1 alias (docs/kudu.md). The
 // sample is attributed to the machine name in Kudu's answer, so a request
 // the front end routed to another instance is still attributed correctly.
 type KuduReader struct {

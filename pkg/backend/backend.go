@@ -2,7 +2,7 @@
 // the same binaries run on one machine (file:// URLs, the embedded
 // defaults) and on Azure (sb:// and https:// URLs) unchanged.
 //
-//	queue: file:///var/lib/dumpflow/queue       embedded bbolt queue (filequeue)
+//	queue: file:///var/lib/dumpflow/queue       embedded SQLite queues, DIR/NAME.sqlite (sqlitequeue)
 //	       sb://NAMESPACE.servicebus.windows.net  Azure Service Bus (servicebus)
 //	blob:  file:///var/lib/dumpflow/blobs       local directory (fileblob)
 //	       https://ACCOUNT.blob.core.windows.net/CONTAINER  Azure Blob (azureblob)
@@ -25,8 +25,8 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/blob/azureblob"
 	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
 	"github.com/dumpflow/dumpflow/pkg/queue/servicebus"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // Queue names shared by the services.
@@ -68,7 +68,7 @@ func OpenQueue(ctx context.Context, rawURL, name string) (queue.Queue, error) {
 	// so that callers' q != nil checks hold.
 	switch u.Scheme {
 	case "file":
-		q, err := filequeue.OpenURL(ctx, u, name)
+		q, err := sqlitequeue.OpenURL(ctx, u, name)
 		if err != nil {
 			return nil, err
 		}

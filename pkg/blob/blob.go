@@ -1,7 +1,7 @@
 // Package blob is the port to dumpflow's object storage: streaming,
 // create-if-absent writes with metadata, ranged reads behind io.ReaderAt,
 // listing by prefix, and short-lived exclusive leases on keys (the worker's
-// per-app lock for direct dumps, see kudu-api.md §3).
+// per-app lock for direct dumps, see docs/kudu.md).
 //
 // The port has go-cloud's shape: Bucket is what callers use; Store is the
 // one concrete Bucket, holding what every backend shares — key, metadata,

@@ -230,14 +230,10 @@ func firedOrNow(t, now time.Time) time.Time {
 // triggerConditions carries an alert's conditions into its incident, at
 // most messages.MaxTriggerConditions of them.
 func triggerConditions(cs []alert.Condition) []messages.Condition {
-	out := make([]messages.Condition, 0, min(len(cs), messages.MaxTriggerConditions))
-	for _, c := range cs[:min(len(cs), messages.MaxTriggerConditions)] {
-		out = append(out, messages.Condition(c))
-	}
-	if len(out) == 0 {
+	if len(cs) == 0 {
 		return nil
 	}
-	return out
+	return slices.Clone(cs[:min(len(cs), messages.MaxTriggerConditions)])
 }
 
 // triggerLinks carries an alert's links, at most messages.MaxTriggerLinks

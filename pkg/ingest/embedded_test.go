@@ -10,11 +10,11 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
 	"github.com/dumpflow/dumpflow/pkg/policy"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // TestReplicasOnEmbeddedBackends runs two replicas on the real embedded
-// backends (one fileblob directory, one filequeue file): the same alert
+// backends (one fileblob directory, one sqlitequeue file): the same alert
 // delivered to both makes one incident and one queued job, and a second
 // alert within the cooldown is refused by the limit state they share.
 func TestReplicasOnEmbeddedBackends(t *testing.T) {
@@ -27,7 +27,7 @@ func TestReplicasOnEmbeddedBackends(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close() })
-		q, err := filequeue.Open(dir+"/queue", "captures", filequeue.Options{})
+		q, err := sqlitequeue.Open(dir+"/queue", "captures", sqlitequeue.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

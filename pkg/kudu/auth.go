@@ -14,7 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
-// Token scopes (kudu-api.md §6).
+// Token scopes (docs/kudu.md).
 const (
 	// AppServiceScope is the dedicated App Service (Kudu/SCM) audience,
 	// requested first.

@@ -23,7 +23,7 @@ const maxErrorBody = 64 << 10
 const maxMessage = 512
 
 // freeSKUMessage is the documented 500 for a full dump on a Free plan
-// (kudu-api.md §3); retrying it cannot succeed.
+// (docs/kudu.md); retrying it cannot succeed.
 const freeSKUMessage = "does not support full minidump"
 
 // IsTransient reports whether retrying the operation that returned err may

@@ -1,6 +1,6 @@
 // Package kudu is a client for the Kudu (App Service SCM) process API and
 // the few Azure Resource Manager calls around it, written to
-// shared/docs/kudu-api.md.
+// docs/kudu.md.
 //
 // # Shape
 //
@@ -42,7 +42,7 @@
 //
 // # Tests
 //
-// Unit tests replay the responses of kudu-api.md from httptest servers;
+// Unit tests replay the responses of docs/kudu.md from httptest servers;
 // the sub-package simtest runs the client against test/kudusim.
 //
 // # Timeouts

@@ -13,7 +13,7 @@ import (
 )
 
 // DumpType is the dbghelp MINIDUMP_TYPE mask Kudu passes to
-// MiniDumpWriteDump (kudu-api.md §3).
+// MiniDumpWriteDump (docs/kudu.md).
 type DumpType int
 
 const (

@@ -18,7 +18,7 @@ var (
 	ErrUnauthorized = errors.New("kudu: unauthorized")
 	// ErrWrongInstance: a request meant for one instance (ARRAffinity) was
 	// answered by another one, which the front end does silently when the
-	// instance no longer exists (kudu-api.md §5).
+	// instance no longer exists (docs/kudu.md).
 	ErrWrongInstance = errors.New("kudu: request answered by a different instance")
 	// ErrHostMismatch: a URL taken from a response (href, minidump, nextLink,
 	// redirect Location) points at a scheme or host other than the configured
@@ -55,6 +55,9 @@ type APIError struct {
 	Code       string        // ARM error code ({"error":{"code"}}), if any
 	Message    string        // server message from a JSON or HTML body, trimmed
 	RetryAfter time.Duration // parsed Retry-After header, 0 when absent
+	// Err is the *azcore.ResponseError of an ARM call (whose Retry-After
+	// azcore's retry policy already honoured), nil for Kudu.
+	Err error
 }
 
 func (e *APIError) Error() string {
@@ -67,6 +70,9 @@ func (e *APIError) Error() string {
 	}
 	return s
 }
+
+// Unwrap returns the *azcore.ResponseError of an ARM call, or nil.
+func (e *APIError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrNotFound) true for 404 and
 // errors.Is(err, ErrUnauthorized) true for 401 and 403.

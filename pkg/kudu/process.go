@@ -2,7 +2,7 @@ package kudu
 
 import "time"
 
-// Process is a Kudu ProcessInfo (kudu-api.md §4). The list call fills only
+// Process is a Kudu ProcessInfo (docs/kudu.md). The list call fills only
 // ID, Name, MachineName, Href and UserName; the detail call fills the rest.
 // Fields Kudu leaves out (false, 0, null; DefaultValueHandling.Ignore) are
 // zero here. Kudu reports a failed read as -1 for counts and memory figures

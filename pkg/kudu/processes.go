@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Special process ids (kudu-api.md §2).
+// Special process ids (docs/kudu.md).
 const (
 	// PIDSCM is the Kudu (SCM) w3wp itself. Never dump or kill it.
 	PIDSCM = 0

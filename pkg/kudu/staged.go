@@ -13,7 +13,7 @@ import (
 )
 
 // Assumptions of the staged strategy. None is verified against live App
-// Service; each comes from Kudu's source (kudu-api.md, "VFS, command API
+// Service; each comes from Kudu's source (docs/kudu.md, "VFS, command API
 // and the staged dump file") or from the App Service worker image, and
 // each can be changed in StagedConfig.
 const (

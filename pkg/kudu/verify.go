@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// envInstanceID is the variable that names an instance (kudu-api.md §5).
+// envInstanceID is the variable that names an instance (docs/kudu.md).
 const envInstanceID = "WEBSITE_INSTANCE_ID"
 
 // VerifyInstance asks the instance that answers who it is, through the

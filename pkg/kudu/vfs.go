@@ -63,7 +63,7 @@ func (cl *Client) vfsHead(ctx context.Context, u string) (vfsFile, error) {
 
 // vfsListed reports whether dir's VFS listing has an entry name. The
 // listing works while the file is locked for writing, unlike HEAD/GET
-// (kudu-api.md, VFS section), so it tells "being written" from "missing".
+// (docs/kudu.md, VFS section), so it tells "being written" from "missing".
 func (cl *Client) vfsListed(ctx context.Context, dir, name string) (bool, error) {
 	var entries []struct {
 		Name string `json:"name"`

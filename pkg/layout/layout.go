@@ -1,4 +1,4 @@
-// Package layout names every blob dumpflow stores (design.md, "Blob
+// Package layout names every blob dumpflow stores (docs/design.md, "Blob
 // layout"). All services compute keys here so that they agree, and so that a
 // redelivered message computes the same key as the first delivery.
 //
@@ -88,7 +88,7 @@ func ReportKey(incident, format string) string {
 }
 
 // SiteLockKey is the lease key that serializes direct dumps of one site
-// across workers (kudu-api.md §3: one shared staging file per site).
+// across workers (docs/kudu.md: one shared staging file per site).
 func SiteLockKey(site string) string {
 	return "locks/sites/" + Segment(strings.ToLower(site))
 }

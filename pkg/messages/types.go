@@ -87,7 +87,7 @@ const (
 	DumpFull = "full"
 )
 
-// Dump strategies (kudu-api.md §3 and the VFS section).
+// Dump strategies (docs/kudu.md and the VFS section).
 const (
 	StrategyDirect = "direct"
 	StrategyStaged = "staged"

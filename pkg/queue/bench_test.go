@@ -7,14 +7,14 @@ import (
 	"testing"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // BenchmarkConsumerFilequeue: a Consumer with 8 concurrent no-op handlers
-// drains b.N messages from a filequeue (receive, renew-free, complete;
-// concurrent completions are group-committed).
+// drains b.N messages from a sqlitequeue (receive, renew-free, complete;
+// each completion is its own transaction).
 func BenchmarkConsumerFilequeue(b *testing.B) {
-	q, err := filequeue.Open(b.TempDir(), "bench", filequeue.Options{})
+	q, err := sqlitequeue.Open(b.TempDir(), "bench", sqlitequeue.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,14 +11,14 @@ import (
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func openQueue(t *testing.T, lock time.Duration) *filequeue.Queue {
+func openQueue(t *testing.T, lock time.Duration) *sqlitequeue.Queue {
 	t.Helper()
-	q, err := filequeue.Open(t.TempDir(), "consumer", filequeue.Options{LockDuration: lock, MaxDeliveries: 3})
+	q, err := sqlitequeue.Open(t.TempDir(), "consumer", sqlitequeue.Options{LockDuration: lock, MaxDeliveries: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

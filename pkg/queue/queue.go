@@ -4,7 +4,7 @@
 // maximum number of deliveries, scheduled delivery and duplicate detection by
 // message id).
 //
-// Backends live in sub-packages: filequeue (the durable embedded default,
+// Backends live in sub-packages: sqlitequeue (the durable embedded default,
 // selected by a file:// URL) and servicebus (Azure Service Bus). Every backend
 // passes the conformance suite in queuetest.
 //

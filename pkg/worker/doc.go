@@ -11,7 +11,7 @@
 // exponential backoff and jitter, honouring Retry-After.
 //
 // Direct dumps of one site run one at a time across every worker process,
-// serialized by a blob lease on layout.SiteLockKey (kudu-api.md §3: Kudu
+// serialized by a blob lease on layout.SiteLockKey (docs/kudu.md: Kudu
 // stages every dump of a site in one shared file), held from the request
 // until Kudu's body has been read. Staged dumps have a configurable per-site
 // limit. A global semaphore bounds the dumps in flight in one worker.

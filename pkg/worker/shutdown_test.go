@@ -9,7 +9,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
@@ -34,7 +34,7 @@ func TestSimShutdownMidDump(t *testing.T) {
 	srv, k := startSim(t, sim.Config{Apps: 1, Instances: 3, Seed: 12, DumpWriteTime: 300 * time.Millisecond})
 	a := srv.Info().Apps[0]
 	qdir, bdir := t.TempDir(), t.TempDir()
-	captures, err := filequeue.Open(qdir, "captures", filequeue.Options{})
+	captures, err := sqlitequeue.Open(qdir, "captures", sqlitequeue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

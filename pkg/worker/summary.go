@@ -10,7 +10,7 @@ import (
 )
 
 // Summary is the JSON summary `worker capture` prints as its last stdout
-// line (contracts.md). Its names are a contract: add fields, never rename.
+// line (docs/contracts.md). Its names are a contract: add fields, never rename.
 type Summary struct {
 	Dumps    []SummaryDump    `json:"dumps"`
 	Failures []SummaryFailure `json:"failures"`

@@ -1,8 +1,8 @@
 // Command demo runs the whole dumpflow pipeline on this machine, with only
 // Go installed: it builds ingest, worker and analyzer, starts the Kudu
 // simulator (several apps, several instances, real minidumps), runs the
-// three services as child processes on the embedded backends (a bbolt
-// queue and a local blob directory) under a fresh data directory, posts an
+// three services as child processes on the embedded backends (SQLite queue
+// files and a directory of plain blob files) under a fresh data directory, posts an
 // Azure Monitor metric alert (common alert schema) naming the simulated
 // apps, waits for the incident report and prints where it is.
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/queue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 // Config describes a local pipeline: one ingest, Workers workers and
@@ -29,7 +30,7 @@ type Config struct {
 	Token string
 	// Policy is the content of ingest's --config file.
 	Policy []byte
-	// QueueQuery is appended to the file:// queue URL (filequeue options,
+	// QueueQuery is appended to the file:// queue URL (sqlitequeue options,
 	// e.g. "lock=10s&poll=50ms"); every process uses the same.
 	QueueQuery string
 	// BlobURL overrides the file:// blob store under Dir; Env is added to
@@ -271,21 +272,31 @@ func (p *Pipeline) OpenQueue(ctx context.Context, name string) (queue.Queue, err
 	return backend.OpenQueue(ctx, p.QueueURL, name)
 }
 
-// QueueFiles are the embedded queue's files (filequeue: DIR/NAME.queue).
+// QueueFiles are the embedded queue's files (sqlitequeue: DIR/NAME.sqlite
+// and its write-ahead log DIR/NAME.sqlite-wal, where every commit lands).
 func (p *Pipeline) QueueFiles() []string {
 	dir := filepath.Join(p.cfg.Dir, "queue")
-	return []string{filepath.Join(dir, backend.CapturesQueue+".queue"), filepath.Join(dir, backend.AnalysisQueue+".queue")}
+	var files []string
+	for _, name := range []string{backend.CapturesQueue, backend.AnalysisQueue} {
+		db := filepath.Join(dir, name+sqlitequeue.FileExt)
+		files = append(files, db, db+"-wal")
+	}
+	return files
 }
 
 // WaitQuiet waits until none of files has been modified for quiet, or ctx
-// ends. The embedded queue writes its file on every send, receive, renewal
-// and settlement and never while idle, so a queue file quiet for longer
-// than the lock duration has no message in flight and none due.
+// ends; a file that does not exist counts as quiet. The embedded queue
+// writes its log on every send, receive, renewal and settlement and never
+// while idle, so queue files quiet for longer than the lock duration have
+// no message in flight and none due.
 func WaitQuiet(ctx context.Context, files []string, quiet time.Duration) error {
 	for {
 		var latest time.Time
 		for _, f := range files {
 			st, err := os.Stat(f)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("harness: %w", err)
 			}

@@ -3,5 +3,5 @@
 // and an ARM test double for site lookups. They honour the port contracts
 // that ingest relies on (create-if-absent, leases, duplicate detection by
 // message id) and nothing more; the real embedded backends are
-// pkg/blob/fileblob and pkg/queue/filequeue.
+// pkg/blob/fileblob and pkg/queue/sqlitequeue.
 package ingesttest

@@ -2,7 +2,7 @@
 // semantics as the durable backends (lock duration and renewal, delivery
 // count, dead-lettering after MaxDeliveries, scheduled delivery, duplicate
 // detection), for unit tests and examples. Nothing survives the process;
-// use filequeue for anything that must.
+// use sqlitequeue for anything that must.
 package memqueue
 
 import (
@@ -18,7 +18,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
-// Options configure a Queue; zero values mean the defaults of filequeue
+// Options configure a Queue; zero values mean the defaults of sqlitequeue
 // (lock 60s, 10 deliveries, 10 minute dedupe window; a negative window
 // disables duplicate detection).
 type Options struct {

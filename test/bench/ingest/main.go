@@ -1,7 +1,7 @@
 // Command ingest-bench measures the ingest service end to end: authenticated
 // alert webhooks posted over loopback HTTP, parsed, evaluated, deduplicated
 // (manifest create-if-absent) and durably enqueued on the embedded queue
-// (pkg/queue/filequeue; manifests on pkg/blob/fileblob). It prints accepted
+// (pkg/queue/sqlitequeue; manifests on pkg/blob/fileblob). It prints accepted
 // alerts per second and p50/p99 latency; the last stdout line is JSON.
 //
 //	go run ./test/bench/ingest [--alerts N] [--concurrency C] [--rate R] [--dup-ratio F] [--limits] [--mem-blob] [--mem-queue] [--in-process] [--cpuprofile F] [--memprofile F]
@@ -46,7 +46,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/ingest/ingesttest"
 	"github.com/dumpflow/dumpflow/pkg/policy"
 	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/filequeue"
+	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
 )
 
 const (
@@ -118,7 +118,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dup := fs.Float64("dup-ratio", 0, "fraction of posts that repeat an earlier alert (Azure retries)")
 	limits := fs.Bool("limits", false, "give the policy a cooldown (limit state in the blob store; one app per alert)")
 	memBlob := fs.Bool("mem-blob", false, "keep manifests in memory instead of fileblob")
-	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of filequeue (isolates ingest's own cost)")
+	memQueue := fs.Bool("mem-queue", false, "send to an in-memory queue instead of sqlitequeue (isolates ingest's own cost)")
 	dir := fs.String("dir", "", "data directory (default: a temporary one, removed after)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server, while the load runs, to this file")
 	memProfile := fs.String("memprofile", "", "write the server's allocation profile, after the load, to this file")
@@ -135,13 +135,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	fq, err := filequeue.Open(*dir+"/queue", "captures", filequeue.Options{})
+	fq, err := sqlitequeue.Open(*dir+"/queue", "captures", sqlitequeue.Options{})
 	if err != nil {
 		return err
 	}
 	defer fq.Close()
 	var q queue.Queue = fq
-	queueKind := "filequeue"
+	queueKind := "sqlitequeue"
 	mq := ingesttest.NewQueue()
 	if *memQueue {
 		q, queueKind = mq, "memory"
@@ -289,10 +289,10 @@ func loadAverage() float64 {
 
 // countReady drains the queue without settling, to count what was
 // enqueued durably.
-func countReady(ctx context.Context, q *filequeue.Queue) (int, error) {
+func countReady(ctx context.Context, q *sqlitequeue.Queue) (int, error) {
 	total := 0
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		rctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		msgs, err := q.Receive(rctx, 1000)
 		cancel()
 		if errors.Is(err, context.DeadlineExceeded) {
