@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/service"
 	"github.com/dumpflow/dumpflow/pkg/worker"
@@ -26,6 +25,8 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	kf.register(fs)
 	var ef engineFlags
 	ef.register(fs, 4)
+	var bf blobFlags
+	bf.register(fs)
 	instances := fs.String("instances", "all", "instances to capture: all, or instance ids separated by commas")
 	process := fs.String("process", "w3wp", "process name to dump; w3wp means the app's own w3wp (never Kudu's, never a webjob)")
 	children := fs.Bool("children", false, "dump the children of the app's w3wp (dotnet, node, java) instead of w3wp")
@@ -78,7 +79,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	bucket, err := backend.OpenBucket(ctx, *blobURL)
+	bucket, err := bf.open(ctx, *blobURL)
 	if err != nil {
 		return err
 	}

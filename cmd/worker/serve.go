@@ -26,6 +26,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	kf.register(fs)
 	var ef engineFlags
 	ef.register(fs, 4)
+	var bf blobFlags
+	bf.register(fs)
 	if err := parse(fs, args, os.Getenv); err != nil {
 		return err
 	}
@@ -47,7 +49,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer analysis.Close()
-	bucket, err := backend.OpenBucket(ctx, *blobURL)
+	bucket, err := bf.open(ctx, *blobURL)
 	if err != nil {
 		return err
 	}

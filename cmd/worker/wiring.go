@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/azcred"
+	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/blob/azureblob"
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/service"
@@ -109,4 +113,22 @@ func siteOf(resourceID string) (messages.Site, error) {
 		return messages.Site{}, fmt.Errorf("%w: --app %q: %v", errUsage, resourceID, err)
 	}
 	return s, nil
+}
+
+// blobFlags are the blob storage settings both subcommands expose.
+type blobFlags struct {
+	uploadMiB int
+}
+
+func (b *blobFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&b.uploadMiB, "upload-memory-mib", azureblob.DefaultUploadMemory>>20,
+		fmt.Sprintf("Azure Blob: MiB of block buffers shared by all dumps uploading at once (blocks of %d MiB; about two blocks per dump in flight keep uploads streaming)", azureblob.DefaultBlockSize>>20))
+}
+
+// open opens the blob backend rawURL names with these settings.
+func (b *blobFlags) open(ctx context.Context, rawURL string) (blob.Bucket, error) {
+	if b.uploadMiB < azureblob.DefaultBlockSize>>20 {
+		return nil, fmt.Errorf("%w: --upload-memory-mib %d is less than one block (%d MiB)", errUsage, b.uploadMiB, azureblob.DefaultBlockSize>>20)
+	}
+	return backend.OpenBucketOptions(ctx, rawURL, &backend.BlobOptions{UploadMemory: int64(b.uploadMiB) << 20})
 }

@@ -102,6 +102,23 @@ func OpenExistingQueue(ctx context.Context, rawURL, name string) (queue.Queue, e
 
 // OpenBucket opens the blob container rawURL names.
 func OpenBucket(ctx context.Context, rawURL string) (blob.Bucket, error) {
+	return OpenBucketOptions(ctx, rawURL, nil)
+}
+
+// BlobOptions tune the blob backend beyond what its URL says; the zero
+// value (or nil) means each backend's defaults.
+type BlobOptions struct {
+	// UploadMemory bounds the upload buffers shared by every blob being
+	// written at once, in bytes (azureblob.Options.UploadMemory); the
+	// local directory backend streams to files and ignores it.
+	UploadMemory int64
+}
+
+// OpenBucketOptions is OpenBucket with options.
+func OpenBucketOptions(ctx context.Context, rawURL string, opts *BlobOptions) (blob.Bucket, error) {
+	if opts == nil {
+		opts = &BlobOptions{}
+	}
 	u, err := parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("backend: blob URL: %w", err)
@@ -114,7 +131,7 @@ func OpenBucket(ctx context.Context, rawURL string) (blob.Bucket, error) {
 		}
 		return b, nil
 	case "https", "http":
-		b, err := azureblob.OpenURL(ctx, u)
+		b, err := azureblob.OpenURLOptions(ctx, u, &azureblob.Options{UploadMemory: opts.UploadMemory})
 		if err != nil {
 			return nil, err
 		}

@@ -2,18 +2,16 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/dumpflow/dumpflow/pkg/arm"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
@@ -21,13 +19,13 @@ import (
 const (
 	webAPIVersion       = "2023-12-01"
 	resourcesAPIVersion = "2021-04-01"
-	armScope            = "https://management.azure.com/.default"
+	armScope            = arm.DefaultScope
 	maxARMPages         = 100
-	maxARMPage          = 16 << 20
 )
 
-// ARMDirectory is the SiteDirectory backed by Azure Resource Manager.
-// The bearer token goes only to BaseURL's host: nextLink URLs on any other
+// ARMDirectory is the SiteDirectory backed by Azure Resource Manager,
+// called through pkg/arm (azcore's pipeline, with its retry policy). The
+// bearer token goes only to BaseURL's host: nextLink URLs on any other
 // host are refused.
 type ARMDirectory struct {
 	// BaseURL is ARM's endpoint (default https://management.azure.com).
@@ -37,95 +35,100 @@ type ARMDirectory struct {
 	Credential azcore.TokenCredential
 	// Client is the HTTP client (default: one with a 30 s timeout).
 	Client *http.Client
+
+	once   sync.Once
+	arm    *arm.Client
+	armErr error
 }
 
 var _ SiteDirectory = (*ARMDirectory)(nil)
 
-// ARMError is a failed ARM call.
+// ARMError is a failed ARM call: the operation and, in one line, ARM's
+// answer. Err is the *azcore.ResponseError (or the cause when there was no
+// answer).
 type ARMError struct {
 	Op         string
 	StatusCode int
 	Msg        string
+	Err        error
 }
 
 func (e *ARMError) Error() string {
 	return fmt.Sprintf("arm: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Msg)
 }
 
+func (e *ARMError) Unwrap() error { return e.Err }
+
 // ErrForeignHost is wrapped when ARM answers with a nextLink on another
 // host than BaseURL's.
-var ErrForeignHost = errors.New("arm: link to a host other than the configured ARM endpoint")
+var ErrForeignHost = arm.ErrForeignHost
 
-func (d *ARMDirectory) base() string {
-	if d.BaseURL == "" {
-		return "https://management.azure.com"
-	}
-	return strings.TrimSuffix(d.BaseURL, "/")
+func (d *ARMDirectory) client() (*arm.Client, error) {
+	d.once.Do(func() {
+		d.arm, d.armErr = arm.New(arm.Options{BaseURL: d.BaseURL, Credential: d.Credential, HTTPClient: d.Client})
+	})
+	return d.arm, d.armErr
 }
 
 // SitesInPlan lists the apps of an App Service plan.
 func (d *ARMDirectory) SitesInPlan(ctx context.Context, planID string) ([]messages.Site, error) {
-	return d.list(ctx, "list apps in plan", d.base()+escapePath(planID)+"/sites?api-version="+webAPIVersion, nil)
+	return d.list(ctx, "list apps in plan", escapePath(planID)+"/sites", url.Values{"api-version": {webAPIVersion}}, nil)
 }
 
 // SitesInGroup lists the apps of a resource group.
 func (d *ARMDirectory) SitesInGroup(ctx context.Context, sub, rg string) ([]messages.Site, error) {
-	u := d.base() + "/subscriptions/" + url.PathEscape(sub) + "/resourceGroups/" + url.PathEscape(rg) +
-		"/providers/Microsoft.Web/sites?api-version=" + webAPIVersion
-	return d.list(ctx, "list apps in resource group", u, nil)
+	p := "/subscriptions/" + url.PathEscape(sub) + "/resourceGroups/" + url.PathEscape(rg) + "/providers/Microsoft.Web/sites"
+	return d.list(ctx, "list apps in resource group", p, url.Values{"api-version": {webAPIVersion}}, nil)
 }
 
 // SitesByTag lists the apps of a subscription carrying every tag given.
 func (d *ARMDirectory) SitesByTag(ctx context.Context, sub string, tags map[string]string) ([]messages.Site, error) {
 	q := url.Values{"api-version": {resourcesAPIVersion}, "$filter": {"resourceType eq 'Microsoft.Web/sites'"}}
-	u := d.base() + "/subscriptions/" + url.PathEscape(sub) + "/resources?" + q.Encode()
-	return d.list(ctx, "list tagged apps", u, tags)
+	return d.list(ctx, "list tagged apps", "/subscriptions/"+url.PathEscape(sub)+"/resources", q, tags)
 }
 
-type armPage struct {
-	Value []struct {
-		ID   string            `json:"id"`
-		Type string            `json:"type"`
-		Tags map[string]string `json:"tags"`
-	} `json:"value"`
-	NextLink string `json:"nextLink"`
+type armResource struct {
+	ID   string            `json:"id"`
+	Type string            `json:"type"`
+	Tags map[string]string `json:"tags"`
 }
 
-func (d *ARMDirectory) list(ctx context.Context, op, u string, tags map[string]string) ([]messages.Site, error) {
-	baseURL, err := url.Parse(d.base())
+func (d *ARMDirectory) list(ctx context.Context, op, path string, q url.Values, tags map[string]string) ([]messages.Site, error) {
+	c, err := d.client()
 	if err != nil {
-		return nil, fmt.Errorf("arm: base URL: %w", err)
+		return nil, err
 	}
 	var out []messages.Site
-	for page := 0; u != ""; page++ {
-		if page >= maxARMPages {
-			return nil, &ARMError{Op: op, Msg: fmt.Sprintf("more than %d pages", maxARMPages)}
+	err = arm.List(ctx, c, c.URL(path, q), maxARMPages, func(v armResource) error {
+		if !tagsMatch(v.Tags, tags) {
+			return nil
 		}
-		next, err := url.Parse(u)
-		if err != nil || next.Scheme != baseURL.Scheme || !strings.EqualFold(next.Host, baseURL.Host) {
-			return nil, fmt.Errorf("%w: %s", ErrForeignHost, op)
+		id, err := ParseResourceID(v.ID)
+		if err != nil || id.Kind != KindSite {
+			return nil // not an app (ARM lists only apps here; be safe)
 		}
-		var p armPage
-		if err := d.get(ctx, op, next.String(), &p); err != nil {
-			return nil, err
-		}
-		for _, v := range p.Value {
-			if !tagsMatch(v.Tags, tags) {
-				continue
-			}
-			id, err := ParseResourceID(v.ID)
-			if err != nil || id.Kind != KindSite {
-				continue // not an app (ARM lists only apps here; be safe)
-			}
-			s, err := id.Site()
-			if err != nil {
-				continue
-			}
+		if s, err := id.Site(); err == nil {
 			out = append(out, s)
 		}
-		u = p.NextLink
+		return nil
+	})
+	if err != nil {
+		return nil, armError(op, err)
 	}
 	return out, nil
+}
+
+// armError gives a failed call its operation and ARM's message in one line.
+func armError(op string, err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("arm: %s: %w", op, err)
+	}
+	code, msg := arm.Describe(re)
+	if code != "" {
+		msg = code + ": " + msg
+	}
+	return &ARMError{Op: op, StatusCode: re.StatusCode, Msg: msg, Err: err}
 }
 
 func tagsMatch(have, want map[string]string) bool {
@@ -142,51 +145,6 @@ func tagsMatch(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-func (d *ARMDirectory) get(ctx context.Context, op, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fmt.Errorf("arm: %s: %w", op, err)
-	}
-	if d.Credential != nil {
-		tok, err := d.Credential.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{armScope}})
-		if err != nil {
-			return fmt.Errorf("arm: %s: get token: %w", op, err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
-	}
-	req.Header.Set("Accept", "application/json")
-	client := d.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("arm: %s: %w", op, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxARMPage))
-	if err != nil {
-		return fmt.Errorf("arm: %s: read: %w", op, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		msg := strings.TrimSpace(string(body))
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
-			msg = e.Error.Code + ": " + e.Error.Message
-		}
-		if len(msg) > 300 {
-			msg = msg[:300]
-		}
-		return &ARMError{Op: op, StatusCode: resp.StatusCode, Msg: msg}
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return &ARMError{Op: op, StatusCode: resp.StatusCode, Msg: "invalid JSON: " + err.Error()}
-	}
-	return nil
 }
 
 // escapePath escapes each segment of an ARM id for use in a URL path.

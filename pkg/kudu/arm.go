@@ -8,6 +8,11 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/dumpflow/dumpflow/pkg/arm"
 )
 
 // ARM defaults.
@@ -25,8 +30,9 @@ type ARMConfig struct {
 	// BaseURL of Resource Manager; "" means DefaultARMURL. Credentials and
 	// nextLink requests go only to this scheme and host.
 	BaseURL string
-	// Auth signs requests, normally NewBearer(cred, ARMScope). Nil sends no
-	// Authorization header (simulator).
+	// Auth signs requests, normally NewBearer(cred, ARMScope), whose
+	// credential and scope then go to azcore's bearer token policy. Nil
+	// sends no Authorization header (simulator).
 	Auth Auth
 	// APIVersion for Microsoft.Web; "" means DefaultAPIVersion.
 	APIVersion string
@@ -40,14 +46,21 @@ type ARMConfig struct {
 	Transport http.RoundTripper
 	// RequestTimeout per request; 0 means DefaultRequestTimeout, negative none.
 	RequestTimeout time.Duration
-	// UserAgent; empty means "dumpflow-kudu".
+	// UserAgent is azcore's application id in the User-Agent (at most 24
+	// characters, no spaces); empty means "dumpflow-kudu".
 	UserAgent string
+	// Retry is azcore's retry policy for ARM calls (zero value: azcore's
+	// defaults, which honour Retry-After).
+	Retry policy.RetryOptions
 }
 
 // ARM reads what the Kudu client needs from Azure Resource Manager: a
-// site's instances and its SCM host. It is safe for concurrent use.
+// site's instances and its SCM host, through pkg/arm (azcore's pipeline).
+// A failed answer is an *APIError wrapping the *azcore.ResponseError. It is
+// safe for concurrent use.
 type ARM struct {
-	c          *conn
+	c          *arm.Client
+	base       *url.URL
 	apiVersion string
 	template   string
 }
@@ -74,12 +87,63 @@ func NewARM(cfg ARMConfig) (*ARM, error) {
 			return nil, err
 		}
 	}
-	to := timeouts{request: normTimeout(cfg.RequestTimeout, DefaultRequestTimeout)}
-	c, err := newConn("ARM BaseURL", cfg.BaseURL, cfg.Auth, cfg.Transport, to, cfg.UserAgent)
+	base, err := parseBaseURL("ARM BaseURL", cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
-	return &ARM{c: c, apiVersion: cfg.APIVersion, template: cfg.SCMURLTemplate}, nil
+	rt := cfg.Transport
+	if rt == nil {
+		rt = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "dumpflow-kudu"
+	}
+	o := arm.Options{
+		BaseURL:       base.String(),
+		HTTPClient:    &http.Client{Transport: rt, Timeout: normTimeout(cfg.RequestTimeout, DefaultRequestTimeout)},
+		Retry:         cfg.Retry,
+		ApplicationID: cfg.UserAgent,
+	}
+	switch a := cfg.Auth.(type) {
+	case nil:
+	case *Bearer:
+		o.Credential, o.Scope = a.cred, a.ScopeFor(base.Host)
+	default:
+		o.Authorize = authPolicy{a}
+	}
+	c, err := arm.New(o)
+	if err != nil {
+		return nil, err
+	}
+	return &ARM{c: c, base: base, apiVersion: cfg.APIVersion, template: cfg.SCMURLTemplate}, nil
+}
+
+// authPolicy puts an Auth other than Bearer (a simulator's basic auth) on
+// ARM requests.
+type authPolicy struct{ a Auth }
+
+func (p authPolicy) Do(req *policy.Request) (*http.Response, error) {
+	if err := p.a.Authorize(req.Raw().Context(), req.Raw()); err != nil {
+		return nil, err
+	}
+	return req.Next()
+}
+
+// armError turns a pkg/arm error into this package's kinds: an *APIError
+// for a failed answer, a *HostMismatchError, a *DecodeError.
+func (a *ARM) armError(op, u string, err error) error {
+	var re *azcore.ResponseError
+	var fe *arm.ForeignHostError
+	switch {
+	case errors.As(err, &re):
+		code, msg := arm.Describe(re)
+		return &APIError{Op: op, Method: http.MethodGet, URL: u, StatusCode: re.StatusCode, Code: code, Message: msg, Err: re}
+	case errors.As(err, &fe):
+		return &HostMismatchError{Op: op, Want: origin(a.base), Got: strings.ToLower(fe.Origin)}
+	case errors.Is(err, arm.ErrInvalidJSON):
+		return &DecodeError{Op: op, Err: err}
+	}
+	return fmt.Errorf("kudu: %s: %w", op, err)
 }
 
 // SiteID is a parsed Microsoft.Web site or slot resource id.
@@ -128,7 +192,13 @@ func (a *ARM) resourceURL(s SiteID, more ...string) string {
 	if s.Slot != "" {
 		seg = append(seg, "slots", s.Slot)
 	}
-	return a.c.url(append(seg, more...)...) + "?" + url.Values{"api-version": {a.apiVersion}}.Encode()
+	for i, v := range seg {
+		seg[i] = url.PathEscape(v)
+	}
+	for _, v := range more {
+		seg = append(seg, url.PathEscape(v))
+	}
+	return a.c.URL("/"+strings.Join(seg, "/"), url.Values{"api-version": {a.apiVersion}})
 }
 
 // ListInstances lists a site's instances (GET {site}/instances), following
@@ -139,41 +209,32 @@ func (a *ARM) ListInstances(ctx context.Context, siteResourceID string) ([]Insta
 		return nil, err
 	}
 	op := "list instances of " + s.String()
-	next := a.resourceURL(s, "instances")
+	first := a.resourceURL(s, "instances")
+	type instance struct {
+		ID         string `json:"id"`
+		Name       string `json:"name"`
+		Properties struct {
+			State string `json:"state"`
+		} `json:"properties"`
+	}
 	var out []Instance
-	for page := 0; next != ""; page++ {
-		if page >= maxPages {
-			return nil, fmt.Errorf("kudu: %s: more than %d pages", op, maxPages)
+	err = arm.List(ctx, a.c, first, maxPages, func(v instance) error {
+		id := v.Name
+		if id == "" {
+			id = v.ID[strings.LastIndexByte(v.ID, '/')+1:]
 		}
-		var body struct {
-			Value []struct {
-				ID         string `json:"id"`
-				Name       string `json:"name"`
-				Properties struct {
-					State string `json:"state"`
-				} `json:"properties"`
-			} `json:"value"`
-			NextLink string `json:"nextLink"`
+		if id == "" {
+			return &DecodeError{Op: op, Err: errors.New("instance without a name")}
 		}
-		if err := a.c.getJSON(ctx, op, next, nil, &body); err != nil {
-			return nil, err
-		}
-		for _, v := range body.Value {
-			id := v.Name
-			if id == "" {
-				id = v.ID[strings.LastIndexByte(v.ID, '/')+1:]
-			}
-			if id == "" {
-				return nil, &DecodeError{Op: op, Err: errors.New("instance without a name")}
-			}
-			out = append(out, Instance{ID: id, State: v.Properties.State})
-		}
-		next = ""
-		if body.NextLink != "" {
-			if next, err = a.c.resolve(op+" (nextLink)", body.NextLink); err != nil {
-				return nil, err
-			}
-		}
+		out = append(out, Instance{ID: id, State: v.Properties.State})
+		return nil
+	})
+	var de *DecodeError
+	if errors.As(err, &de) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, a.armError(op, first, err)
 	}
 	return out, nil
 }
@@ -202,16 +263,17 @@ func (a *ARM) SCMURL(ctx context.Context, siteResourceID string) (string, error)
 			} `json:"hostNameSslStates"`
 		} `json:"properties"`
 	}
-	if err := a.c.getJSON(ctx, op, a.resourceURL(s), nil, &site); err != nil {
-		return "", err
+	u := a.resourceURL(s)
+	if err := a.c.Get(ctx, u, &site); err != nil {
+		return "", a.armError(op, u, err)
 	}
 	for _, h := range site.Properties.HostNameSslStates {
 		if strings.EqualFold(h.HostType, "Repository") && h.Name != "" {
-			u := "https://" + strings.TrimSuffix(h.Name, ".")
-			if _, err := parseBaseURL("SCM host", u); err != nil {
+			scm := "https://" + strings.TrimSuffix(h.Name, ".")
+			if _, err := parseBaseURL("SCM host", scm); err != nil {
 				return "", &DecodeError{Op: op, Err: err}
 			}
-			return u, nil
+			return scm, nil
 		}
 	}
 	return "", &DecodeError{Op: op, Err: errors.New(`no hostNameSslStates entry with hostType "Repository"`)}

@@ -24,7 +24,7 @@ var (
 	errIdleTimer    = errors.New("idle-read timer")
 )
 
-// conn is the HTTP core shared by Client and ARM: one origin that receives
+// conn is the HTTP core of Client (ARM goes through pkg/arm): one origin that receives
 // credentials, timeouts, 401 retry, redirect and URL host checks.
 type conn struct {
 	base      *url.URL // configured base URL, no trailing slash

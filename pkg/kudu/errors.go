@@ -55,6 +55,9 @@ type APIError struct {
 	Code       string        // ARM error code ({"error":{"code"}}), if any
 	Message    string        // server message from a JSON or HTML body, trimmed
 	RetryAfter time.Duration // parsed Retry-After header, 0 when absent
+	// Err is the *azcore.ResponseError of an ARM call (whose Retry-After
+	// azcore's retry policy already honoured), nil for Kudu.
+	Err error
 }
 
 func (e *APIError) Error() string {
@@ -67,6 +70,9 @@ func (e *APIError) Error() string {
 	}
 	return s
 }
+
+// Unwrap returns the *azcore.ResponseError of an ARM call, or nil.
+func (e *APIError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrNotFound) true for 404 and
 // errors.Is(err, ErrUnauthorized) true for 401 and 403.

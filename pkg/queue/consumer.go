@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/retry"
 )
 
 // Defaults for the zero values of Config.
@@ -42,7 +43,9 @@ type Config struct {
 	// Logger receives the consumer's logs. Nil means slog.Default().
 	Logger *slog.Logger
 	// Backoff returns how long to wait after the attempt-th consecutive
-	// failed Receive (attempt ≥ 1). Nil means DefaultBackoff.
+	// failed Receive (attempt ≥ 1). Nil means retry.Exponential from
+	// retry.DefaultInitialInterval (100 ms) doubling up to
+	// retry.DefaultMaxInterval (30 s), randomized by ±50 %.
 	Backoff func(attempt int) time.Duration
 	// OnSettle, if set, is called after each message is settled (or its
 	// settlement failed), for metrics. It is called from handler
@@ -90,16 +93,6 @@ type Settlement struct {
 	Err error
 }
 
-// DefaultBackoff waits 100ms after the first failed Receive, doubling up to
-// 30s, with jitter (between half and all of that).
-func DefaultBackoff(attempt int) time.Duration {
-	d := 30 * time.Second
-	if attempt < 10 {
-		d = min(d, 100*time.Millisecond<<max(attempt-1, 0))
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
 // Consumer is the receive loop shared by every dumpflow service: it
 // receives with bounded concurrency, renews locks while handlers run,
 // settles each message by its handler's result, and shuts down without
@@ -132,9 +125,6 @@ func NewConsumer(cfg Config) (*Consumer, error) {
 	}
 	if cfg.SettleTimeout == 0 {
 		cfg.SettleTimeout = DefaultSettleTimeout
-	}
-	if cfg.Backoff == nil {
-		cfg.Backoff = DefaultBackoff
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -183,57 +173,34 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 // receiveLoop receives while slots are free, starting one goroutine per
-// message (counted in wg), until ctx ends or the queue is closed.
+// message (counted in wg), until ctx ends or the queue is closed. Failed
+// receives are retried with the Backoff, counted from 1 after each success.
 func (c *Consumer) receiveLoop(ctx, hctx context.Context, slots chan struct{}, wg *sync.WaitGroup) error {
-	failures := 0
+	opts := retry.Options{
+		BackOff: retry.Exponential(retry.DefaultInitialInterval, retry.DefaultMaxInterval, 0, retry.DefaultJitter),
+		Notify: func(attempt int, err error, wait time.Duration) {
+			c.log.Warn("queue consumer: receive failed", "err", err, "attempt", attempt, "retry_in", wait)
+		},
+	}
+	if c.cfg.Backoff != nil {
+		opts.BackOff = retry.ByAttempt(c.cfg.Backoff)
+	}
 	for {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
+		var valid []*Received
+		_, err := retry.Do(ctx, opts, func(int) error {
+			var err error
+			valid, err = c.receive(ctx, hctx, slots)
+			if errors.Is(err, ErrClosed) {
+				return retry.Permanent(err)
+			}
+			return err
+		})
+		if ctx.Err() != nil && len(valid) == 0 {
 			return nil
 		}
-		n := 1
-	fill:
-		for n < cap(slots) {
-			select {
-			case slots <- struct{}{}:
-				n++
-			default:
-				break fill
-			}
+		if err != nil {
+			return fmt.Errorf("queue: consumer stopped: %w", err)
 		}
-		msgs, err := c.cfg.Queue.Receive(ctx, n)
-		var valid []*Received
-		for _, m := range msgs {
-			switch {
-			case m == nil:
-			case len(valid) == n:
-				// A backend bug: more messages than asked for. Release
-				// the extras rather than hold them without a slot.
-				c.settle(hctx, m, errors.New("queue: backend returned more messages than requested"), 0)
-			default:
-				valid = append(valid, m)
-			}
-		}
-		for range n - len(valid) {
-			<-slots
-		}
-		if err != nil && len(valid) == 0 {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, ErrClosed) {
-				return fmt.Errorf("queue: consumer stopped: %w", err)
-			}
-			failures++
-			wait := c.cfg.Backoff(failures)
-			c.log.Warn("queue consumer: receive failed", "err", err, "attempt", failures, "retry_in", wait)
-			if !sleep(ctx, wait) {
-				return nil
-			}
-			continue
-		}
-		failures = 0
 		for _, m := range valid {
 			wg.Add(1)
 			go func() {
@@ -245,14 +212,44 @@ func (c *Consumer) receiveLoop(ctx, hctx context.Context, slots chan struct{}, w
 	}
 }
 
-// sleep waits d or until ctx ends, reporting whether the full wait passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
+// receive takes at least one free slot (waiting for it), asks the queue for
+// as many messages as there are free slots, and returns the messages it
+// got, each holding a slot; the other slots are freed. The error is nil
+// when at least one message came.
+func (c *Consumer) receive(ctx, hctx context.Context, slots chan struct{}) ([]*Received, error) {
 	select {
+	case slots <- struct{}{}:
 	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+		return nil, ctx.Err()
 	}
+	n := 1
+fill:
+	for n < cap(slots) {
+		select {
+		case slots <- struct{}{}:
+			n++
+		default:
+			break fill
+		}
+	}
+	msgs, err := c.cfg.Queue.Receive(ctx, n)
+	var valid []*Received
+	for _, m := range msgs {
+		switch {
+		case m == nil:
+		case len(valid) == n:
+			// A backend bug: more messages than asked for. Release
+			// the extras rather than hold them without a slot.
+			c.settle(hctx, m, errors.New("queue: backend returned more messages than requested"), 0)
+		default:
+			valid = append(valid, m)
+		}
+	}
+	for range n - len(valid) {
+		<-slots
+	}
+	if len(valid) > 0 {
+		return valid, nil
+	}
+	return nil, err
 }

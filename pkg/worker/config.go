@@ -40,8 +40,9 @@ type Config struct {
 	// LockTTL is the site lease's TTL (blob.MinLeaseTTL..MaxLeaseTTL); it is
 	// renewed every LockTTL/3 while held. Default 30 s.
 	LockTTL time.Duration
-	// LockPollMin and LockPollMax bound the backoff between attempts to
-	// take a lease held by another worker. Defaults 100 ms and 2 s.
+	// LockPollMin and LockPollMax are the first and the largest backoff
+	// interval (each randomized by ±50 %) between attempts to take a lease
+	// held by another worker. Defaults 100 ms and 2 s.
 	LockPollMin, LockPollMax time.Duration
 
 	// KillBudget limits collect-kills per site.

@@ -2,13 +2,14 @@ package worker
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -47,8 +48,6 @@ const DumpContentType = "application/x-dmp"
 type MetadataSetter interface {
 	SetMetadata(map[string]string) error
 }
-
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
 
 // dumpMetadata is the metadata known before the dump streams.
 func dumpMetadata(job *messages.CaptureJob, t target, strategy string) map[string]string {
@@ -123,11 +122,10 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 
 	e.m.InFlight.Inc()
 	defer e.m.InFlight.Dec()
-	v := newVerifier()
-	pw := &progressWriter{e: e, job: job, t: t, total: size, attempt: attempt}
-	bufp := copyBuffers.Get().(*[]byte)
-	_, err = io.CopyBuffer(io.MultiWriter(v, w, pw), taggedReader{e.minRate(body)}, *bufp)
-	copyBuffers.Put(bufp)
+	var streamed atomic.Int64
+	stopProgress := e.sampleProgress(job, t, size, attempt, &streamed)
+	n, digest, err := copyDump(w, e.minRate(body), &streamed)
+	stopProgress()
 	if cerr := closeBody(); cerr != nil && err == nil {
 		// The staged strategy deletes its server file on Close; a failed
 		// delete leaves a file behind but does not spoil the dump.
@@ -135,27 +133,27 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 	}
 	bodyRead()
 	if err != nil {
-		e.m.Bytes.WithLabelValues("failed").Add(float64(v.n))
+		e.m.Bytes.WithLabelValues("failed").Add(float64(n))
 		var re *readError
 		switch {
 		case errors.Is(err, ErrCorruptDump):
 			return nil, backoff.Permanent(err)
 		case errors.As(err, &re):
-			return nil, classify(fmt.Errorf("after %d bytes: %w", v.n, re.err))
+			return nil, classify(fmt.Errorf("after %d bytes: %w", n, re.err))
 		case ctx.Err() != nil:
 			return nil, backoff.Permanent(ctx.Err())
 		}
 		return nil, blobErr("writing", key, err)
 	}
-	if err := v.finish(size); err != nil {
-		e.m.Bytes.WithLabelValues("failed").Add(float64(v.n))
+	if err := checkLength(n, size); err != nil {
+		e.m.Bytes.WithLabelValues("failed").Add(float64(n))
 		return nil, err // short: transient, retried
 	}
-	sum := v.sum()
+	sum := hex.EncodeToString(digest[:])
 	if ms, ok := w.(MetadataSetter); ok {
 		full := maps.Clone(meta)
 		full[MetaSHA256] = sum
-		full[MetaBytes] = strconv.FormatInt(v.n, 10)
+		full[MetaBytes] = strconv.FormatInt(n, 10)
 		full[MetaAttempts] = strconv.Itoa(attempt)
 		full[MetaCapturedAt] = e.cfg.Now().UTC().Format(time.RFC3339)
 		if err := ms.SetMetadata(full); err != nil {
@@ -175,8 +173,8 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 	if err != nil {
 		return nil, blobErr("committing", key, err)
 	}
-	e.m.Bytes.WithLabelValues("captured").Add(float64(v.n))
-	return &stored{bytes: v.n, sha256: sum}, nil
+	e.m.Bytes.WithLabelValues("captured").Add(float64(n))
+	return &stored{bytes: n, sha256: sum}, nil
 }
 
 // blobErr wraps a blob failure; bad keys and metadata are permanent, the
@@ -189,23 +187,37 @@ func blobErr(op, key string, err error) error {
 	return err
 }
 
-// progressWriter reports streaming progress about every MiB.
-type progressWriter struct {
-	e       *Engine
-	job     *messages.CaptureJob
-	t       target
-	total   int64
-	attempt int
-	n, last int64
-}
+// progressInterval is how often a dump's progress is reported to
+// Engine.OnProgress while it streams.
+const progressInterval = 250 * time.Millisecond
 
-func (p *progressWriter) Write(b []byte) (int, error) {
-	p.n += int64(len(b))
-	if p.e.OnProgress != nil && p.n-p.last >= 1<<20 {
-		p.last = p.n
-		p.e.progress(p.job, p.t, Progress{Bytes: p.n, Total: p.total, Attempt: p.attempt})
+// sampleProgress reports the bytes in streamed to OnProgress every
+// progressInterval from a goroutine of its own, so that the copy loop only
+// stores a counter; the returned stop ends that goroutine and waits for it.
+// Without OnProgress it does nothing.
+func (e *Engine) sampleProgress(job *messages.CaptureJob, t target, total int64, attempt int, streamed *atomic.Int64) (stop func()) {
+	if e.OnProgress == nil {
+		return func() {}
 	}
-	return len(b), nil
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(progressInterval)
+		defer tick.Stop()
+		var last int64
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				if n := streamed.Load(); n != last {
+					last = n
+					e.progress(job, t, Progress{Bytes: n, Total: total, Attempt: attempt})
+				}
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 func (e *Engine) progress(job *messages.CaptureJob, t target, p Progress) {

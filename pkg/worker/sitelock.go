@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
 	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/messages"
+	retrying "github.com/dumpflow/dumpflow/pkg/retry"
 )
 
 // siteLocks serializes dumps per site. Direct dumps of one site hold an
@@ -93,28 +93,24 @@ func (l *siteLocks) acquire(ctx context.Context, site, strategy string) (func(),
 }
 
 // lease takes the site's blob lease, polling with jittered exponential
-// backoff while another worker holds it.
+// backoff (pollMin doubling up to pollMax) while another worker holds it.
 func (l *siteLocks) lease(ctx context.Context, site string) (blob.Lease, error) {
 	key := layout.SiteLockKey(site)
-	wait := l.pollMin
-	for {
-		lease, err := l.bucket.AcquireLease(ctx, key, l.ttl)
-		if err == nil {
-			return lease, nil
+	var lease blob.Lease
+	_, err := retrying.Do(ctx, retrying.Options{
+		BackOff: retrying.Exponential(l.pollMin, l.pollMax, 0, retrying.DefaultJitter),
+	}, func(int) error {
+		var err error
+		lease, err = l.bucket.AcquireLease(ctx, key, l.ttl)
+		if err != nil && !errors.Is(err, blob.ErrLeaseHeld) {
+			return retrying.Permanent(fmt.Errorf("site lock %s: %w", key, err))
 		}
-		if !errors.Is(err, blob.ErrLeaseHeld) {
-			return nil, fmt.Errorf("site lock %s: %w", key, err)
-		}
-		d := wait/2 + rand.N(wait/2+1)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("waiting for site lock %s: %w", key, ctx.Err())
-		case <-t.C:
-		}
-		wait = min(wait*2, l.pollMax)
+		return err
+	})
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil, fmt.Errorf("waiting for site lock %s: %w", key, ctx.Err())
 	}
+	return lease, err
 }
 
 // keepRenewed renews lease every ttl/3 until the returned stop function is

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 )
 
 // minidumpHeaderSize is the size of MINIDUMP_HEADER; no valid dump is
@@ -26,7 +25,8 @@ var ErrShortDump = errors.New("worker: dump is short")
 
 // verifier checks a dump while it streams: it counts bytes, hashes them,
 // and refuses the stream as soon as the first bytes are not a minidump
-// header. It is an io.Writer meant for io.MultiWriter / TeeReader use.
+// header. It is an io.Writer; hashStored checks stored dumps with it (a dump
+// being captured goes through copyDump instead).
 type verifier struct {
 	n    int64
 	h    hash.Hash
@@ -52,12 +52,16 @@ func (v *verifier) Write(p []byte) (int, error) {
 
 // finish checks the whole stream: at least a header, and exactly want bytes
 // when want > 0.
-func (v *verifier) finish(want int64) error {
-	if want > 0 && v.n != want {
-		return fmt.Errorf("%w: got %d of %d bytes", ErrShortDump, v.n, want)
+func (v *verifier) finish(want int64) error { return checkLength(v.n, want) }
+
+// checkLength checks a whole dump's length n: at least a header, and
+// exactly want bytes when want > 0.
+func checkLength(n, want int64) error {
+	if want > 0 && n != want {
+		return fmt.Errorf("%w: got %d of %d bytes", ErrShortDump, n, want)
 	}
-	if v.n < minidumpHeaderSize {
-		return fmt.Errorf("%w: %d bytes, less than a minidump header", ErrShortDump, v.n)
+	if n < minidumpHeaderSize {
+		return fmt.Errorf("%w: %d bytes, less than a minidump header", ErrShortDump, n)
 	}
 	return nil
 }
@@ -65,24 +69,11 @@ func (v *verifier) finish(want int64) error {
 func (v *verifier) sum() string { return hex.EncodeToString(v.h.Sum(nil)) }
 
 // readError marks an error that came from reading the Kudu body (as opposed
-// to writing the blob).
+// to writing the blob); copyDump returns it.
 type readError struct{ err error }
 
 func (e *readError) Error() string { return "reading dump from kudu: " + e.err.Error() }
 func (e *readError) Unwrap() error { return e.err }
 
-// taggedReader wraps a body so that its errors (other than io.EOF) are
-// *readError.
-type taggedReader struct{ r io.Reader }
-
-func (t taggedReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = &readError{err}
-	}
-	return n, err
-}
-
-// copyBufferSize is the buffer io.CopyBuffer uses between Kudu and the blob
-// writer: large enough for throughput, small enough to keep memory flat.
+// copyBufferSize is the buffer hashStored reads a stored dump through.
 const copyBufferSize = 256 << 10

@@ -185,7 +185,8 @@ module workerApp 'container-app.bicep' = {
       'serve'
       '--listen'
       ':9090'
-      '--concurrency=4'
+      '--concurrency=16'
+      '--upload-memory-mib=128'
     ], backendArgs)
     env: concat(backendEnv, [
       {
@@ -193,9 +194,11 @@ module workerApp 'container-app.bicep' = {
         value: identities.worker.clientId
       }
       {
-        // Peak ~256 MiB: baseline 64 MiB (margin over the measured 16.5 MiB
-        // RSS) + 4 dumps x 48 MiB upload buffers (docs/operations.md,
-        // Sizing); the smallest Consumption size (0.25 CPU / 0.5 GiB) holds it.
+        // Peak ~256 MiB: baseline 64 MiB (margin over the measured 16-18 MiB
+        // RSS) + 128 MiB of upload buffers shared by all dumps + 16 dumps x
+        // 4 MiB (170-218 MiB measured at 16 dumps on Azurite; docs/operations.md,
+        // Sizing). 0.5 CPU: about 2.5 CPU-seconds per GiB stored (SHA-256,
+        // HTTP, no TLS on Azurite), so 16 dumps share about 200 MiB/s.
         name: 'GOMEMLIMIT'
         value: '400MiB'
       }
@@ -207,8 +210,8 @@ module workerApp 'container-app.bicep' = {
     registryServer: useRegistryIdentity ? registryServer : ''
     registryIdentityId: useRegistryIdentity ? identities.worker.id : ''
     port: 9090
-    cpu: '0.25'
-    memory: '0.5Gi'
+    cpu: '0.5'
+    memory: '1Gi'
     // Covers the worker's --grace (2m) for dumps in flight on scale-in.
     terminationGracePeriodSeconds: 300
     minReplicas: 0

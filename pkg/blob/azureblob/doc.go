@@ -10,15 +10,22 @@
 // blob.ErrExists with the winner's blob intact. Metadata, the content type
 // and blob index tags are set by the same commit.
 //
-// Blocks are BlockSize (8 MiB) bytes and at most Concurrency (4) are staged
-// at once, so a writer holds at most (Concurrency+1) × BlockSize = 40 MiB of
-// buffers — one being filled, four in flight — whatever the blob's size.
-// Azure allows 50,000 blocks per blob, so one blob may hold up to
-// 50,000 × 8 MiB ≈ 390 GiB, far above the largest process dump (a full dump
-// is about the size of the process's committed memory). Both are settable
-// with Options. Small blobs (reports, manifests) do not pay for a whole
-// block: the first buffer is WriterOptions.Size bytes when that is known and
-// smaller, else 64 KiB doubling up to the block size as data arrives.
+// Blocks are BlockSize (4 MiB) bytes and at most Concurrency (4) of one
+// writer are staged at once. Block buffers come from a pool that all
+// writers of one Bucket share, bounded by UploadMemory (default 32 blocks,
+// 128 MiB): a writer that finds every buffer in use waits until another
+// writer's block is staged, so a process's upload memory is UploadMemory
+// whatever the number of blobs being written, and each writer holds at
+// most Concurrency+1 buffers — one being filled, the others in flight.
+// Buffers are allocated as first needed and kept for reuse. Azure allows
+// 50,000 blocks per blob, so one blob may hold up to 50,000 × BlockSize
+// (195 GiB at 4 MiB), far above the largest process dump (a full dump is
+// about the size of the process's committed memory); NewWriter refuses a
+// larger announced Size, which larger blocks would fit. All three are
+// settable with Options. Small blobs (reports, manifests) do not take a
+// block: the first buffer is WriterOptions.Size bytes when that is known
+// and at most 64 KiB, else 64 KiB doubling as data arrives until it moves
+// into a block.
 //
 // Abort and context cancellation stop staging and commit nothing; blocks
 // already staged stay uncommitted, invisible, until Azure discards them

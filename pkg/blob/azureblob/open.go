@@ -25,8 +25,16 @@ const EnvConnectionString = "DUMPFLOW_STORAGE_CONNECTION_STRING"
 
 // Defaults for Options.
 const (
-	DefaultBlockSize   = 8 << 20
+	// DefaultBlockSize is small enough that the shared buffers go round
+	// many uploads at once, and large enough that a Put Block's overhead
+	// stays small and Azure's high-throughput block blob path (blocks over
+	// 256 KiB) applies; 50,000 of them hold 195 GiB.
+	DefaultBlockSize   = 4 << 20
 	DefaultConcurrency = 4
+	// DefaultUploadMemory is the block buffers all writers of a Bucket
+	// share: 32 blocks of the default size (128 MiB), two for each of 16
+	// uploads at once.
+	DefaultUploadMemory = 32 * DefaultBlockSize
 	// MaxBlocks is Azure's limit of committed blocks per block blob.
 	MaxBlocks = 50_000
 	// minBlockSize keeps MaxBlocks × BlockSize above any dump we expect.
@@ -43,12 +51,21 @@ type Options struct {
 	// Concurrency is how many blocks one writer stages at once:
 	// DefaultConcurrency when zero.
 	Concurrency int
+	// UploadMemory bounds, in bytes, the block buffers that all writers of
+	// the Bucket share (rounded down to whole blocks, at least one):
+	// DefaultUploadMemory when zero. A writer waits for a buffer when all
+	// are in use, so this, not the number of uploads in flight, bounds
+	// upload memory; about two blocks per concurrent upload keep each one
+	// staging while it fills the next.
+	UploadMemory int64
 	// CreateContainer creates the container when it does not exist.
 	CreateContainer bool
 	// Retry tunes the SDK's retry policy; zero fields take this package's
 	// defaults (4 retries, 1 s to 30 s backoff, 2 min per try,
 	// 408/429/500/502/503/504).
 	Retry policy.RetryOptions
+
+	pool *blockPool // set by setDefaults: one per Bucket
 }
 
 func (o *Options) setDefaults() error {
@@ -58,12 +75,18 @@ func (o *Options) setDefaults() error {
 	if o.Concurrency == 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	if o.UploadMemory == 0 {
+		o.UploadMemory = DefaultUploadMemory
+	}
 	switch {
 	case o.BlockSize < minBlockSize || o.BlockSize > maxBlockSize:
 		return fmt.Errorf("azureblob: BlockSize %d out of [%d, %d]", o.BlockSize, minBlockSize, maxBlockSize)
 	case o.Concurrency < 1 || o.Concurrency > 64:
 		return fmt.Errorf("azureblob: Concurrency %d out of [1, 64]", o.Concurrency)
+	case o.UploadMemory < int64(o.BlockSize):
+		return fmt.Errorf("azureblob: UploadMemory %d is less than one block of %d bytes", o.UploadMemory, o.BlockSize)
 	}
+	o.pool = newBlockPool(o.BlockSize, int(o.UploadMemory/int64(o.BlockSize)))
 	r := &o.Retry
 	if r.MaxRetries == 0 {
 		r.MaxRetries = 4
@@ -101,6 +124,13 @@ func (o *Options) clientOptions() *container.ClientOptions {
 // http://127.0.0.1:10000/devstoreaccount1/CONTAINER of Azurite is accepted
 // then.
 func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
+	return OpenURLOptions(ctx, u, nil)
+}
+
+// OpenURLOptions is OpenURL with options for what a URL does not say (block
+// size, upload memory, retries); the URL's create_container decides
+// CreateContainer. nil opts means the defaults.
+func OpenURLOptions(ctx context.Context, u *url.URL, base *Options) (*Bucket, error) {
 	if u == nil {
 		return nil, errors.New("azureblob: nil URL")
 	}
@@ -116,7 +146,11 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 		return nil, fmt.Errorf("azureblob: URL %q: path must be /CONTAINER (or /ACCOUNT/CONTAINER with %s)", u.Redacted(), EnvConnectionString)
 	}
 	q := u.Query()
-	opts := Options{CreateContainer: true}
+	var opts Options
+	if base != nil {
+		opts = *base
+	}
+	opts.CreateContainer = true
 	for k, v := range q {
 		switch k {
 		case "client_id", "managed_identity":

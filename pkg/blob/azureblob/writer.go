@@ -59,8 +59,7 @@ func newWriter(ctx context.Context, bb blockStager, key string, opts *port.Write
 		opts:    *opts,
 		idBase:  hex.EncodeToString(rnd[:]),
 		bufSize: o.BlockSize,
-		maxBufs: o.Concurrency + 1,
-		free:    make(chan []byte, o.Concurrency+1),
+		pool:    o.pool,
 	}
 }
 
@@ -76,9 +75,8 @@ type writer struct {
 	idBase string // random, so racing writers' block ids differ
 
 	bufSize int
-	maxBufs int
-	nBufs   int         // buffers allocated so far
-	free    chan []byte // buffers staged and ready for reuse
+	nBufs   int        // buffers taken so far
+	pool    *blockPool // the Bucket's, shared by all its writers
 
 	mu   sync.Mutex
 	done error  // non-nil once closed or aborted: what Write and Close return
@@ -107,7 +105,11 @@ func (w *writer) Write(p []byte) (int, error) {
 			w.buf = buf
 		}
 		if len(w.buf) == cap(w.buf) { // only a small first buffer
-			w.buf = append(make([]byte, 0, min(2*cap(w.buf), w.bufSize)), w.buf...)
+			buf, err := w.bigger(w.buf)
+			if err != nil {
+				return written, w.abortLocked(err)
+			}
+			w.buf = buf
 		}
 		k := copy(w.buf[len(w.buf):cap(w.buf)], p)
 		w.buf = w.buf[:len(w.buf)+k]
@@ -137,27 +139,32 @@ func (w *writer) failed() error {
 	return nil
 }
 
-// getBuf returns an empty buffer, waiting for a staged one to come back
-// once maxBufs are allocated.
+// getBuf returns an empty buffer: the first one small when the blob is
+// known or likely to be small, else a block from the pool, waiting for one
+// if all are in use.
 func (w *writer) getBuf() ([]byte, error) {
-	select {
-	case b := <-w.free:
-		return b[:0], nil
-	default:
+	w.nBufs++
+	if n := firstBufSize(w.opts.Size, w.bufSize); w.nBufs == 1 && n < w.bufSize {
+		return make([]byte, 0, n), nil
 	}
-	if w.nBufs < w.maxBufs {
-		w.nBufs++
-		if w.nBufs == 1 {
-			return make([]byte, 0, firstBufSize(w.opts.Size, w.bufSize)), nil
-		}
-		return make([]byte, 0, w.bufSize), nil
-	}
-	select {
-	case b := <-w.free:
-		return b[:0], nil
-	case <-w.gctx.Done():
+	buf, err := w.pool.get(w.gctx)
+	if err != nil {
 		return nil, w.failed()
 	}
+	return buf, nil
+}
+
+// bigger returns a buffer twice the size of the full small buffer b (a
+// block from the pool once that reaches the block size) holding b's bytes.
+func (w *writer) bigger(b []byte) ([]byte, error) {
+	if n := 2 * cap(b); n < w.bufSize {
+		return append(make([]byte, 0, n), b...), nil
+	}
+	buf, err := w.pool.get(w.gctx)
+	if err != nil {
+		return nil, w.failed()
+	}
+	return append(buf, b...), nil
 }
 
 // smallBuf is the first buffer's size when the blob's size is unknown: small
@@ -165,10 +172,14 @@ func (w *writer) getBuf() ([]byte, error) {
 // the blob grows, up to the block size.
 const smallBuf = 64 << 10
 
-// firstBufSize is the capacity of a writer's first buffer.
+// firstBufSize is the capacity of a writer's first buffer; blockSize means
+// a block from the pool.
 func firstBufSize(size int64, blockSize int) int {
-	if size > 0 {
-		return int(min(size, int64(blockSize)))
+	switch {
+	case size > smallBuf:
+		return blockSize
+	case size > 0:
+		return int(size)
 	}
 	return min(smallBuf, blockSize)
 }
@@ -183,7 +194,7 @@ func (w *writer) stage() error {
 	n, buf := len(w.ids), w.buf
 	w.buf = nil
 	w.g.Go(func() error {
-		defer func() { w.free <- buf }()
+		defer w.pool.put(buf)
 		if _, err := w.bb.StageBlock(w.gctx, id, streaming.NopCloser(bytes.NewReader(buf)), nil); err != nil {
 			return fmt.Errorf("azureblob: staging block %d of %q: %w", n, w.key, err)
 		}
@@ -262,10 +273,15 @@ func (w *writer) Commit(md map[string]string) error {
 
 // Abort implements blob.DriverWriter.
 func (w *writer) Abort() error {
+	why := fmt.Errorf("azureblob: writer for %q aborted", w.key)
+	// Cancel before locking: a Write may hold the lock while it waits for
+	// a block buffer that other writers hold. (After Close this is a no-op:
+	// the first cause stays.)
+	w.cancel(why)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done == nil {
-		w.abortLocked(fmt.Errorf("azureblob: writer for %q aborted", w.key))
+		w.abortLocked(why)
 	}
 	return nil
 }
@@ -279,6 +295,7 @@ func (w *writer) abortLocked(why error) error {
 	w.cancel(why)
 	_ = w.g.Wait()
 	w.done = why
+	w.pool.put(w.buf)
 	w.buf = nil
 	return why
 }

@@ -113,8 +113,8 @@ func TestWriterBoundsMemoryAndConcurrency(t *testing.T) {
 	if f.maxInFlight > 2 {
 		t.Errorf("%d blocks staged at once, want at most Concurrency 2", f.maxInFlight)
 	}
-	if w.nBufs > 3 {
-		t.Errorf("%d block buffers allocated, want at most Concurrency+1 = 3", w.nBufs)
+	if n := o.pool.allocated(); n > 3 {
+		t.Errorf("%d block buffers allocated, want at most Concurrency+1 = 3", n)
 	}
 	if len(f.committed) != 7 {
 		t.Errorf("committed %d blocks, want 7", len(f.committed))

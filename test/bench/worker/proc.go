@@ -33,17 +33,23 @@ func buildWorker(ctx context.Context, dir string) (string, error) {
 // childResult is one child process run.
 type childResult struct {
 	wall     time.Duration
-	maxRSS   int64 // bytes
+	maxRSS   int64         // bytes
+	cpu      time.Duration // user + system
 	lastLine string
 	exitCode int
 }
 
 // runChild runs a command and measures its wall time and peak RSS.
 func runChild(ctx context.Context, name string, args ...string) (childResult, error) {
+	return runChildEnv(ctx, nil, name, args...)
+}
+
+// runChildEnv is runChild with more environment variables (NAME=value).
+func runChildEnv(ctx context.Context, env []string, name string, args ...string) (childResult, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	cmd.Env = append(append(os.Environ(), "GOMAXPROCS=2"), env...)
 	start := time.Now()
 	err := cmd.Run()
 	r := childResult{wall: time.Since(start)}
@@ -51,6 +57,7 @@ func runChild(ctx context.Context, name string, args ...string) (childResult, er
 		r.exitCode = cmd.ProcessState.ExitCode()
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			r.maxRSS = ru.Maxrss * 1024 // KiB on Linux
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
@@ -65,6 +72,9 @@ func runChild(ctx context.Context, name string, args ...string) (childResult, er
 type captureSummary struct {
 	Dumps []struct {
 		App        string `json:"app"`
+		Instance   string `json:"instance"`
+		PID        int    `json:"pid"`
+		Key        string `json:"key"`
 		Bytes      int64  `json:"bytes"`
 		SHA256     string `json:"sha256"`
 		DurationMS int64  `json:"duration_ms"`

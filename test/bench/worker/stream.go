@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
@@ -21,21 +22,25 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("stream", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	size := fs.Int64("size", 4<<30, "full dump size in bytes")
-	dir := fs.String("dir", "", "work directory on the disk to measure (default: a temporary directory)")
+	dir := fs.String("dir", "", "work directory on the disk to measure, e.g. /dev/shm for tmpfs (default: a temporary directory)")
+	rounds := fs.Int("rounds", 3, "rounds of (plain copy, worker capture), interleaved")
+	prebuilt := fs.String("worker", "", "a worker binary to measure (default: build ./cmd/worker), e.g. an older build to compare")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	work := *dir
-	if work == "" {
-		var err error
-		if work, err = os.MkdirTemp("", "bench-stream-"); err != nil {
-			return err
-		}
-		defer os.RemoveAll(work)
+	if *rounds < 1 {
+		return fmt.Errorf("--rounds %d: want at least 1", *rounds)
 	}
-	bin, err := buildWorker(ctx, work)
+	work, err := os.MkdirTemp(*dir, "bench-stream-")
 	if err != nil {
 		return err
+	}
+	defer os.RemoveAll(work)
+	bin := *prebuilt
+	if bin == "" {
+		if bin, err = buildWorker(ctx, work); err != nil {
+			return err
+		}
 	}
 	srv, err := sim.New(sim.Config{Apps: 1, Instances: 1, Seed: 42, DumpSize: *size, DumpWriteTime: -1})
 	if err != nil {
@@ -47,71 +52,100 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	inst := app.Instances[0]
 
 	// Plain HTTP copy of the same dump URL (the app's w3wp via the -1
-	// alias is the pid the worker picks), to a file on the same disk.
+	// alias is the pid the worker picks), to a file on the same disk, then
+	// fsync (the blob commit fsyncs too; on tmpfs both are free).
 	url := app.SCMURL + "/api/processes/-1/dump?dumpType=2&format=raw"
-	file := filepath.Join(work, "copy.dmp")
-	var copyTime, syncTime time.Duration
-	tool := "curl"
-	start := time.Now()
-	if _, lerr := exec.LookPath("curl"); lerr == nil {
-		cookie := "ARRAffinity=" + inst + "; ARRAffinitySameSite=" + inst
-		if _, err := runChild(ctx, "curl", "-sS", "--fail", "-o", file, "-H", "Cookie: "+cookie, url); err != nil {
-			return err
-		}
-	} else {
+	tool := "curl -o"
+	if _, lerr := exec.LookPath("curl"); lerr != nil {
 		tool = "go http.Get + io.Copy"
-		if err := httpCopy(ctx, url, inst, file); err != nil {
+	}
+	var copySum string
+	plainCopy := func(round int) (time.Duration, int64, error) {
+		file := filepath.Join(work, "copy.dmp")
+		defer os.Remove(file)
+		start := time.Now()
+		if tool == "curl -o" {
+			cookie := "ARRAffinity=" + inst + "; ARRAffinitySameSite=" + inst
+			if _, err := runChild(ctx, "curl", "-sS", "--fail", "-o", file, "-H", "Cookie: "+cookie, url); err != nil {
+				return 0, 0, err
+			}
+		} else if err := httpCopy(ctx, url, inst, file); err != nil {
+			return 0, 0, err
+		}
+		if err := fsyncFile(file); err != nil {
+			return 0, 0, err
+		}
+		took := time.Since(start)
+		st, err := os.Stat(file)
+		if err != nil {
+			return 0, 0, err
+		}
+		if round == 0 {
+			if copySum, err = fileSHA(file); err != nil {
+				return 0, 0, err
+			}
+		}
+		return took, st.Size(), nil
+	}
+	worker := func() (childResult, captureSummary, error) {
+		blobDir := filepath.Join(work, "blobs")
+		defer os.RemoveAll(blobDir)
+		r, err := runChild(ctx, bin, "capture", "--app", app.ResourceID, "--arm-url", info.ARMURL,
+			"--scm-url-template", info.SCMURLTemplate, "--dump-type", "full", "--blob", "file://"+blobDir,
+			"--concurrency", "1", "--progress", "never")
+		if err != nil {
+			return r, captureSummary{}, err
+		}
+		sum, err := parseSummary(r.lastLine)
+		if err == nil && (len(sum.Dumps) != 1 || len(sum.Failures) != 0) {
+			err = fmt.Errorf("worker did not store exactly one dump: %s", r.lastLine)
+		}
+		return r, sum, err
+	}
+
+	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds\n", *size>>20, work, *rounds)
+	var copyRates, workerRates []float64
+	var peakRSS int64
+	shaEqual := true
+	for i := range *rounds {
+		took, n, err := plainCopy(i)
+		if err != nil {
 			return err
 		}
+		copyRates = append(copyRates, mibps(n, took))
+		r, sum, err := worker()
+		if err != nil {
+			return err
+		}
+		d := sum.Dumps[0]
+		workerRates = append(workerRates, mibps(d.Bytes, r.wall))
+		peakRSS = max(peakRSS, r.maxRSS)
+		shaEqual = shaEqual && d.SHA256 == copySum
+		fmt.Fprintf(stdout, "  round %d: %s %.2f s (%.1f MiB/s); worker capture %.2f s wall, dump %.2f s (%.1f MiB/s), peak RSS %.1f MiB\n",
+			i+1, tool, took.Seconds(), copyRates[i], r.wall.Seconds(), float64(d.DurationMS)/1000, workerRates[i], float64(r.maxRSS)/(1<<20))
 	}
-	copyTime = time.Since(start)
-	if err := fsyncFile(file); err != nil {
-		return err
-	}
-	syncTime = time.Since(start)
-	st, err := os.Stat(file)
-	if err != nil {
-		return err
-	}
-	copySum, err := fileSHA(file)
-	if err != nil {
-		return err
-	}
-	os.Remove(file)
-
-	blobDir := filepath.Join(work, "blobs")
-	r, err := runChild(ctx, bin, "capture", "--app", app.ResourceID, "--arm-url", info.ARMURL,
-		"--scm-url-template", info.SCMURLTemplate, "--dump-type", "full", "--blob", "file://"+blobDir,
-		"--concurrency", "1", "--progress", "never")
-	if err != nil {
-		return err
-	}
-	sum, err := parseSummary(r.lastLine)
-	if err != nil {
-		return err
-	}
-	if len(sum.Dumps) != 1 || len(sum.Failures) != 0 {
-		return fmt.Errorf("worker did not store exactly one dump: %s", r.lastLine)
-	}
-	d := sum.Dumps[0]
-	os.RemoveAll(blobDir)
-
-	copyRate := mibps(st.Size(), syncTime)
-	workerRate := mibps(d.Bytes, r.wall)
-	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → local disk (%s)\n", *size>>20, work)
-	fmt.Fprintf(stdout, "  plain copy (%s): %.1f s, +fsync %.1f s → %.1f MiB/s (without fsync %.1f MiB/s)\n",
-		tool, copyTime.Seconds(), syncTime.Seconds(), copyRate, mibps(st.Size(), copyTime))
-	fmt.Fprintf(stdout, "  worker capture:   %.1f s wall (dump %.1f s) → %.1f MiB/s, peak RSS %.1f MiB\n",
-		r.wall.Seconds(), float64(d.DurationMS)/1000, workerRate, float64(r.maxRSS)/(1<<20))
-	fmt.Fprintf(stdout, "  throughput ratio worker/copy: %.2f (goal ≥ 0.9); peak RSS goal ≤ 64 MiB; sha256 equal: %v\n",
-		workerRate/copyRate, d.SHA256 == copySum)
+	copyRate, workerRate := median(copyRates), median(workerRates)
+	fmt.Fprintf(stdout, "  medians: %s %.1f MiB/s, worker %.1f MiB/s: ratio worker/copy %.2f (goal ≥ 0.9); peak RSS %.1f MiB (goal ≤ 64 MiB); sha256 equal: %v\n",
+		tool, copyRate, workerRate, workerRate/copyRate, float64(peakRSS)/(1<<20), shaEqual)
 	out, _ := json.Marshal(map[string]any{
-		"bench": "stream", "bytes": d.Bytes, "copy_s": syncTime.Seconds(), "copy_nofsync_s": copyTime.Seconds(),
-		"worker_s": r.wall.Seconds(), "ratio": workerRate / copyRate, "worker_peak_rss_mib": float64(r.maxRSS) / (1 << 20),
-		"sha256_equal": d.SHA256 == copySum,
+		"bench": "stream", "bytes": *size, "rounds": *rounds, "dir": *dir,
+		"copy_mibps": copyRates, "worker_mibps": workerRates, "ratio": workerRate / copyRate,
+		"worker_peak_rss_mib": float64(peakRSS) / (1 << 20), "sha256_equal": shaEqual,
 	})
 	fmt.Fprintln(stdout, string(out))
+	if !shaEqual {
+		return fmt.Errorf("the worker's sha256 differs from the plain copy's")
+	}
 	return nil
+}
+
+// median of xs.
+func median(xs []float64) float64 {
+	xs = slices.Sorted(slices.Values(xs))
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }
 
 func httpCopy(ctx context.Context, url, inst, file string) error {

@@ -1,0 +1,126 @@
+package worker
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+)
+
+// A dump is copied through copyChunks buffers of copyChunk bytes: one being
+// read and written while the others wait for, or are in, the hasher. That
+// is 1 MiB per dump in flight, reused from dump to dump.
+const (
+	copyChunk  = 256 << 10
+	copyChunks = 4
+)
+
+type chunkSet [copyChunks][]byte
+
+var chunkSets = sync.Pool{New: func() any {
+	s := new(chunkSet)
+	for i := range s {
+		s[i] = make([]byte, copyChunk)
+	}
+	return s
+}}
+
+// copyDump copies a dump from src to dst and returns how many bytes it
+// read and, when err is nil, their SHA-256.
+//
+// SHA-256 costs about as much CPU per byte as reading a socket and writing
+// a file together, so it runs on a second goroutine: each chunk is handed
+// to the hasher after it is read and before it is written, and its buffer
+// is read into again only once the hasher gives it back. The hasher is
+// therefore never more than copyChunks chunks behind, and the copy does not
+// wait for it unless it is the slower side. Chunks are filled completely
+// (several Reads) so that per-chunk costs — the hand-off, a write call to
+// the blob — stay small against the bytes.
+//
+// The first bytes must be a minidump signature: otherwise copyDump fails
+// with ErrCorruptDump before anything is written to dst. Read errors come
+// back as *readError, write errors as dst returned them. progress, when not
+// nil, holds the bytes written so far: it is stored once per chunk, and
+// whoever reports progress reads it on their own schedule.
+func copyDump(dst io.Writer, src io.Reader, progress *atomic.Int64) (n int64, sum [sha256.Size]byte, err error) {
+	set := chunkSets.Get().(*chunkSet)
+	free := make(chan []byte, copyChunks)
+	for _, b := range set {
+		free <- b
+	}
+	work := make(chan []byte, copyChunks)
+	hashed := make(chan [sha256.Size]byte, 1)
+	go func() { // owned: copyDump waits for hashed before returning
+		h := sha256.New()
+		for b := range work {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+		var s [sha256.Size]byte
+		h.Sum(s[:0])
+		hashed <- s
+	}()
+	defer func() {
+		close(work)
+		s := <-hashed
+		if err == nil {
+			sum = s
+		}
+		chunkSets.Put(set) // every buffer is idle: the hasher has ended
+	}()
+	for {
+		buf := <-free
+		k, rerr := fill(src, buf)
+		if k > 0 {
+			if n == 0 {
+				if err := checkSignature(buf[:k]); err != nil {
+					return 0, sum, err
+				}
+			}
+			n += int64(k)
+			work <- buf[:k]
+			if w, werr := dst.Write(buf[:k]); werr != nil || w != k {
+				if werr == nil {
+					werr = io.ErrShortWrite
+				}
+				return n, sum, werr
+			}
+			if progress != nil {
+				progress.Store(n)
+			}
+		} else {
+			free <- buf
+		}
+		switch {
+		case rerr == io.EOF:
+			return n, sum, nil
+		case rerr != nil:
+			return n, sum, &readError{rerr}
+		}
+	}
+}
+
+// fill reads into b until it is full or the reader fails (io.EOF
+// included).
+func fill(r io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := r.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// checkSignature checks a dump's first bytes (as many as there are, up to
+// the signature's length) against a minidump's signature and version.
+func checkSignature(head []byte) error {
+	head = head[:min(len(head), len(minidumpMagic))]
+	if string(head) != string(minidumpMagic[:len(head)]) {
+		return fmt.Errorf("%w: starts with %q, want \"MDMP\" and version 0xA793", ErrCorruptDump, head)
+	}
+	return nil
+}
