@@ -196,7 +196,11 @@ func printSummary(out io.Writer, r *result, took time.Duration) {
 	fmt.Fprintf(out, "\nincident %s: %d dumps captured (%s), %d analyzed, %d failed, %d skipped, in %.1fs\n",
 		r.incident, c.Captured, humanBytes(r.bytes), c.Analyzed, c.Failed, c.Skipped, took.Seconds())
 	for _, t := range r.inc.Targets {
-		line := fmt.Sprintf("  %-10s %-14s %-6s pid %-6d %-8s", t.App, shortID(t.Instance), t.Process, t.PID, t.Outcome)
+		where := shortID(t.Instance)
+		if t.MachineName != "" {
+			where = t.MachineName // what a person matches against the portal
+		}
+		line := fmt.Sprintf("  %-10s %-14s %-6s pid %-6d %-8s", t.App, where, t.Process, t.PID, t.Outcome)
 		if t.CrashReason != "" {
 			line += " " + t.CrashReason
 		}
