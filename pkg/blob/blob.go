@@ -50,6 +50,12 @@ type WriterOptions struct {
 	// Backends may use it to size their buffers; Close fails when the bytes
 	// written differ from a non-zero Size.
 	Size int64
+	// ContentSHA256, when set, returns the hex SHA-256 of everything
+	// written, from a caller that hashes its stream anyway (the worker
+	// hashes every dump it copies). A backend that keeps a checksum of the
+	// content takes it from there instead of hashing every byte again.
+	// It is called once, when the blob is committed, after the last Write.
+	ContentSHA256 func() string
 }
 
 // Writer streams one blob. Nothing is visible under the key until Close

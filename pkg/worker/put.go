@@ -105,7 +105,11 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts := &blob.WriterOptions{ContentType: DumpContentType, Metadata: maps.Clone(meta)}
+	// The dump is hashed once, by copyDump; a blob backend that keeps its
+	// own checksum takes that one.
+	var sum string
+	opts := &blob.WriterOptions{ContentType: DumpContentType, Metadata: maps.Clone(meta),
+		ContentSHA256: func() string { return sum }}
 	if size > 0 {
 		opts.Size = size
 	}
@@ -149,7 +153,7 @@ func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta
 		e.m.Bytes.WithLabelValues("failed").Add(float64(n))
 		return nil, err // short: transient, retried
 	}
-	sum := hex.EncodeToString(digest[:])
+	sum = hex.EncodeToString(digest[:])
 	if ms, ok := w.(MetadataSetter); ok {
 		full := maps.Clone(meta)
 		full[MetaSHA256] = sum

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -43,7 +44,11 @@ func (d *driver) NewWriter(_ context.Context, key string, opts *blob.WriterOptio
 		_ = withFd(d.own, func(dfd int) error { return unix.Unlinkat(dfd, tmp, 0) })
 		return nil, fmt.Errorf("fileblob: %w", err)
 	}
-	return &writer{d: d, key: key, tmp: tmp, f: f, ino: inode(fi), opts: *opts, sum: sha256.New()}, nil
+	w := &writer{d: d, key: key, tmp: tmp, f: f, ino: inode(fi), opts: *opts}
+	if opts.ContentSHA256 == nil {
+		w.sum = sha256.New()
+	}
+	return w, nil
 }
 
 // writer streams one blob into a temporary file and commits it; blob.Store
@@ -55,7 +60,7 @@ type writer struct {
 	f    *os.File // nil once closed
 	ino  uint64   // the temporary file's inode: the blob's version
 	opts blob.WriterOptions
-	sum  hash.Hash // SHA-256 of the content so far
+	sum  hash.Hash // SHA-256 of the content so far; nil when the caller gives it (opts.ContentSHA256)
 	n    int64
 	side string // the attribute file written by Commit, if any
 
@@ -69,7 +74,9 @@ const writebackChunk = 8 << 20
 // Write implements blob.DriverWriter.
 func (w *writer) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
-	w.sum.Write(p[:n])
+	if w.sum != nil {
+		w.sum.Write(p[:n])
+	}
 	w.n += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("fileblob: writing %q to %s: %w", w.key, w.f.Name(), err)
@@ -106,11 +113,15 @@ func (w *writer) Commit(md map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("fileblob: closing %q: %w", w.key, err)
 	}
+	digest, err := w.digest()
+	if err != nil {
+		return err
+	}
 	sc := sidecar{
 		Version:     sidecarVersion,
 		Key:         w.key,
 		Size:        w.n,
-		SHA256:      hex.EncodeToString(w.sum.Sum(nil)),
+		SHA256:      digest,
 		ContentType: w.opts.ContentType,
 		Metadata:    md,
 	}
@@ -221,4 +232,17 @@ func (w *writer) commitErr(err error) error {
 		return fmt.Errorf("%w: %q", blob.ErrExists, w.key)
 	}
 	return fmt.Errorf("fileblob: committing %q: %w", w.key, err)
+}
+
+// digest is the content's hex SHA-256: the caller's when it gives one,
+// else the one computed while writing.
+func (w *writer) digest() (string, error) {
+	if w.sum != nil {
+		return hex.EncodeToString(w.sum.Sum(nil)), nil
+	}
+	d := strings.ToLower(w.opts.ContentSHA256())
+	if b, err := hex.DecodeString(d); err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("fileblob: %q: the writer's ContentSHA256 gave %q, not a hex SHA-256", w.key, d)
+	}
+	return d, nil
 }
