@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 	port "github.com/dumpflow/dumpflow/pkg/blob"
 )
 
@@ -211,7 +212,7 @@ func credential(q url.Values) (azcore.TokenCredential, error) {
 	if err != nil {
 		return nil, fmt.Errorf("azureblob: credential: %w", err)
 	}
-	return cred, nil
+	return azcred.Wrap(cred), nil // token failures in one line
 }
 
 // OpenConnectionString opens container with a storage connection string,

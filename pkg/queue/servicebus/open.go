@@ -11,6 +11,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/messaging/azservicebus"
+
+	"github.com/dumpflow/dumpflow/pkg/azcred"
 )
 
 // EnvConnectionString names the environment variable that, when set,
@@ -67,7 +69,7 @@ func OpenURL(ctx context.Context, u *url.URL, name string) (*Queue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("servicebus: credential: %w", err)
 		}
-		if client, err = azservicebus.NewClient(host, cred, nil); err != nil {
+		if client, err = azservicebus.NewClient(host, azcred.Wrap(cred), nil); err != nil {
 			return nil, fmt.Errorf("servicebus: client for %s: %w", host, err)
 		}
 	}
