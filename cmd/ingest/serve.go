@@ -89,6 +89,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
+		defer ja.Close()
 		auths = append(auths, ja)
 	}
 	if len(auths) == 0 {

@@ -2,20 +2,18 @@ package ingest
 
 import (
 	"context"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/big"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/MicahParks/jwkset"
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
 // JWTConfig configures Entra ID bearer-token authentication.
@@ -42,19 +40,19 @@ type JWTConfig struct {
 // JWTAuth accepts Entra ID access tokens (RS256) sent as
 // "Authorization: Bearer …", checking signature, issuer (the tenant's v1 or
 // v2 issuer), audience, expiry and not-before with two minutes of leeway.
-// Signing keys are fetched from the JWKS URL and refetched (at most once a
-// minute) when a token names an unknown key id.
+// Signing keys come from the JWKS URL through keyfunc/jwkset: fetched when
+// the JWTAuth is made, refreshed every hour in the background, and fetched
+// again (at most once a minute) when a token names an unknown key id. A
+// request never waits for a fetch another request started. Close stops the
+// background refresh.
 type JWTAuth struct {
 	cfg     JWTConfig
 	issuers []string
-
-	mu      sync.Mutex
-	keys    map[string]*rsa.PublicKey
-	fetched time.Time
+	keys    keyfunc.Keyfunc
+	stop    context.CancelFunc
 }
 
-// NewJWTAuth validates cfg and returns a JWTAuth. Keys are fetched on
-// first use.
+// NewJWTAuth validates cfg and returns a JWTAuth; call Close when done.
 func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 	if cfg.Tenant == "" || strings.ContainsAny(cfg.Tenant, "/?#") {
 		return nil, errors.New("ingest: Entra ID tenant id required")
@@ -71,10 +69,60 @@ func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &JWTAuth{cfg: cfg, keys: map[string]*rsa.PublicKey{}, issuers: []string{
+	ctx, stop := context.WithCancel(context.Background())
+	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+		Client:            cfg.Client,
+		RefreshInterval:   time.Hour,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Minute), 1),
+		// A token with an unknown key id refetches only when the limiter
+		// has a token now; others are refused at once instead of waiting.
+		RateLimitWaitMax: time.Millisecond,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				slog.Default().WarnContext(ctx, "ingest: fetching the Entra ID signing keys failed", "url", u, "err", err)
+			}
+		},
+	})
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("ingest: Entra ID signing keys from %s: %w", cfg.JWKSURL, err)
+	}
+	return &JWTAuth{cfg: cfg, keys: keys, stop: stop, issuers: []string{
 		"https://login.microsoftonline.com/" + cfg.Tenant + "/v2.0",
 		"https://sts.windows.net/" + cfg.Tenant + "/",
 	}}, nil
+}
+
+// Close stops the background refresh of the signing keys.
+func (a *JWTAuth) Close() { a.stop() }
+
+// keyfunc is keyfunc's lookup, a key it cannot give said in one line: a
+// key id not in the set (also when a refetch for it was refused because
+// one ran less than a minute ago).
+func (a *JWTAuth) keyfunc(ctx context.Context) jwt.Keyfunc {
+	kf := a.keys.KeyfuncCtx(ctx)
+	return func(t *jwt.Token) (any, error) {
+		k, err := kf(t)
+		kid, _ := t.Header["kid"].(string)
+		if err != nil && (errors.Is(err, jwkset.ErrKeyNotFound) || !a.known(ctx, kid)) {
+			return nil, fmt.Errorf("unknown signing key %q", kid)
+		}
+		return k, err
+	}
+}
+
+// known reports whether the key set holds kid, without fetching.
+func (a *JWTAuth) known(ctx context.Context, kid string) bool {
+	all, err := a.keys.Storage().KeyReadAll(ctx)
+	if err != nil {
+		return false
+	}
+	for _, k := range all {
+		if k.Marshal().KID == kid {
+			return true
+		}
+	}
+	return false
 }
 
 type entraClaims struct {
@@ -93,10 +141,7 @@ func (a *JWTAuth) Authenticate(r *http.Request) (string, error) {
 		return "", &AuthError{Missing: true, Reason: "authentication required: send an Entra ID bearer token"}
 	}
 	var c entraClaims
-	_, err := jwt.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		return a.key(r.Context(), kid)
-	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(a.cfg.Audience), jwt.WithExpirationRequired(),
+	_, err := jwt.ParseWithClaims(raw, &c, a.keyfunc(r.Context()), jwt.WithValidMethods([]string{"RS256"}), jwt.WithAudience(a.cfg.Audience), jwt.WithExpirationRequired(),
 		jwt.WithLeeway(2*time.Minute), jwt.WithTimeFunc(a.cfg.Now))
 	if err != nil {
 		return "", &AuthError{Reason: "invalid Entra ID token: " + err.Error()}
@@ -123,62 +168,4 @@ func first(vals ...string) string {
 		}
 	}
 	return "unknown"
-}
-
-// key returns the signing key kid, refetching the JWKS when unknown.
-func (a *JWTAuth) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if k, ok := a.keys[kid]; ok {
-		return k, nil
-	}
-	if a.cfg.Now().Sub(a.fetched) < time.Minute {
-		return nil, fmt.Errorf("unknown signing key %q", kid)
-	}
-	a.fetched = a.cfg.Now()
-	keys, err := a.fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a.keys = keys
-	if k, ok := keys[kid]; ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("unknown signing key %q", kid)
-}
-
-func (a *JWTAuth) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.cfg.JWKSURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	resp, err := a.cfg.Client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks: HTTP %d", resp.StatusCode)
-	}
-	var set struct {
-		Keys []struct {
-			Kty, Kid, N, E string
-		} `json:"keys"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("jwks: %w", err)
-	}
-	out := map[string]*rsa.PublicKey{}
-	for _, k := range set.Keys {
-		if k.Kty != "RSA" {
-			continue
-		}
-		n, err1 := base64.RawURLEncoding.DecodeString(k.N)
-		e, err2 := base64.RawURLEncoding.DecodeString(k.E)
-		if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 {
-			continue
-		}
-		out[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-	}
-	return out, nil
 }

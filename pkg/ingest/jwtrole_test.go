@@ -38,6 +38,7 @@ func TestJWTAuthRequiresTheRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer auth.Close()
 	token := func(roles ...string) string {
 		c := jwt.MapClaims{"iss": "https://login.microsoftonline.com/" + tenant + "/v2.0", "aud": aud, "tid": tenant,
 			"azp": "client-1", "exp": now.Add(time.Hour).Unix()}
