@@ -147,16 +147,31 @@ type AlertResult struct {
 	Events []EventOutcome `json:"events"`
 }
 
-// Alert parses an alert payload (of source, or detected when source is
-// ""), evaluates each of its events, and creates an incident for each
+// AlertOptions are the optional parts of one alert delivery; the zero
+// value detects the payload's source and does everything for real.
+type AlertOptions struct {
+	// Source names the parser (an alert.Source* constant, as in
+	// POST /v1/alerts/{source}); empty detects it from the payload's shape.
+	Source string
+	// TraceParent is the caller's W3C traceparent header, if any: the
+	// incident's trace continues it.
+	TraceParent string
+	// DryRun evaluates the alert against the current directory and limit
+	// state without reserving, storing or sending anything.
+	DryRun bool
+}
+
+// Alert parses an alert payload (of opts.Source, or detected when that is
+// empty), evaluates each of its events, and creates an incident for each
 // event that captures. Parse errors wrap alert.ErrMalformed, or are
 // *alert.UnknownShapeError / *alert.FieldError; an unknown source wraps
 // alert.ErrUnknownSource. An error wrapping ErrStorage means the payload
 // should be retried; every other per-event outcome is in the result.
 //
-// With dryRun set nothing is reserved, stored or sent: the result says what
-// the alert would do against the current directory and limit state.
-func (s *Service) Alert(ctx context.Context, source string, body []byte, traceParentHeader string, dryRun bool) (*AlertResult, error) {
+// With opts.DryRun nothing is reserved, stored or sent: the result says
+// what the alert would do against the current directory and limit state.
+func (s *Service) Alert(ctx context.Context, body []byte, opts AlertOptions) (*AlertResult, error) {
+	source, traceParentHeader, dryRun := opts.Source, opts.TraceParent, opts.DryRun
 	ctx, span := tracing.Start(tracing.FromTraceParent(ctx, traceParentHeader), "alert",
 		trace.WithAttributes(attribute.String("dumpflow.source", source), attribute.Bool("dumpflow.dry_run", dryRun)))
 	defer span.End()

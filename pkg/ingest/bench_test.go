@@ -57,7 +57,7 @@ func BenchmarkAlert(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		res, err := s.Alert(context.Background(), "", bodies[i], "", false)
+		res, err := s.Alert(context.Background(), bodies[i], AlertOptions{})
 		if err != nil || res.Events[0].Accepted == nil {
 			b.Fatalf("%v %+v", err, res)
 		}

@@ -51,7 +51,7 @@ func TestReplicasOnEmbeddedBackends(t *testing.T) {
 	out := make(chan res, 2)
 	for _, s := range replicas {
 		go func() {
-			r, err := s.Alert(ctx, "", body, "", false)
+			r, err := s.Alert(ctx, body, AlertOptions{})
 			out <- res{r, err}
 		}()
 	}
@@ -70,7 +70,7 @@ func TestReplicasOnEmbeddedBackends(t *testing.T) {
 		t.Fatalf("incident ids %v", ids)
 	}
 	other := []byte(commonAlert("/subscriptions/"+sub+"/providers/Microsoft.AlertsManagement/alerts/e2", "High memory", appID, "Fired"))
-	r, err := replicas[1].Alert(ctx, "", other, "", false)
+	r, err := replicas[1].Alert(ctx, other, AlertOptions{})
 	if err != nil || r.Events[0].Outcome != OutcomeSkipped || r.Events[0].Sites[0].Verdict.Limit != "cooldown" {
 		t.Fatalf("second alert within cooldown: %+v, %v", r, err)
 	}

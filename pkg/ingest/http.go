@@ -216,7 +216,7 @@ func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
 			return
 		}
 	}
-	res, err := s.Alert(req.r.Context(), source, req.body, req.r.Header.Get("traceparent"), dry)
+	res, err := s.Alert(req.r.Context(), req.body, AlertOptions{Source: source, TraceParent: req.r.Header.Get("traceparent"), DryRun: dry})
 	var shape *alert.UnknownShapeError
 	var field *alert.FieldError
 	var tooMany *TooManyEventsError

@@ -75,7 +75,7 @@ func TestOneTraceFromAlertToReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := in.Alert(ctx, "", body, "", false)
+	res, err := in.Alert(ctx, body, ingest.AlertOptions{})
 	if err != nil || len(res.Events) != 1 || res.Events[0].Accepted == nil {
 		t.Fatalf("alert: %+v, %v", res, err)
 	}
