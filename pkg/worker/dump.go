@@ -206,5 +206,5 @@ func (e *Engine) attempt(ctx context.Context, req DumpRequest, key string, meta 
 	if st, err := e.existing(ctx, key); err != nil || st != nil {
 		return st, err
 	}
-	return e.dumpOnce(ctx, req, key, meta, attempt, job, t, unlock)
+	return e.dumpOnce(ctx, dumpAttempt{req: req, key: key, meta: meta, number: attempt, job: job, target: t, bodyRead: unlock})
 }

@@ -90,12 +90,24 @@ func ascii(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
+// dumpAttempt is what one attempt of a dump needs.
+type dumpAttempt struct {
+	req    DumpRequest
+	key    string
+	meta   map[string]string // the blob's metadata known before the dump
+	number int               // 1-based
+	job    *messages.CaptureJob
+	target target
+	// bodyRead is called once Kudu's body has been read and closed (the
+	// site's staging file is gone then).
+	bodyRead func()
+}
+
 // dumpOnce is one attempt: start the dump, stream it into a create-if-absent
-// blob while verifying it, and commit. bodyRead is called once Kudu's body
-// has been read and closed (the site's staging file is gone then). Errors
-// come back classified for retry: permanent ones wrapped with
-// backoff.Permanent.
-func (e *Engine) dumpOnce(ctx context.Context, req DumpRequest, key string, meta map[string]string, attempt int, job *messages.CaptureJob, t target, bodyRead func()) (*stored, error) {
+// blob while verifying it, and commit. Errors come back classified for
+// retry: permanent ones wrapped with backoff.Permanent.
+func (e *Engine) dumpOnce(ctx context.Context, a dumpAttempt) (*stored, error) {
+	req, key, meta, attempt, job, t, bodyRead := a.req, a.key, a.meta, a.number, a.job, a.target, a.bodyRead
 	body, size, err := e.kudu.Dump(ctx, req)
 	if err != nil {
 		return nil, classify(err)
