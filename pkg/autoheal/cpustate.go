@@ -2,11 +2,8 @@ package autoheal
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/policy"
@@ -30,10 +27,7 @@ type cpuAction struct {
 
 // CPUStateKey is the store key of a CPU rule's session on a site (a
 // resource id, compared case-insensitively).
-func CPUStateKey(rule, site string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(site)))
-	return "state/cpurules/" + rule + "/" + hex.EncodeToString(sum[:12]) + ".json"
-}
+func CPUStateKey(rule, site string) string { return stateKey("cpurules", rule, site) }
 
 func decodeSession(key string, b []byte) (cpuSession, error) {
 	var s cpuSession

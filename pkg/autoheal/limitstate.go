@@ -31,9 +31,13 @@ type limitState struct {
 
 // LimitStateKey is the store key of the limit state of an auto-heal rule
 // on a site (a resource id, compared case-insensitively).
-func LimitStateKey(rule, site string) string {
+func LimitStateKey(rule, site string) string { return stateKey("autoheal", rule, site) }
+
+// stateKey is the store key of a rule's state of one kind on a site: the
+// site's resource id is hashed, lower-cased, as ARM compares ids.
+func stateKey(kind, rule, site string) string {
 	sum := sha256.Sum256([]byte(strings.ToLower(site)))
-	return "state/autoheal/" + rule + "/" + hex.EncodeToString(sum[:12]) + ".json"
+	return "state/" + kind + "/" + rule + "/" + hex.EncodeToString(sum[:12]) + ".json"
 }
 
 // KeepLimitsIn makes the evaluator keep its limit state in st (the store

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/messages"
@@ -23,29 +22,11 @@ func armSiteError(site messages.Site, err error) error {
 	if errors.As(err, &ae) && ae.Code != "" {
 		code = ae.Code
 	}
-	sub, rg, name := resourceParts(site.ResourceID)
+	name := site.Name
+	if site.Slot != "" {
+		name += "/" + site.Slot
+	}
 	return &KuduError{Kind: ErrorKindPermanent, StatusCode: http.StatusNotFound,
 		Err: fmt.Errorf("app %s not found in subscription %s, resource group %s (Resource Manager: %s): check the resource id and that the worker's identity can read the app: %w",
-			name, sub, rg, code, err)}
-}
-
-// resourceParts returns the subscription, resource group and site name
-// (with "/slot" for a slot) of an App Service resource id; "?" for parts
-// it does not have.
-func resourceParts(id string) (sub, rg, name string) {
-	sub, rg, name = "?", "?", "?"
-	seg := strings.Split(strings.Trim(id, "/"), "/")
-	for i := 0; i+1 < len(seg); i += 2 {
-		switch strings.ToLower(seg[i]) {
-		case "subscriptions":
-			sub = seg[i+1]
-		case "resourcegroups":
-			rg = seg[i+1]
-		case "sites":
-			name = seg[i+1]
-		case "slots":
-			name += "/" + seg[i+1]
-		}
-	}
-	return sub, rg, name
+			name, site.SubscriptionID, site.ResourceGroup, code, err)}
 }
