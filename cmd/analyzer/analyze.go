@@ -7,9 +7,9 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/analyzer"
 	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/report"
 )
 
@@ -42,14 +42,14 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	opts := analysis.Options{MaxFrames: *frames, Symbols: store}
+	opts := dumpfacts.Options{MaxFrames: *frames, Symbols: store}
 	bucketURL, key := *blobURL, pos[0]
 	if bucketURL == "" {
 		if u, k, ok := analyzer.SplitBlobURL(pos[0]); ok {
 			bucketURL, key = u, k
 		}
 	}
-	var a *analysis.Analysis
+	var a *dumpfacts.Analysis
 	title := key
 	if bucketURL == "" {
 		title = filepath.Base(key)

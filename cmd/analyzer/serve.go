@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/analyzer"
 	"github.com/dumpflow/dumpflow/pkg/backend"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	defer obs.Close()
-	h := analyzer.New(bucket, analyzer.Config{Logger: log, Analysis: analysis.Options{Symbols: store}})
+	h := analyzer.New(bucket, analyzer.Config{Logger: log, Analysis: dumpfacts.Options{Symbols: store}})
 	defer h.Close() // after the consumer stops: waits for report renders still running
 	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})
 	if err != nil {

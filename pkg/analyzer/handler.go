@@ -11,8 +11,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
@@ -30,7 +30,7 @@ type Config struct {
 	// Now is the clock for DumpReport.AnalyzedAt; nil means time.Now.
 	Now func() time.Time
 	// Analysis tunes the per-dump analysis; zero means its defaults.
-	Analysis analysis.Options
+	Analysis dumpfacts.Options
 	// RenderTimeout bounds one coalesced report render, waiting for the
 	// render lease included; zero means 2 minutes.
 	RenderTimeout time.Duration

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/blob"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 )
 
 // AnalyzeBlob analyzes the dump stored under key with ranged reads only.
 // Errors wrapping minidump.ErrFormat mean the dump itself is unreadable.
-func AnalyzeBlob(ctx context.Context, bucket blob.Bucket, key string, opts analysis.Options) (*analysis.Analysis, error) {
+func AnalyzeBlob(ctx context.Context, bucket blob.Bucket, key string, opts dumpfacts.Options) (*dumpfacts.Analysis, error) {
 	ra, err := bucket.NewReaderAt(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("analyzer: open dump %s: %w", key, err)
@@ -22,7 +22,7 @@ func AnalyzeBlob(ctx context.Context, bucket blob.Bucket, key string, opts analy
 	if err != nil {
 		return nil, fmt.Errorf("analyzer: dump %s: %w", key, err)
 	}
-	a, err := analysis.Analyze(ctx, r, opts)
+	a, err := dumpfacts.Analyze(ctx, r, opts)
 	if err != nil {
 		return nil, fmt.Errorf("analyzer: analyze %s: %w", key, err)
 	}
@@ -30,13 +30,13 @@ func AnalyzeBlob(ctx context.Context, bucket blob.Bucket, key string, opts analy
 }
 
 // AnalyzeFile analyzes a local dump file.
-func AnalyzeFile(ctx context.Context, path string, opts analysis.Options) (*analysis.Analysis, error) {
+func AnalyzeFile(ctx context.Context, path string, opts dumpfacts.Options) (*dumpfacts.Analysis, error) {
 	r, err := minidump.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	return analysis.Analyze(ctx, r, opts)
+	return dumpfacts.Analyze(ctx, r, opts)
 }
 
 // SplitBlobURL splits the one-argument blob form "BUCKET-URL#KEY" (for

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
@@ -16,7 +16,7 @@ import (
 type DumpReport struct {
 	// Capture is the DumpCaptured message the analysis answers.
 	Capture *messages.DumpCaptured `json:"capture,omitempty"`
-	*analysis.Analysis
+	*dumpfacts.Analysis
 	// AnalysisError says why there is no analysis (an unreadable dump, or
 	// none asked for).
 	AnalysisError string `json:"analysis_error,omitempty"`
@@ -50,7 +50,7 @@ func WriteJSON(w io.Writer, v any) error {
 
 // WriteDump renders one dump's analysis in format (FormatJSON,
 // FormatMarkdown or FormatHTML). title names the dump (a file or key).
-func WriteDump(w io.Writer, a *analysis.Analysis, title, format string) error {
+func WriteDump(w io.Writer, a *dumpfacts.Analysis, title, format string) error {
 	switch format {
 	case FormatJSON, "":
 		return WriteJSON(w, a)
@@ -64,5 +64,5 @@ func WriteDump(w io.Writer, a *analysis.Analysis, title, format string) error {
 
 type dumpPage struct {
 	Title string
-	A     *analysis.Analysis
+	A     *dumpfacts.Analysis
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 )
 
 //go:embed templates/*.tmpl
@@ -19,13 +19,13 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"bytes": func(n any) string {
 		switch v := n.(type) {
 		case uint64:
-			return analysis.Bytes(v)
+			return dumpfacts.Bytes(v)
 		case int64:
-			return analysis.Bytes(uint64(max(v, 0)))
+			return dumpfacts.Bytes(uint64(max(v, 0)))
 		case int:
-			return analysis.Bytes(uint64(max(v, 0)))
+			return dumpfacts.Bytes(uint64(max(v, 0)))
 		case uint32:
-			return analysis.Bytes(uint64(v))
+			return dumpfacts.Bytes(uint64(v))
 		}
 		return fmt.Sprint(n)
 	},
@@ -35,14 +35,14 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"first": firstN,
 	// shownFrames is the crashing thread's whole stack, the first 12
 	// frames of the others.
-	"shownFrames": func(t analysis.Thread) []analysis.StackFrame {
+	"shownFrames": func(t dumpfacts.Thread) []dumpfacts.StackFrame {
 		if t.Crashed {
 			return t.Stack
 		}
 		return t.Stack[:min(12, len(t.Stack))]
 	},
 	"summary":   summary,
-	"uptime":    func(s *int64) string { return analysis.Duration(*s) },
+	"uptime":    func(s *int64) string { return dumpfacts.Duration(*s) },
 	"facts":     facts,
 	"hex":       func(v uint32) string { return fmt.Sprintf("%#x", v) },
 	"short":     shortInstance,

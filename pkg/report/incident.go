@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 )
@@ -78,13 +78,13 @@ type Target struct {
 	AnalysisKey  string `json:"analysis_key,omitempty"`
 	AnalysisLink string `json:"analysis_link,omitempty"`
 	// Analysis summary, when the dump was analyzed.
-	CrashReason   string             `json:"crash_reason,omitempty"`
-	CrashLocation string             `json:"crash_location,omitempty"`
-	Runtimes      []string           `json:"runtimes,omitempty"`
-	Threads       int                `json:"threads,omitempty"`
-	Committed     uint64             `json:"committed_bytes,omitempty"`
-	Findings      []analysis.Finding `json:"findings,omitempty"`
-	AnalysisError string             `json:"analysis_error,omitempty"`
+	CrashReason   string              `json:"crash_reason,omitempty"`
+	CrashLocation string              `json:"crash_location,omitempty"`
+	Runtimes      []string            `json:"runtimes,omitempty"`
+	Threads       int                 `json:"threads,omitempty"`
+	Committed     uint64              `json:"committed_bytes,omitempty"`
+	Findings      []dumpfacts.Finding `json:"findings,omitempty"`
+	AnalysisError string              `json:"analysis_error,omitempty"`
 }
 
 // Event is one line of the timeline.
@@ -317,7 +317,7 @@ func timeline(m *messages.Manifest, jobs []messages.ManifestJob, done map[string
 	}
 	for _, d := range dumps {
 		if c := d.Capture; c != nil {
-			add(c.CapturedAt, "%s: dumped %s (pid %d) on %s, %s", appName(c.Site), c.Process, c.PID, c.Instance, analysis.Bytes(uint64(max(c.Bytes, 0))))
+			add(c.CapturedAt, "%s: dumped %s (pid %d) on %s, %s", appName(c.Site), c.Process, c.PID, c.Instance, dumpfacts.Bytes(uint64(max(c.Bytes, 0))))
 			switch {
 			case d.AnalysisError != "":
 				add(d.AnalyzedAt, "%s: %s (pid %d) could not be analyzed", appName(c.Site), c.Process, c.PID)

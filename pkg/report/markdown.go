@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 )
 
 // mdCell escapes text for a Markdown table cell.
@@ -19,7 +19,7 @@ func mdCell(s string) string {
 	return s
 }
 
-var severityIcon = map[string]string{analysis.Critical: "🔴", analysis.Warning: "🟠", analysis.Info: "🔵"}
+var severityIcon = map[string]string{dumpfacts.Critical: "🔴", dumpfacts.Warning: "🟠", dumpfacts.Info: "🔵"}
 
 // WriteMarkdown renders the incident for chat and tickets.
 func (inc *Incident) WriteMarkdown(w io.Writer) error {
@@ -149,12 +149,12 @@ func facts(r Target) string {
 		parts = append(parts, fmt.Sprintf("%d threads", r.Threads))
 	}
 	if r.Committed > 0 {
-		parts = append(parts, analysis.Bytes(r.Committed)+" committed")
+		parts = append(parts, dumpfacts.Bytes(r.Committed)+" committed")
 	}
 	return strings.Join(parts, "; ")
 }
 
-func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
+func writeDumpMarkdown(w io.Writer, a *dumpfacts.Analysis, title string) error {
 	b := bufio.NewWriter(w)
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("# Dump analysis: %s\n\n", title)
@@ -189,7 +189,7 @@ func writeDumpMarkdown(w io.Writer, a *analysis.Analysis, title string) error {
 			row(".NET exception", strings.TrimSpace(fmt.Sprintf("HRESULT %s %s %s", clr.HResult, clr.Name, clr.Exception)))
 		}
 	}
-	row("Dump", fmt.Sprintf("%s, %s, read %s", a.Dump.Type, analysis.Bytes(uint64(a.Dump.Size)), analysis.Bytes(uint64(a.Dump.BytesRead))))
+	row("Dump", fmt.Sprintf("%s, %s, read %s", a.Dump.Type, dumpfacts.Bytes(uint64(a.Dump.Size)), dumpfacts.Bytes(uint64(a.Dump.BytesRead))))
 	if len(a.SymbolsMissing) > 0 {
 		row("No symbols for", strings.Join(firstN(a.SymbolsMissing, 10), ", "))
 	}
@@ -257,7 +257,7 @@ func mdCode(s string) string {
 }
 
 // scanMark flags a frame found by scanning.
-func scanMark(f analysis.StackFrame) string {
+func scanMark(f dumpfacts.StackFrame) string {
 	if f.Trust.Uncertain() {
 		return " *(scan)*"
 	}

@@ -3,7 +3,7 @@ package report
 import (
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/messages"
 )
@@ -54,35 +54,35 @@ func Sample() (*messages.Manifest, []*messages.JobCompleted, []*DumpReport) {
 	up := int64(11569)
 	ti := 0
 	v := "8.0.1124.51707"
-	crashed := &analysis.Analysis{
-		System:  &analysis.System{OS: "Windows NT", CPU: "amd64", CPUInfo: "family 6 model 85 stepping 7", CPUCount: 4, OSVersion: "10.0.20348"},
-		Process: &analysis.Process{PID: &pid, CreateTime: &ct, UptimeSeconds: &up, MainModule: "w3wp.exe", ThreadCount: 2},
-		Exception: &analysis.Exception{Code: 0xc0000005, CodeName: "STATUS_ACCESS_VIOLATION", Address: 0x7ffd05e5a1b2, ThreadID: 0x1a2c,
-			Parameters: []analysis.Hex{1, 0x45}},
-		Crash: &analysis.Crash{Reason: "EXCEPTION_ACCESS_VIOLATION_WRITE", Address: 0x45, Description: "access violation writing 0x45 (a null or near-null pointer)",
+	crashed := &dumpfacts.Analysis{
+		System:  &dumpfacts.System{OS: "Windows NT", CPU: "amd64", CPUInfo: "family 6 model 85 stepping 7", CPUCount: 4, OSVersion: "10.0.20348"},
+		Process: &dumpfacts.Process{PID: &pid, CreateTime: &ct, UptimeSeconds: &up, MainModule: "w3wp.exe", ThreadCount: 2},
+		Exception: &dumpfacts.Exception{Code: 0xc0000005, CodeName: "STATUS_ACCESS_VIOLATION", Address: 0x7ffd05e5a1b2, ThreadID: 0x1a2c,
+			Parameters: []dumpfacts.Hex{1, 0x45}},
+		Crash: &dumpfacts.Crash{Reason: "EXCEPTION_ACCESS_VIOLATION_WRITE", Address: 0x45, Description: "access violation writing 0x45 (a null or near-null pointer)",
 			ThreadID: 0x1a2c, ThreadIndex: &ti, Location: "coreclr.dll+0x1a1b2",
 			Symbol: "coreclr.dll!WKS::gc_heap::mark_object_simple + 0x62"},
-		Threads: []analysis.Thread{{ID: 0x1a2c, Frames: []string{"coreclr.dll+0x1a1b2", "coreclr.dll+0x2f00", "w3wp.exe+0x1f40"}, Crashed: true,
-			Stack: []analysis.StackFrame{
-				{Address: 0x7ffd05e5a1b2, Module: "coreclr.dll", Offset: 0x1a1b2, Function: "WKS::gc_heap::mark_object_simple", FunctionOffset: 0x62, Trust: analysis.TrustContext},
-				{Address: 0x7ffd05e42f00, Module: "coreclr.dll", Offset: 0x2f00, Function: "WKS::GCHeap::Promote", FunctionOffset: 0x40, Trust: analysis.TrustCFI},
-				{Address: 0x7ff6a1b21f40, Module: "w3wp.exe", Offset: 0x1f40, Trust: analysis.TrustScan}}},
+		Threads: []dumpfacts.Thread{{ID: 0x1a2c, Frames: []string{"coreclr.dll+0x1a1b2", "coreclr.dll+0x2f00", "w3wp.exe+0x1f40"}, Crashed: true,
+			Stack: []dumpfacts.StackFrame{
+				{Address: 0x7ffd05e5a1b2, Module: "coreclr.dll", Offset: 0x1a1b2, Function: "WKS::gc_heap::mark_object_simple", FunctionOffset: 0x62, Trust: dumpfacts.TrustContext},
+				{Address: 0x7ffd05e42f00, Module: "coreclr.dll", Offset: 0x2f00, Function: "WKS::GCHeap::Promote", FunctionOffset: 0x40, Trust: dumpfacts.TrustCFI},
+				{Address: 0x7ff6a1b21f40, Module: "w3wp.exe", Offset: 0x1f40, Trust: dumpfacts.TrustScan}}},
 			{ID: 0x1b00, Name: ".NET TP Worker", Frames: []string{"ntdll.dll+0x9f3a4"},
-				Stack: []analysis.StackFrame{{Address: 0x7ffd0a29f3a4, Module: "ntdll.dll", Offset: 0x9f3a4, Trust: analysis.TrustContext}}}},
-		Modules: []analysis.Module{{Name: "w3wp.exe", Path: `C:\Windows\System32\inetsrv\w3wp.exe`, Base: 0x7ff6a1b20000, Size: 0x7000},
+				Stack: []dumpfacts.StackFrame{{Address: 0x7ffd0a29f3a4, Module: "ntdll.dll", Offset: 0x9f3a4, Trust: dumpfacts.TrustContext}}}},
+		Modules: []dumpfacts.Module{{Name: "w3wp.exe", Path: `C:\Windows\System32\inetsrv\w3wp.exe`, Base: 0x7ff6a1b20000, Size: 0x7000},
 			{Name: "coreclr.dll", Path: `C:\Program Files\dotnet\shared\Microsoft.NETCore.App\8.0.11\coreclr.dll`, Base: 0x7ffd05e40000, Size: 0x4c1000, Version: &v}},
-		Memory:         &analysis.Memory{Committed: 3100 << 20, Private: 2800 << 20, Image: 210 << 20, Mapped: 90 << 20, Reserved: 1 << 30, Regions: 1811},
-		Handles:        &analysis.Handles{Total: 2212, ByType: map[string]int{"Event": 1200, "File": 512, "Key": 500}},
-		Runtimes:       []analysis.Runtime{{Name: ".NET 8.0", Module: "coreclr.dll", Version: &v}},
+		Memory:         &dumpfacts.Memory{Committed: 3100 << 20, Private: 2800 << 20, Image: 210 << 20, Mapped: 90 << 20, Reserved: 1 << 30, Regions: 1811},
+		Handles:        &dumpfacts.Handles{Total: 2212, ByType: map[string]int{"Event": 1200, "File": 512, "Key": 500}},
+		Runtimes:       []dumpfacts.Runtime{{Name: ".NET 8.0", Module: "coreclr.dll", Version: &v}},
 		Managed:        true,
 		SymbolsMissing: []string{"w3wp.exe"},
-		Dump:           analysis.Dump{Type: "full", Size: 3 << 30, BytesRead: 1 << 20, Streams: 12, MemoryRanges: 1800, MemoryBytes: 3 << 30},
-		Findings: []analysis.Finding{
-			{Severity: analysis.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]",
+		Dump:           dumpfacts.Dump{Type: "full", Size: 3 << 30, BytesRead: 1 << 20, Streams: 12, MemoryRanges: 1800, MemoryBytes: 3 << 30},
+		Findings: []dumpfacts.Finding{
+			{Severity: dumpfacts.Critical, Text: "Access violation writing 0x45 (a null or near-null pointer) in coreclr.dll+0x1a1b2 on thread 0x1a2c [EXCEPTION_ACCESS_VIOLATION_WRITE]",
 				Next: "Open this dump in Visual Studio (Debug with Mixed) or WinDbg and run `!analyze -v`; switch to the crashing thread with `~~[0x1a2c]s` and read its stack with `k`. For the managed side: WinDbg with SOS (`!pe`, `!clrstack`) or `dotnet-dump analyze` on Windows (`pe`, `clrstack`)."},
-			{Severity: analysis.Info, Text: analysis.ManagedNote},
-			{Severity: analysis.Info, Text: "Runtime: .NET 8.0 (coreclr.dll 8.0.1124.51707)"},
-			{Severity: analysis.Info, Text: "Memory: 3.0 GiB committed (2.7 GiB private, 210.0 MiB image, 90.0 MiB mapped), 1.0 GiB reserved"},
+			{Severity: dumpfacts.Info, Text: dumpfacts.ManagedNote},
+			{Severity: dumpfacts.Info, Text: "Runtime: .NET 8.0 (coreclr.dll 8.0.1124.51707)"},
+			{Severity: dumpfacts.Info, Text: "Memory: 3.0 GiB committed (2.7 GiB private, 210.0 MiB image, 90.0 MiB mapped), 1.0 GiB reserved"},
 		},
 	}
 	dumps := []*DumpReport{

@@ -5,16 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 )
 
 // A dump whose thread list was cut at the analyzer's limit says so, with
 // the dump's total, in every rendering.
 func TestTruncatedThreadsAreShownWithTheTotal(t *testing.T) {
-	a := &analysis.Analysis{
-		Process:   &analysis.Process{ThreadCount: 100000},
-		Threads:   []analysis.Thread{{ID: 1, Frames: []string{"a.dll+0x10"}}},
-		Truncated: &analysis.Truncated{Threads: &analysis.Count{Analyzed: 1, Total: 100000}},
+	a := &dumpfacts.Analysis{
+		Process:   &dumpfacts.Process{ThreadCount: 100000},
+		Threads:   []dumpfacts.Thread{{ID: 1, Frames: []string{"a.dll+0x10"}}},
+		Truncated: &dumpfacts.Truncated{Threads: &dumpfacts.Count{Analyzed: 1, Total: 100000}},
 	}
 	for _, f := range []string{FormatMarkdown, FormatHTML} {
 		var b bytes.Buffer

@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
 	"github.com/dumpflow/dumpflow/pkg/analyzer"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/minidump/minidumptest"
 	"github.com/dumpflow/dumpflow/pkg/report"
 )
@@ -122,7 +122,7 @@ func run() error {
 // analyzeChild is one `analyzer analyze FILE --format json` into out; it
 // prints its own peak RSS in kB.
 func analyzeChild(file, out string) error {
-	a, err := analyzer.AnalyzeFile(context.Background(), file, analysis.Options{})
+	a, err := analyzer.AnalyzeFile(context.Background(), file, dumpfacts.Options{})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package analysis
+package dumpfacts
 
 // arm64CalleeSaved are x19–x29 (x29 is the frame pointer).
 var arm64CalleeSaved = []string{"x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "x29"}

@@ -15,4 +15,4 @@
 // how many were analyzed of the total the dump declares; thread_count,
 // handles.total and memory.regions stay the dump's totals. Stack walks are
 // bounded by Options.MaxFrames, ScanBytes, StackBytes and StackTime.
-package analysis
+package dumpfacts

@@ -1,10 +1,10 @@
-package analysis_test
+package dumpfacts_test
 
 import (
 	"context"
 	"fmt"
 
-	"github.com/dumpflow/dumpflow/pkg/analysis"
+	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
 )
@@ -24,7 +24,7 @@ func Example_crash() {
 	if err != nil {
 		panic(err)
 	}
-	a, err := analysis.Analyze(context.Background(), r, analysis.Options{})
+	a, err := dumpfacts.Analyze(context.Background(), r, dumpfacts.Options{})
 	if err != nil {
 		panic(err)
 	}
