@@ -20,7 +20,7 @@ func (f Firing) Capture() (t messages.Trigger, a messages.Action, s messages.Sel
 	if f.Action.Kind == ActionLog {
 		return t, a, s, false
 	}
-	a = messages.Action{DumpType: f.Action.DumpType, Kill: f.Action.Kind == ActionCollectKill, Analyze: !f.NoAnalyze}
+	a = messages.Action{DumpType: f.Action.DumpType, Kill: f.Action.Kind == ActionCollectKill, Analyze: !f.NoAnalyze, Series: f.Action.Series}
 	if f.MachineName != "" {
 		s.MachineNames = []string{f.MachineName}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
 // CPU monitoring modes: DaaS's SessionMode names (docs/autoheal.md, "CPU
@@ -70,6 +72,9 @@ type CPURule struct {
 	MonitorScmProcesses bool `json:"monitorScmProcesses,omitempty"`
 	// DumpType is "full" (default, DaaS's procdump -ma) or "mini".
 	DumpType string `json:"dump_type,omitempty"`
+	// Series asks for several dumps of the process, interval_seconds
+	// apart, in the modes that collect (not in Kill); omitted is one dump.
+	Series *messages.Series `json:"series,omitempty"`
 }
 
 // IsEnabled reports whether the rule is enabled (the default).
@@ -100,6 +105,12 @@ func (r *CPURule) Validate() error {
 	case r.DumpType != "" && r.DumpType != "mini" && r.DumpType != "full":
 		return &ImportError{"dump_type", fmt.Sprintf("%q (want mini or full)", r.DumpType)}
 	}
+	if r.Series != nil && r.Mode == CPUModeKill {
+		return &ImportError{"series", "Kill mode takes no dump series; use CollectAndKill"}
+	}
+	if err := validateSeries("series", r.Series); err != nil {
+		return err
+	}
 	for i, n := range r.ProcessesToMonitor {
 		if strings.TrimSpace(n) == "" {
 			return &ImportError{fmt.Sprintf("processesToMonitor[%d]", i), "empty name"}
@@ -128,11 +139,11 @@ func (r *CPURule) Action() (a Action, analyze bool) {
 	}
 	switch r.Mode {
 	case CPUModeCollect:
-		return Action{Kind: ActionCollect, DumpType: dt}, false
+		return Action{Kind: ActionCollect, DumpType: dt, Series: r.Series}, false
 	case CPUModeCollectAndKill:
-		return Action{Kind: ActionCollectKill, DumpType: dt}, false
+		return Action{Kind: ActionCollectKill, DumpType: dt, Series: r.Series}, false
 	case CPUModeCollectKillAndAnalyze:
-		return Action{Kind: ActionCollectKill, DumpType: dt}, true
+		return Action{Kind: ActionCollectKill, DumpType: dt, Series: r.Series}, true
 	}
 	return Action{Kind: ActionCollectKill, DumpType: "mini", Note: "Kill mode: a mini dump is taken before the kill"}, false
 }

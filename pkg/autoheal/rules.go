@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/jsonconfig"
+	"github.com/dumpflow/dumpflow/pkg/messages"
 )
 
 // Action kinds.
@@ -24,6 +26,10 @@ type Action struct {
 	DumpType string `json:"dump_type,omitempty"`
 	// Note explains an imported action that could not be mapped exactly.
 	Note string `json:"note,omitempty"`
+	// Series asks for several dumps of the process, interval_seconds
+	// apart, for collect and collect-kill (a kill follows the last);
+	// omitted is one dump.
+	Series *messages.Series `json:"series,omitempty"`
 }
 
 // Limits are flap protection in the spirit of the capture policies: a
@@ -244,16 +250,30 @@ func checkPath(field, p string) error {
 func validateAction(field string, a Action) error {
 	switch a.Kind {
 	case ActionLog:
+		if a.Series != nil {
+			return &ImportError{field + ".series", "a log action takes no dumps; remove series or use collect"}
+		}
 		return nil
 	case ActionCollect, ActionCollectKill:
 		if a.DumpType != "mini" && a.DumpType != "full" {
 			return &ImportError{field + ".dump_type", fmt.Sprintf("%q (want mini or full)", a.DumpType)}
 		}
-		return nil
+		return validateSeries(field+".series", a.Series)
 	case "":
 		return &ImportError{field + ".kind", "required (log, collect or collect-kill)"}
 	}
 	return &ImportError{field + ".kind", fmt.Sprintf("unknown action %q (want log, collect or collect-kill)", a.Kind)}
+}
+
+// validateSeries checks a series' bounds, naming the field.
+func validateSeries(field string, s *messages.Series) error {
+	var fe *messages.FieldError
+	if err := s.Validate(); errors.As(err, &fe) {
+		return &ImportError{field + "." + fe.Field, fe.Msg}
+	} else if err != nil {
+		return &ImportError{field, err.Error()}
+	}
+	return nil
 }
 
 func (l Limits) validate(field string) error {

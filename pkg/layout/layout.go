@@ -5,7 +5,9 @@
 //	incidents/{incident}/manifest.json
 //	incidents/{incident}/jobs/{site}.json
 //	dumps/{yyyy-mm-dd}/{incident}/{site}/{instance}/{process}-{pid}.dmp
+//	dumps/{yyyy-mm-dd}/{incident}/{site}/{instance}/{process}-{pid}.{n}.dmp   (dump n of a series)
 //	reports/{incident}/dumps/{site}/{instance}/{process}-{pid}.json
+//	reports/{incident}/dumps/{site}/{instance}/{process}-{pid}.{n}.json
 //	reports/{incident}/index.html | index.md | index.json
 //	locks/sites/{site}
 package layout
@@ -67,8 +69,23 @@ func JobKey(incident, site string) string {
 // DumpKey is the deterministic key of one dump. day is the incident's
 // creation time (so redeliveries on another day compute the same key).
 func DumpKey(day time.Time, incident, site, instance, process string, pid int) string {
+	return SeriesDumpKey(day, incident, site, instance, process, pid, 0)
+}
+
+// SeriesDumpKey is the key of dump index (from 1) of a series of one
+// process; index 0 (no series) is DumpKey.
+func SeriesDumpKey(day time.Time, incident, site, instance, process string, pid, index int) string {
 	return "dumps/" + day.UTC().Format("2006-01-02") + "/" + Segment(incident) + "/" +
-		Segment(site) + "/" + Segment(instance) + "/" + Segment(strings.ToLower(process)) + "-" + strconv.Itoa(pid) + ".dmp"
+		Segment(site) + "/" + Segment(instance) + "/" + dumpName(process, pid, index) + ".dmp"
+}
+
+// dumpName is "{process}-{pid}", with ".{index}" for a dump of a series.
+func dumpName(process string, pid, index int) string {
+	n := Segment(strings.ToLower(process)) + "-" + strconv.Itoa(pid)
+	if index > 0 {
+		n += "." + strconv.Itoa(index)
+	}
+	return n
 }
 
 // DumpReportPrefix is the prefix of an incident's per-dump analyses.
@@ -78,8 +95,13 @@ func DumpReportPrefix(incident string) string {
 
 // DumpReportKey is where the analyzer stores one dump's analysis (JSON).
 func DumpReportKey(incident, site, instance, process string, pid int) string {
-	return DumpReportPrefix(incident) + Segment(site) + "/" + Segment(instance) + "/" +
-		Segment(strings.ToLower(process)) + "-" + strconv.Itoa(pid) + ".json"
+	return SeriesDumpReportKey(incident, site, instance, process, pid, 0)
+}
+
+// SeriesDumpReportKey is the analysis of dump index (from 1) of a series;
+// index 0 (no series) is DumpReportKey.
+func SeriesDumpReportKey(incident, site, instance, process string, pid, index int) string {
+	return DumpReportPrefix(incident) + Segment(site) + "/" + Segment(instance) + "/" + dumpName(process, pid, index) + ".json"
 }
 
 // ReportKey is the incident report in one format: "html", "md" or "json".

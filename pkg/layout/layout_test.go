@@ -27,6 +27,15 @@ func TestKeysFollowDesignLayout(t *testing.T) {
 	if got := DumpReportKey("inc1", "contoso", "inst", "w3wp", 4120); got != "reports/inc1/dumps/contoso/inst/w3wp-4120.json" {
 		t.Fatal(got)
 	}
+	if got := SeriesDumpKey(day, "inc1", "contoso", "inst", "W3WP", 4120, 2); got != "dumps/2026-11-27/inc1/contoso/inst/w3wp-4120.2.dmp" {
+		t.Fatal(got)
+	}
+	if got := SeriesDumpReportKey("inc1", "contoso", "inst", "w3wp", 4120, 3); got != "reports/inc1/dumps/contoso/inst/w3wp-4120.3.json" {
+		t.Fatal(got)
+	}
+	if SeriesDumpKey(day, "inc1", "contoso", "inst", "w3wp", 4120, 0) != DumpKey(day, "inc1", "contoso", "inst", "w3wp", 4120) {
+		t.Fatal("index 0 is not the plain dump key")
+	}
 	if got := ReportKey("inc1", "html"); got != "reports/inc1/index.html" {
 		t.Fatal(got)
 	}

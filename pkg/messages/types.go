@@ -106,6 +106,9 @@ type Action struct {
 	// Analyze asks the analyzer for a per-dump analysis (default true in
 	// ingest's policies).
 	Analyze bool `json:"analyze,omitempty"`
+	// Series asks for several dumps of every target, some seconds apart
+	// (a hang shows as threads that did not move); nil is one dump.
+	Series *Series `json:"series,omitempty"`
 }
 
 // Selector chooses target processes on each instance. The zero value
@@ -168,6 +171,9 @@ type DumpCaptured struct {
 	CapturedAt time.Time `json:"captured_at"`
 	// Analyze asks the analyzer for a per-dump analysis.
 	Analyze bool `json:"analyze,omitempty"`
+	// Series places the dump in its target's series; nil when the job
+	// asked for one dump per target.
+	Series *SeriesRef `json:"series,omitempty"`
 }
 
 // Target outcomes in JobCompleted.
@@ -203,6 +209,9 @@ type TargetResult struct {
 	Bytes    int64  `json:"bytes,omitempty"`
 	SHA256   string `json:"sha256,omitempty"`
 	Kill     *Kill  `json:"kill,omitempty"`
+	// Series places this row's dump in its target's series: a series has
+	// one row per dump asked for, and only the last carries the Kill.
+	Series *SeriesRef `json:"series,omitempty"`
 }
 
 // JobCompleted reports the end of one CaptureJob with every target's

@@ -107,7 +107,7 @@ func (a Action) Validate() error {
 	default:
 		return &FieldError{"strategy", fmt.Sprintf("unknown strategy %q (want direct or staged)", a.Strategy)}
 	}
-	return nil
+	return prefixed("series", a.Series.Validate())
 }
 
 func checkDumpType(field, v string) error {
@@ -193,6 +193,9 @@ func (d *DumpCaptured) Validate() error {
 	case d.CapturedAt.IsZero():
 		return &FieldError{"captured_at", "required"}
 	}
+	if err := d.Series.Validate(); err != nil {
+		return prefixed("series", err)
+	}
 	return checkDumpType("dump_type", d.DumpType)
 }
 
@@ -220,6 +223,9 @@ func (c *JobCompleted) Validate() error {
 			return &FieldError{f + ".instance", "required"}
 		case t.PID < 0:
 			return &FieldError{f + ".pid", "negative"}
+		}
+		if err := t.Series.Validate(); err != nil {
+			return prefixed(f+".series", err)
 		}
 		switch t.Outcome {
 		case OutcomeCaptured:

@@ -166,6 +166,9 @@ type ActionSpec struct {
 	Strategy string `json:"strategy,omitempty"`
 	// Selector chooses the processes on each instance.
 	Selector messages.Selector `json:"selector"`
+	// Series asks for several dumps of every target, interval_seconds
+	// apart (ProcDump -n/-s); omitted is one dump.
+	Series *messages.Series `json:"series,omitempty"`
 }
 
 // Actions.
@@ -195,7 +198,7 @@ func (a ActionSpec) Validate() error {
 
 // Message returns the wire form of the action.
 func (a ActionSpec) Message() (messages.Action, error) {
-	m := messages.Action{DumpType: a.DumpType, Strategy: a.Strategy}
+	m := messages.Action{DumpType: a.DumpType, Strategy: a.Strategy, Series: a.Series}
 	if m.DumpType == "" {
 		m.DumpType = messages.DumpMini
 	}
