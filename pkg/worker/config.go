@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Sleep waits between the dumps of a series (messages.Series): it
+	// returns after d, or with ctx's error when ctx ends first. Nil means
+	// a real timer. Tests pair it with Now to take a series without
+	// waiting (advance the clock by d and return).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // RetryPolicy bounds the retries of one dump: exponential backoff with
@@ -121,6 +127,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Sleep == nil {
+		c.Sleep = sleepContext
 	}
 	return c
 }

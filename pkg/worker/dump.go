@@ -21,19 +21,22 @@ type stored struct {
 	sha256   string
 	attempts int
 	existed  bool
+	// capturedAt is when an earlier delivery stored the dump (existed),
+	// from its metadata; zero when unknown.
+	capturedAt time.Time
 }
 
-// runTarget dumps one target (unless its key is already committed), then
-// collect-kills it when the job asks. It returns the target's result, the
-// DumpCaptured when a dump is stored, and an error only for ErrInterrupted
-// or a failure to publish the DumpCaptured.
-func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strategy string, t target) (messages.TargetResult, *messages.DumpCaptured, error) {
+// dumpTarget dumps one target (unless its key is already committed) — or,
+// when the job asks for a series, takes the series (dumpSeries) — then
+// collect-kills it when the job asks. It returns the target's results (one
+// per dump asked for), the DumpCaptured of every dump stored, and an error
+// only for ErrInterrupted or a failure to publish a DumpCaptured.
+func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strategy string, t target) ([]messages.TargetResult, []messages.DumpCaptured, error) {
 	res := messages.TargetResult{Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Name}
-	log := e.cfg.Logger.With("job", job.JobID, "instance", shortID(t.Instance), "pid", t.PID, "process", t.Name)
 	if t.PID <= 0 || t.IsSCM {
 		res.Outcome, res.Reason = messages.OutcomeSkipped, "the SCM (Kudu) process is never dumped"
 		e.m.Dumps.WithLabelValues("skipped").Inc()
-		return res, nil, nil
+		return []messages.TargetResult{res}, nil, nil
 	}
 	if job.Action.Kill {
 		if skip, why, err := e.killedEarlier(ctx, job, t); err != nil || skip {
@@ -41,10 +44,49 @@ func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strat
 			if err != nil {
 				res.Outcome, res.Reason = messages.OutcomeFailed, "not dumped: "+err.Error()
 			}
-			return res, nil, nil
+			return []messages.TargetResult{res}, nil, nil
 		}
 	}
-	key := layout.DumpKey(job.IncidentTime, job.IncidentID, job.Site.Segment(), t.Instance, t.Name, t.PID)
+	if job.Action.Series.Enabled() {
+		return e.dumpSeries(ctx, job, strategy, t)
+	}
+	o, err := e.dumpOne(ctx, job, strategy, t, nil)
+	var dumps []messages.DumpCaptured
+	if o.dump != nil {
+		dumps = append(dumps, *o.dump)
+	}
+	if err == nil && o.dump != nil && job.Action.Kill {
+		k := e.collectKill(ctx, job, t)
+		o.result.Kill = &k
+	}
+	return []messages.TargetResult{o.result}, dumps, err
+}
+
+// dumpOutcome is the outcome of one dump of a target.
+type dumpOutcome struct {
+	result messages.TargetResult
+	// dump is set when the dump is stored (now or by an earlier
+	// delivery: existed).
+	dump    *messages.DumpCaptured
+	existed bool
+	// gone is set when the dump failed because the process is not
+	// running (Kudu's 404).
+	gone bool
+}
+
+// dumpOne takes one dump of t — dump ref.Index of its series when ref is
+// set — unless its key is already committed, and publishes its
+// DumpCaptured. The error is ErrInterrupted or a failure to publish; a
+// failed dump is an outcome, not an error.
+func (e *Engine) dumpOne(ctx context.Context, job *messages.CaptureJob, strategy string, t target, ref *messages.SeriesRef) (dumpOutcome, error) {
+	res := messages.TargetResult{Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Name, Series: ref}
+	log := e.cfg.Logger.With("job", job.JobID, "instance", shortID(t.Instance), "pid", t.PID, "process", t.Name)
+	index := 0
+	if ref != nil {
+		index = ref.Index
+		log = log.With("series", ref.ID, "index", ref.Index)
+	}
+	key := layout.SeriesDumpKey(job.IncidentTime, job.IncidentID, job.Site.Segment(), t.Instance, t.Name, t.PID, index)
 	res.DumpKey = key
 	start := time.Now()
 
@@ -55,7 +97,7 @@ func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strat
 	if err != nil {
 		if errors.Is(err, ErrInterrupted) {
 			e.m.Dumps.WithLabelValues("interrupted").Inc()
-			return res, nil, err
+			return dumpOutcome{result: res}, err
 		}
 		res.Outcome, res.Reason, res.DumpKey = messages.OutcomeFailed, err.Error(), ""
 		var ae *attemptsError
@@ -67,7 +109,7 @@ func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strat
 		e.m.Duration.WithLabelValues("failed").Observe(time.Since(start).Seconds())
 		log.Warn("dump failed", "reason", res.Reason)
 		e.progress(job, t, Progress{Done: true, Outcome: res.Outcome, Reason: res.Reason})
-		return res, nil, nil
+		return dumpOutcome{result: res, gone: kindOf(err) == ErrorKindNotFound}, nil
 	}
 	outcome := "captured"
 	if st.existed {
@@ -84,18 +126,20 @@ func (e *Engine) dumpTarget(ctx context.Context, job *messages.CaptureJob, strat
 		Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Name,
 		DumpType: job.Action.DumpType, DumpKey: key, Bytes: st.bytes, SHA256: st.sha256,
 		Attempts: max(st.attempts, 1), DurationMS: time.Since(start).Milliseconds(),
-		CapturedAt: e.cfg.Now().UTC(), Analyze: job.Action.Analyze,
+		CapturedAt: e.cfg.Now().UTC(), Analyze: job.Action.Analyze, Series: ref,
+	}
+	if st.existed && !st.capturedAt.IsZero() {
+		// The first capture's time, so that a series taken over two
+		// deliveries still shows when each dump was taken.
+		dc.CapturedAt = st.capturedAt.UTC()
 	}
 	log.Info("dump stored", "key", key, "bytes", st.bytes, "attempts", st.attempts, "existed", st.existed)
+	o := dumpOutcome{result: res, dump: dc, existed: st.existed}
 	if err := e.publish(ctx, job.IncidentID, dc); err != nil {
-		return res, dc, fmt.Errorf("publishing dump_captured for %s: %w", key, err)
+		return o, fmt.Errorf("publishing dump_captured for %s: %w", key, err)
 	}
 	e.progress(job, t, Progress{Bytes: st.bytes, Total: st.bytes, Done: true, Outcome: res.Outcome, Reason: res.Reason})
-	if job.Action.Kill {
-		k := e.collectKill(ctx, job, t)
-		res.Kill = &k
-	}
-	return res, dc, nil
+	return o, nil
 }
 
 // attemptsError is a dump failure after some attempts.
@@ -120,6 +164,7 @@ func (e *Engine) existing(ctx context.Context, key string) (*stored, error) {
 	}
 	st := &stored{bytes: a.Size, existed: true, sha256: a.Metadata[MetaSHA256]}
 	st.attempts, _ = strconv.Atoi(a.Metadata[MetaAttempts])
+	st.capturedAt, _ = time.Parse(time.RFC3339, a.Metadata[MetaCapturedAt])
 	if st.sha256 == "" {
 		// The backend could not store the checksum with the blob: hash
 		// the stored bytes (streaming, rare: redeliveries only).

@@ -145,10 +145,10 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 	g.SetLimit(e.cfg.Concurrency)
 	launch := func(t target) {
 		g.Go(func() error {
-			r, dc, err := e.runTarget(ctx, job, strategy, t)
+			rs, dcs, err := e.runTarget(ctx, job, strategy, t)
 			mu.Lock()
 			defer mu.Unlock()
-			outs = append(outs, targetOutcome{t, r, dc})
+			outs = append(outs, targetOutcome{t, rs, dcs})
 			switch {
 			case errors.Is(err, ErrInterrupted):
 				interrupted = err
@@ -201,13 +201,13 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 		return a.t.PID - b.t.PID
 	})
 	for _, o := range outs {
-		if o.result.Outcome == "" {
-			continue // interrupted before it was done
+		for _, r := range o.results {
+			if r.Outcome == "" {
+				continue // interrupted before it was done
+			}
+			res.Completed.Targets = append(res.Completed.Targets, r)
 		}
-		res.Completed.Targets = append(res.Completed.Targets, o.result)
-		if o.dump != nil {
-			res.Dumps = append(res.Dumps, *o.dump)
-		}
+		res.Dumps = append(res.Dumps, o.dumps...)
 	}
 	if interrupted != nil {
 		// The partial result is for a person (worker capture); it is
@@ -224,11 +224,12 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 	return res, e.finish(ctx, res)
 }
 
-// targetOutcome is one dumped (or failed) target.
+// targetOutcome is one dumped (or failed) target: one result per dump
+// asked for, and the dumps stored.
 type targetOutcome struct {
-	t      target
-	result messages.TargetResult
-	dump   *messages.DumpCaptured
+	t       target
+	results []messages.TargetResult
+	dumps   []messages.DumpCaptured
 }
 
 // finish stamps and publishes the JobCompleted.

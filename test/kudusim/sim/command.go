@@ -158,7 +158,7 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 		s.mu.Unlock()
 		return fail("No process matching the specified PID can be found.")
 	}
-	spec := s.dumpSpec(a, in, p, dumpType)
+	spec, seq := s.dumpSpec(a, in, p, dumpType)
 	if !a.fs.isDir(parent(rel)) {
 		s.mu.Unlock()
 		return fail("Error creating dump file '" + fullPath(rel) + "': The system cannot find the path specified. (0x80070003)")
@@ -216,7 +216,7 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 		cut, _ = f.progress(time.Now())
 		s.mu.Unlock()
 	} else {
-		ev.SHA256 = s.dumpSHA(dumpKey{a.name, in.id, p.pid, dumpType, d.Size()}, d)
+		ev.SHA256 = s.dumpSHA(dumpKey{a.name, in.id, p.pid, dumpType, d.Size(), seq}, d)
 		ev.Complete, ev.Bytes = true, d.Size()
 	}
 	s.mu.Lock()

@@ -21,31 +21,78 @@ type dumpKey struct {
 	app, instance string
 	pid, dumpType int
 	size          int64
+	// seq is the process's dump number when Script.Stuck moves threads
+	// between dumps, else 0.
+	seq int
+}
+
+// procKey names one process of the simulation.
+type procKey struct {
+	app, instance string
+	pid           int
+}
+
+// nextDumpSeq counts the dumps asked of a process: 1 for its first.
+func (s *Server) nextDumpSeq(a *app, in *instance, p *process) int {
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	k := procKey{a.name, in.id, p.pid}
+	s.dumpSeqs[k]++
+	return s.dumpSeqs[k]
+}
+
+// frameMoves is how far a moving thread's frame 0 goes per dump: a
+// multiple of 16, so frame 0 stays aligned as the static one is.
+const frameMoves = 0x130
+
+// movedRIP is thread frame 0 in dump seq of a process under Script.Stuck:
+// rip itself for a stuck thread, else rip moved seq steps within the
+// module that holds it (wrapping inside its first half, where the static
+// figure lies).
+func movedRIP(mods []dumpgen.Module, rip uint64, seq int) uint64 {
+	for _, m := range mods {
+		span := uint64(m.Size/2) &^ 0xf
+		lo := m.Base + 0x1000
+		if rip >= lo && rip < lo+span {
+			return lo + (rip-lo+uint64(seq)*frameMoves)%span
+		}
+	}
+	return rip + uint64(seq)*0x10
 }
 
 // maxDumpThreads bounds the threads written to a dump.
 const maxDumpThreads = 48
 
 // dumpSpec is the dump of process p for dumpType: deterministic per
-// (seed, app, instance, pid, dumpType, size).
-func (s *Server) dumpSpec(a *app, in *instance, p *process, dumpType int) dumpgen.Spec {
+// (seed, app, instance, pid, dumpType, size) and, under Script.Stuck, the
+// process's dump number, which is also returned (0 without the script).
+func (s *Server) dumpSpec(a *app, in *instance, p *process, dumpType int) (dumpgen.Spec, int) {
 	flags := uint64(dumpType) | dumpgen.MiniDumpIgnoreInaccessibleMemory
 	size := s.cfg.MiniDumpSize
 	if flags&dumpgen.MiniDumpWithFullMemory != 0 {
 		size = s.cfg.DumpSize
+	}
+	seq := 0
+	var stuck func(app, instance string, pid, tid int) bool
+	if sc := s.cfg.Script; sc != nil && sc.Stuck != nil {
+		stuck, seq = sc.Stuck, s.nextDumpSeq(a, in, p)
 	}
 	var threads []dumpgen.Thread
 	for i, t := range p.threads {
 		if i == maxDumpThreads {
 			break
 		}
-		threads = append(threads, dumpgen.Thread{ID: uint32(t.id), RIP: t.rip})
+		rip := t.rip
+		if stuck != nil && !stuck(a.name, in.id, p.pid, t.id) {
+			rip = movedRIP(p.modules, rip, seq)
+		}
+		threads = append(threads, dumpgen.Thread{ID: uint32(t.id), RIP: rip})
 	}
 	return dumpgen.Spec{
 		Flags: flags, Size: size, PID: uint32(p.pid), ProcessCreateTime: p.start,
 		DumpTime: p.start.Add(2 * time.Hour), Threads: threads, Modules: p.modules,
 		Seed: hash64(s.cfg.Seed, a.name, in.id, strconv.Itoa(p.pid), strconv.Itoa(dumpType)), StackSize: 8 << 10,
-	}
+	}, seq
 }
 
 // queryValue reads a query parameter by case-insensitive name, as Web API
@@ -109,7 +156,8 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 		format = "zip"
 	}
 	ev := Event{Kind: EventDump, App: k.a.name, Instance: k.in.id, PID: p.pid, Process: p.name, DumpType: dumpType, Format: format}
-	d, err := dumpgen.New(s.dumpSpec(k.a, k.in, p, dumpType))
+	spec, seq := s.dumpSpec(k.a, k.in, p, dumpType)
+	d, err := dumpgen.New(spec)
 	if err != nil {
 		ev.Status, ev.Detail = http.StatusInternalServerError, err.Error()
 		s.log.add(ev)
@@ -165,7 +213,7 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 	ev.Status = http.StatusOK
 	defer func() {
 		ev.Bytes = bw.sent
-		s.finishHash(&ev, d, h)
+		s.finishHash(&ev, d, h, seq)
 		s.log.add(ev)
 	}()
 	if !zipped {
@@ -221,8 +269,8 @@ func writeZip(w io.Writer, d *dumpgen.Dump, h hash.Hash, added func()) error {
 // finishHash completes ev.SHA256: the hash of the whole dump, also when
 // the body was cut (the rest is hashed without sending it), cached per
 // dump key.
-func (s *Server) finishHash(ev *Event, d *dumpgen.Dump, h hash.Hash) {
-	key := dumpKey{ev.App, ev.Instance, ev.PID, ev.DumpType, d.Size()}
+func (s *Server) finishHash(ev *Event, d *dumpgen.Dump, h hash.Hash, seq int) {
+	key := dumpKey{ev.App, ev.Instance, ev.PID, ev.DumpType, d.Size(), seq}
 	if ev.Complete {
 		ev.SHA256 = hex.EncodeToString(h.Sum(nil))
 		s.shaMu.Lock()

@@ -24,6 +24,15 @@ type Script struct {
 	// CPU watch with a fake clock computes CPU time from that clock, so a
 	// process "spins" at exactly the rate the test says.
 	CPUTime func(app, instance string, pid int, process string) (cpu time.Duration, ok bool)
+	// Stuck makes successive dumps of a process differ as a live
+	// process's do, for tests of dump series (docs/analysis.md, "Possibly
+	// hung threads"): in each dump, a thread for which Stuck returns true
+	// keeps its frame 0 (it is hung in one place), while every other
+	// thread's frame 0 moves to another address of the same module at each
+	// dump of the process. Nil keeps every frame 0 fixed across dumps (the
+	// static figure). It is called with the simulator's lock held and must
+	// not call the simulator.
+	Stuck func(app, instance string, pid, tid int) bool
 }
 
 // MinuteMetrics are one minute of App Service request metrics of one
