@@ -56,11 +56,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Sleep waits between the dumps of a series (messages.Series): it
-	// returns after d, or with ctx's error when ctx ends first. Nil means
-	// a real timer. Tests pair it with Now to take a series without
-	// waiting (advance the clock by d and return).
-	Sleep func(ctx context.Context, d time.Duration) error
+	// SleepUntil waits between the dumps of a series (messages.Series):
+	// it returns once Now has reached until, or with ctx's error when ctx
+	// ends first. Nil means a real timer over Now. Tests pair it with Now
+	// to take a series without waiting (move the clock to until and
+	// return); until is a time, not a duration, so that concurrent
+	// sleepers of a fake clock wake at their own times.
+	SleepUntil func(ctx context.Context, until time.Time) error
 }
 
 // RetryPolicy bounds the retries of one dump: exponential backoff with
@@ -128,8 +130,9 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Sleep == nil {
-		c.Sleep = sleepContext
+	if c.SleepUntil == nil {
+		now := c.Now
+		c.SleepUntil = func(ctx context.Context, until time.Time) error { return sleepContext(ctx, until.Sub(now())) }
 	}
 	return c
 }

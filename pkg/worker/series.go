@@ -67,9 +67,9 @@ func (e *Engine) dumpSeries(ctx context.Context, job *messages.CaptureJob, strat
 	return results, dumps, nil
 }
 
-// waitUntil waits (through Config.Sleep) until the engine's clock reaches
-// at; a zero or past at returns at once. Stop or ctx end the wait with
-// ErrInterrupted.
+// waitUntil waits (through Config.SleepUntil) until the engine's clock
+// reaches at; a zero or past at returns at once. Stop or ctx end the wait
+// with ErrInterrupted.
 func (e *Engine) waitUntil(ctx context.Context, at time.Time) error {
 	d := at.Sub(e.cfg.Now())
 	if at.IsZero() || d <= 0 {
@@ -79,7 +79,7 @@ func (e *Engine) waitUntil(ctx context.Context, at time.Time) error {
 	defer cancel()
 	stop := context.AfterFunc(e.stopCtx, cancel)
 	defer stop()
-	if err := e.cfg.Sleep(wctx, d); err != nil || e.stopping() {
+	if err := e.cfg.SleepUntil(wctx, at); err != nil || e.stopping() {
 		return fmt.Errorf("%w: waiting %v for the next dump of a series", ErrInterrupted, d.Round(time.Millisecond))
 	}
 	return nil
@@ -87,6 +87,9 @@ func (e *Engine) waitUntil(ctx context.Context, at time.Time) error {
 
 // sleepContext sleeps for d, or until ctx ends (returning its error).
 func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
