@@ -111,7 +111,7 @@ func (h *Handler) Handle(ctx context.Context, m *queue.Received) error {
 }
 
 // AnalyzeDump analyzes the dump c names, reading it through ranged reads,
-// and stores the result at layout.DumpReportKey (overwriting an earlier
+// and stores the result at layout.SeriesDumpReportKey (overwriting an earlier
 // one). An unreadable dump is stored with its error, not retried; a dump
 // not (yet) in storage and storage failures are returned for a retry.
 func (h *Handler) AnalyzeDump(ctx context.Context, c *messages.DumpCaptured) error {
@@ -128,7 +128,11 @@ func (h *Handler) AnalyzeDump(ctx context.Context, c *messages.DumpCaptured) err
 		}
 	}
 	doc.AnalyzedAt = h.cfg.Now().UTC()
-	key := layout.DumpReportKey(c.IncidentID, c.Site.Segment(), c.Instance, c.Process, c.PID)
+	index := 0
+	if c.Series != nil {
+		index = c.Series.Index
+	}
+	key := layout.SeriesDumpReportKey(c.IncidentID, c.Site.Segment(), c.Instance, c.Process, c.PID, index)
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("analyzer: encode analysis of %s: %w", c.DumpKey, err)

@@ -41,14 +41,15 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return t.Stack[:min(12, len(t.Stack))]
 	},
-	"summary":   summary,
-	"uptime":    func(s *int64) string { return dumpfacts.Duration(*s) },
-	"facts":     facts,
-	"hex":       func(v uint32) string { return fmt.Sprintf("%#x", v) },
-	"short":     shortInstance,
-	"linkNames": linkNames,
-	"linkLabel": linkLabel,
-	"code":      codeSpans,
+	"summary":    summary,
+	"uptime":     func(s *int64) string { return dumpfacts.Duration(*s) },
+	"facts":      facts,
+	"hex":        func(v uint32) string { return fmt.Sprintf("%#x", v) },
+	"short":      shortInstance,
+	"linkNames":  linkNames,
+	"linkLabel":  linkLabel,
+	"code":       codeSpans,
+	"seriesText": SeriesText,
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""

@@ -30,6 +30,9 @@ type Incident struct {
 	Counts   Counts   `json:"counts"`
 	Jobs     []Job    `json:"jobs"`
 	Targets  []Target `json:"targets"`
+	// Series groups the dumps of each dump series, with the threads that
+	// did not move across it; absent when the incident took none.
+	Series   []Series `json:"series,omitempty"`
 	Timeline []Event  `json:"timeline"`
 }
 
@@ -85,6 +88,8 @@ type Target struct {
 	Committed     uint64              `json:"committed_bytes,omitempty"`
 	Findings      []dumpfacts.Finding `json:"findings,omitempty"`
 	AnalysisError string              `json:"analysis_error,omitempty"`
+	// Series places the row's dump in its series (Incident.Series).
+	Series *messages.SeriesRef `json:"series,omitempty"`
 }
 
 // Event is one line of the timeline.
@@ -137,7 +142,7 @@ func Build(m *messages.Manifest, jobs []*messages.JobCompleted, dumps []*DumpRep
 			job.StartedAt, job.FinishedAt, job.Instances, job.Error = &s, &f, jc.Instances, jc.Error
 			for _, t := range jc.Targets {
 				row := Target{App: app, Instance: t.Instance, MachineName: t.MachineName, Process: t.Process, PID: t.PID,
-					Outcome: t.Outcome, Reason: t.Reason, DumpKey: t.DumpKey, Bytes: t.Bytes}
+					Outcome: t.Outcome, Reason: t.Reason, DumpKey: t.DumpKey, Bytes: t.Bytes, Series: t.Series}
 				if k := t.Kill; k != nil {
 					row.Killed = k.Done
 					if !k.Done {
@@ -161,7 +166,7 @@ func Build(m *messages.Manifest, jobs []*messages.JobCompleted, dumps []*DumpRep
 			}
 			seen[c.DumpKey] = true
 			row := Target{App: app, Instance: c.Instance, MachineName: c.MachineName, Process: c.Process, PID: c.PID,
-				Outcome: messages.OutcomeCaptured, DumpKey: c.DumpKey, Bytes: c.Bytes}
+				Outcome: messages.OutcomeCaptured, DumpKey: c.DumpKey, Bytes: c.Bytes, Series: c.Series}
 			inc.Targets = append(inc.Targets, fill(m.IncidentID, mj.Site, row, d))
 		}
 		if jc == nil && !hasApp(inc.Targets, app) {
@@ -177,7 +182,10 @@ func Build(m *messages.Manifest, jobs []*messages.JobCompleted, dumps []*DumpRep
 		if a.Instance != b.Instance {
 			return a.Instance < b.Instance
 		}
-		return a.PID < b.PID
+		if a.PID != b.PID {
+			return a.PID < b.PID
+		}
+		return seriesIndex(a.Series) < seriesIndex(b.Series)
 	})
 	for _, t := range inc.Targets {
 		switch t.Outcome {
@@ -196,6 +204,9 @@ func Build(m *messages.Manifest, jobs []*messages.JobCompleted, dumps []*DumpRep
 		if t.CrashReason != "" || t.Threads > 0 {
 			inc.Counts.Analyzed++
 		}
+	}
+	if ss := buildSeries(inc.Targets, byKey); len(ss) > 0 {
+		inc.Series = ss
 	}
 	inc.Timeline = timeline(m, allJobs, done, dumps)
 	if inc.Jobs == nil {
@@ -230,7 +241,7 @@ func fill(incident string, site messages.Site, row Target, d *DumpReport) Target
 		row.DumpLink = relLink(incident, row.DumpKey)
 	}
 	if row.Outcome == messages.OutcomeCaptured && row.PID > 0 {
-		row.AnalysisKey = layout.DumpReportKey(incident, site.Segment(), row.Instance, row.Process, row.PID)
+		row.AnalysisKey = layout.SeriesDumpReportKey(incident, site.Segment(), row.Instance, row.Process, row.PID, seriesIndex(row.Series))
 		row.AnalysisLink = relLink(incident, row.AnalysisKey)
 	}
 	if d == nil {
@@ -289,7 +300,7 @@ func timeline(m *messages.Manifest, jobs []messages.ManifestJob, done map[string
 		what += " " + m.Trigger.Rule
 	}
 	add(m.Trigger.FiredAt, "Trigger fired: %s", what)
-	add(m.CreatedAt, "Incident created: %d capture job(s), %s dumps%s", len(m.Jobs), m.Action.DumpType, killNote(m.Action.Kill))
+	add(m.CreatedAt, "Incident created: %d capture job(s), %s dumps%s%s", len(m.Jobs), m.Action.DumpType, SeriesText(m.Action.Series), killNote(m.Action.Kill))
 	for _, mj := range jobs {
 		if jc := done[mj.JobID]; jc != nil {
 			add(jc.StartedAt, "%s: capture started on %d instance(s)", appName(jc.Site), len(jc.Instances))
@@ -317,7 +328,7 @@ func timeline(m *messages.Manifest, jobs []messages.ManifestJob, done map[string
 	}
 	for _, d := range dumps {
 		if c := d.Capture; c != nil {
-			add(c.CapturedAt, "%s: dumped %s (pid %d) on %s, %s", appName(c.Site), c.Process, c.PID, c.Instance, dumpfacts.Bytes(uint64(max(c.Bytes, 0))))
+			add(c.CapturedAt, "%s: dumped %s (pid %d) on %s, %s%s", appName(c.Site), c.Process, c.PID, c.Instance, dumpfacts.Bytes(uint64(max(c.Bytes, 0))), seriesTag(c.Series))
 			switch {
 			case d.AnalysisError != "":
 				add(d.AnalyzedAt, "%s: %s (pid %d) could not be analyzed", appName(c.Site), c.Process, c.PID)
@@ -338,6 +349,14 @@ func timeline(m *messages.Manifest, jobs []messages.ManifestJob, done map[string
 		ev = []Event{}
 	}
 	return ev
+}
+
+// seriesIndex is a row's place in its series, 0 outside a series.
+func seriesIndex(r *messages.SeriesRef) int {
+	if r == nil {
+		return 0
+	}
+	return r.Index
 }
 
 func killNote(kill bool) string {

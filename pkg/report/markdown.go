@@ -62,7 +62,7 @@ func (inc *Incident) WriteMarkdown(w io.Writer) error {
 	if inc.Action.Kill {
 		kill = ", then kill"
 	}
-	p("- **Action:** %s dump%s", inc.Action.DumpType, kill)
+	p("- **Action:** %s dump%s%s", inc.Action.DumpType, SeriesText(inc.Action.Series), kill)
 	if inc.Policy != "" {
 		p(" (policy %s)", inc.Policy)
 	}
@@ -92,7 +92,7 @@ func (inc *Incident) WriteMarkdown(w io.Writer) error {
 		if r.PID > 0 {
 			pid = fmt.Sprint(r.PID)
 		}
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.App), mdCell(instanceName(r)), mdCell(r.Process), mdCell(pid),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.App), mdCell(instanceName(r)), mdCell(r.Process+seriesTag(r.Series)), mdCell(pid),
 			mdCell(outcome), mdCell(killed), mdCell(summary(r)), mdCell(strings.Join(links, " ")))
 	}
 	for _, r := range inc.Targets {
@@ -113,6 +113,7 @@ func (inc *Incident) WriteMarkdown(w io.Writer) error {
 			}
 		}
 	}
+	writeSeriesMarkdown(b, inc.Series)
 	p("\n## Timeline\n\n")
 	for _, e := range inc.Timeline {
 		p("- `%s` %s\n", e.Time.Format("15:04:05Z"), e.Text)
