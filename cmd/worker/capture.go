@@ -16,7 +16,8 @@ import (
 
 // runCapture: worker capture --app RESOURCE_ID [--app …] [--arm-url URL]
 // [--scm-url-template URL] [--instances all|ID,…] [--process NAME]
-// [--dump-type mini|full] [--kill] --blob URL [--concurrency N]
+// [--dump-type mini|full] [--kill] [--series N --series-interval SECONDS]
+// --blob URL [--concurrency N]
 func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("capture", stderr)
 	var apps listFlag
@@ -33,6 +34,8 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	largest := fs.Bool("largest", false, "dump only the largest matching process (private bytes) per instance")
 	dumpType := fs.String("dump-type", messages.DumpMini, "mini or full")
 	kill := fs.Bool("kill", false, "kill each process after its dump is verified (within the kill budget; never Kudu)")
+	seriesCount := fs.Int("series", 1, "dumps per process, taken --series-interval apart (1 to 10; ProcDump -n): threads that do not move point at a hang")
+	seriesInterval := fs.Int("series-interval", 0, "seconds between the starts of two dumps of a series (1 to 600; ProcDump -s)")
 	blobURL := fs.String("blob", "", "blob storage URL (file:///dir or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
 	progress := fs.String("progress", "auto", "progress on stderr: auto (when stderr is a terminal), always or never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr)")
@@ -51,6 +54,9 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	now := time.Now().UTC()
 	act := messages.Action{DumpType: *dumpType, Kill: *kill}
+	if *seriesCount != 1 || *seriesInterval != 0 {
+		act.Series = &messages.Series{Count: *seriesCount, IntervalSeconds: *seriesInterval}
+	}
 	sel := messages.Selector{Children: *children, Largest: *largest}
 	if p := strings.TrimSuffix(strings.ToLower(*process), ".exe"); p != "" && (p != "w3wp" || *children) {
 		sel.Names = []string{p}

@@ -100,6 +100,8 @@ func TestCaptureUsageErrors(t *testing.T) {
 		{"capture", "--app", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a"},
 		{"capture", "--app", "not-a-resource-id", "--blob", "file:///tmp/x"},
 		{"capture", "--app", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a", "--blob", "file:///tmp/x", "--dump-type", "huge"},
+		{"capture", "--app", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a", "--blob", "file:///tmp/x", "--series", "3"},
+		{"capture", "--app", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a", "--blob", "file:///tmp/x", "--series", "11", "--series-interval", "5"},
 		{"nope"},
 	} {
 		var stdout, stderr bytes.Buffer

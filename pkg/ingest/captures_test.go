@@ -9,6 +9,7 @@ import (
 func FuzzDecodeCaptureRequest(f *testing.F) {
 	f.Add([]byte(`{"apps":["` + appID + `"],"action":"collect-kill","dump_type":"full","selector":{"names":["w3wp"]},"request_id":"t-1"}`))
 	f.Add([]byte(`{"tags":{"a":"b"},"tag_subscriptions":["s"]}`))
+	f.Add([]byte(`{"apps":["` + appID + `"],"series":{"count":3,"interval_seconds":10}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := DecodeCaptureRequest(data)
 		if err != nil {
