@@ -30,8 +30,10 @@
 // folders), the command API with a slice of cmd.exe, a simulated ProcDump
 // and Kudu's idle rule, and Kudu's catch-all 404 for unrouted requests. A
 // kill of Kudu's own process never answers (Config.SCMKillStatus). Dumps are valid minidumps from package dumpgen,
-// deterministic per (seed, app, instance, pid, dumpType, size), streamed
-// with flat memory.
+// deterministic per (seed, app, instance, pid, dumpType, size) — and the
+// process's dump number under Script.Stuck, which moves the frame 0 of the
+// threads it does not call stuck from dump to dump — streamed with flat
+// memory.
 //
 // Faults (Config.Faults) are injected by the simulated front end before a
 // request reaches Kudu, and into dump and VFS bodies. Every dump served,
