@@ -142,7 +142,7 @@ func (e *Engine) Capture(ctx context.Context, job *messages.CaptureJob) (*JobRes
 	// and the global semaphore bound the dumps, while kills and their
 	// confirmation proceed beside the next dump.
 	g := new(errgroup.Group)
-	g.SetLimit(e.cfg.Concurrency)
+	g.SetLimit(targetLimit(e.cfg.Concurrency, job.Action.Series))
 	launch := func(t target) {
 		g.Go(func() error {
 			rs, dcs, err := e.runTarget(ctx, job, strategy, t)

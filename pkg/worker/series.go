@@ -67,6 +67,20 @@ func (e *Engine) dumpSeries(ctx context.Context, job *messages.CaptureJob, strat
 	return results, dumps, nil
 }
 
+// targetLimit is how many targets of one job run at once: the worker's
+// concurrency, times the series' count for a series, since a series'
+// target spends most of its time waiting between dumps, holding no dump
+// slot (the dumps themselves stay bounded by the global limit and the
+// site's slot). Without it, the series of one instance would wait for
+// another's to end, and dumps meant to be simultaneous across instances
+// would be minutes apart.
+func targetLimit(concurrency int, s *messages.Series) int {
+	if s.Enabled() {
+		return concurrency * s.Count
+	}
+	return concurrency
+}
+
 // waitUntil waits (through Config.SleepUntil) until the engine's clock
 // reaches at; a zero or past at returns at once. Stop or ctx end the wait
 // with ErrInterrupted.

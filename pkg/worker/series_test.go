@@ -269,3 +269,40 @@ func TestSeriesInterruptedThenRedelivered(t *testing.T) {
 		t.Errorf("simulator served %d dumps, want 3", n)
 	}
 }
+
+// The series of two instances run side by side, not one after the other,
+// even with one dump in flight at a time: the second instance's first dump
+// is taken before the first instance's last.
+func TestSeriesOfInstancesInterleave(t *testing.T) {
+	srv, k := startSim(t, sim.Config{Apps: 1, Instances: 2, Seed: 24})
+	clock := &seriesClock{}
+	e := simEngine(t, k, t.TempDir(), nil, func(cfg *Config) {
+		cfg.Now, cfg.SleepUntil, cfg.Concurrency = clock.now, clock.sleep, 1
+	})
+	act := seriesAction(false)
+	act.Strategy = messages.StrategyStaged
+	res, err := e.Capture(bg, simJob(t, simIncident, srv.Info().Apps[0], act, messages.Selector{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Dumps) != 6 {
+		t.Fatalf("%d dumps, want 6", len(res.Dumps))
+	}
+	first, last := map[string]int{}, map[string]int{}
+	for _, ev := range simEvents(srv, sim.EventStagedDump) {
+		if _, ok := first[ev.Instance]; !ok {
+			first[ev.Instance] = ev.Seq
+		}
+		last[ev.Instance] = ev.Seq
+	}
+	if len(first) != 2 {
+		t.Fatalf("staged dumps on %d instances", len(first))
+	}
+	for a := range first {
+		for b := range first {
+			if a != b && first[b] > last[a] && first[a] < first[b] {
+				t.Errorf("instance %s's series started after %s's had ended", shortID(b), shortID(a))
+			}
+		}
+	}
+}

@@ -225,7 +225,11 @@ func (s *Summary) checkJob(ctx context.Context, b blob.Bucket, truth Truth, m *m
 			s.Captured++
 			s.Bytes += n
 			if m.Action.Analyze {
-				if _, err := b.Attributes(ctx, layout.DumpReportKey(m.IncidentID, app, t.Instance, t.Process, t.PID)); err == nil {
+				index := 0
+				if t.Series != nil {
+					index = t.Series.Index
+				}
+				if _, err := b.Attributes(ctx, layout.SeriesDumpReportKey(m.IncidentID, app, t.Instance, t.Process, t.PID, index)); err == nil {
 					s.Analyzed++
 				} else {
 					s.Unanalyzed++
