@@ -5,8 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
@@ -96,5 +102,44 @@ func TestStuckThreadsKeepFrame0AcrossDumps(t *testing.T) {
 	two := get(t, a2.SCMURL+"/api/processes/-1/dump", affinity(in)...)
 	if !bytes.Equal(one.body, two.body) {
 		t.Error("without Script.Stuck two dumps of one process differ")
+	}
+}
+
+// TestLLDBSeesMovedFrames is the outside check that a dump whose threads
+// were moved by Script.Stuck is still a real minidump: lldb reports every
+// thread at the frame 0 the analysis found, inside a module. Skipped when
+// lldb is not on PATH, except under CI=true where it is required.
+func TestLLDBSeesMovedFrames(t *testing.T) {
+	lldb, err := exec.LookPath("lldb")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("lldb not on PATH; CI must install the Debian package lldb")
+		}
+		t.Skip("lldb not on PATH (apt-get install lldb)")
+	}
+	s := newSim(t, Config{Seed: 8, Script: &Script{Stuck: func(_, _ string, _, tid int) bool { return tid%2 == 0 }}})
+	a := s.Info().Apps[0]
+	in := a.Instances[0]
+	_ = get(t, a.SCMURL+"/api/processes/-1/dump", affinity(in)...)
+	second := get(t, a.SCMURL+"/api/processes/-1/dump", affinity(in)...) // moved once
+	wantStatus(t, second, 200)
+	path := filepath.Join(t.TempDir(), "moved.dmp")
+	if err := os.WriteFile(path, second.body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, lldb, "-b", "-c", path, "-o", "thread list").Output()
+	if err != nil {
+		t.Fatalf("lldb: %v\n%s", err, out)
+	}
+	for tid, pc := range frame0s(t, second.body) {
+		re := regexp.MustCompile(fmt.Sprintf(`tid = %#x, 0x%016x \S+\.(dll|exe)`, tid, pc))
+		if !re.Match(out) {
+			t.Errorf("lldb does not show thread %#x at %#x in a module", tid, pc)
+		}
+	}
+	if t.Failed() {
+		t.Logf("lldb output:\n%s", out)
 	}
 }
