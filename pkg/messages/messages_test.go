@@ -199,6 +199,18 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"type":"job_completed","version":1,"payload":null}`))
+	// The same with a series on each message.
+	job, dump, done := sampleJob(), sampleDump(), sampleDone()
+	job.Action.Series = &Series{Count: 3, IntervalSeconds: 10}
+	ref := &SeriesRef{ID: SeriesID(dump.JobID, dump.Instance, dump.PID), Index: 2, Count: 3, IntervalSeconds: 10}
+	dump.Series, done.Targets[0].Series = ref, ref
+	for _, p := range []Payload{job, dump, done} {
+		b, err := Encode(New(incident, p, t0))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env, err := Decode(data)
 		if err != nil {
