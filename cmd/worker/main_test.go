@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -70,6 +71,43 @@ func TestCaptureContract(t *testing.T) {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("summary lacks %q", k)
 		}
+	}
+}
+
+// TestCaptureSeries: --series 2 --series-interval 1 takes two dumps of the
+// process a second apart (a real wait: the binary's clock is the wall's).
+func TestCaptureSeries(t *testing.T) {
+	srv := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 5, DumpWriteTime: 5 * time.Millisecond})
+	info := srv.Info()
+	args := []string{"capture", "--app", info.Apps[0].ResourceID, "--arm-url", info.ARMURL, "--scm-url-template", info.SCMURLTemplate,
+		"--series", "2", "--series-interval", "1", "--blob", "file://" + t.TempDir()}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	var sum worker.Summary
+	if err := json.Unmarshal([]byte(lastLine(stdout.String())), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Dumps) != 2 || len(sum.Failures) != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	var dumps []time.Time
+	for i, d := range sum.Dumps {
+		if d.Series == nil || d.Series.Index != i+1 || d.Series.Count != 2 || d.Series.ID != sum.Dumps[0].Series.ID || !strings.HasSuffix(d.Key, fmt.Sprintf(".%d.dmp", i+1)) {
+			t.Fatalf("dump %d: %+v (series %+v)", i+1, d, d.Series)
+		}
+	}
+	for _, ev := range srv.Events() {
+		if ev.Kind == sim.EventDump && ev.Complete {
+			dumps = append(dumps, ev.Time)
+		}
+	}
+	// Start to start one second apart; the simulator records when each
+	// dump ended, and these small dumps take milliseconds: without the
+	// wait they would end milliseconds apart.
+	if len(dumps) != 2 || dumps[1].Sub(dumps[0]) < 500*time.Millisecond {
+		t.Fatalf("simulator served dumps at %v, want two a second apart", dumps)
 	}
 }
 

@@ -34,6 +34,8 @@ type SummaryDump struct {
 	Attempts    int    `json:"attempts"`
 	// Existing is true when the dump was already stored (not taken again).
 	Existing bool `json:"existing,omitempty"`
+	// Series places the dump in its process's series (--series).
+	Series *messages.SeriesRef `json:"series,omitempty"`
 }
 
 // SummaryFailure is one target (or app, with PID 0) that failed or was
@@ -113,7 +115,7 @@ func CaptureAll(ctx context.Context, e *Engine, jobs []*messages.CaptureJob) *Su
 			case messages.OutcomeCaptured:
 				s.Dumps = append(s.Dumps, SummaryDump{App: app, ResourceID: j.Site.ResourceID, Instance: t.Instance, MachineName: t.MachineName, PID: t.PID,
 					Process: t.Process, Key: t.DumpKey, Bytes: t.Bytes, SHA256: t.SHA256, DurationMS: durations[t.DumpKey],
-					Attempts: t.Attempts, Existing: t.Reason != ""}) // only a found dump carries a reason
+					Attempts: t.Attempts, Existing: t.Reason != "", Series: t.Series}) // only a found dump carries a reason
 			case messages.OutcomeFailed:
 				s.Failures = append(s.Failures, SummaryFailure{App: app, Instance: t.Instance, MachineName: t.MachineName, PID: t.PID, Process: t.Process, Reason: t.Reason})
 			default:
