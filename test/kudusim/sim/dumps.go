@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
@@ -32,13 +33,23 @@ type procKey struct {
 	pid           int
 }
 
+// dumpSeqs counts the dumps asked of each process. Its lock is taken
+// inside Server.mu or alone.
+type dumpSeqs struct {
+	mu sync.Mutex
+	n  map[procKey]int
+}
+
 // nextDumpSeq counts the dumps asked of a process: 1 for its first.
 func (s *Server) nextDumpSeq(a *app, in *instance, p *process) int {
-	s.seqMu.Lock()
-	defer s.seqMu.Unlock()
+	s.seqs.mu.Lock()
+	defer s.seqs.mu.Unlock()
+	if s.seqs.n == nil {
+		s.seqs.n = map[procKey]int{}
+	}
 	k := procKey{a.name, in.id, p.pid}
-	s.dumpSeqs[k]++
-	return s.dumpSeqs[k]
+	s.seqs.n[k]++
+	return s.seqs.n[k]
 }
 
 // frameMoves is how far a moving thread's frame 0 goes per dump: a

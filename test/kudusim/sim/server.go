@@ -28,6 +28,7 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // background work (staged writes, commands)
 	served chan error
+	seqs   dumpSeqs // dumps asked of each process, under Script.Stuck
 
 	mu     sync.Mutex // guards apps and everything reachable from them
 	sysDrv *vfs       // C:, the VFS SystemDrive folder (read-only, shared)
@@ -40,10 +41,6 @@ type Server struct {
 	busy  atomic.Int64 // requests in ServeHTTP
 	shaMu sync.Mutex
 	shas  map[dumpKey]string
-	// seqMu guards dumpSeqs, the dumps asked of each process (Script.Stuck);
-	// taken inside mu or alone.
-	seqMu    sync.Mutex
-	dumpSeqs map[procKey]int
 }
 
 // New validates cfg, builds the simulated apps and starts serving on
@@ -53,7 +50,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]string{}, dumpSeqs: map[procKey]int{}, served: make(chan error, 1), sysDrv: newSystemDrive(),
+	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]string{}, served: make(chan error, 1), sysDrv: newSystemDrive(),
 		frng: rand.New(rand.NewPCG(cfg.Faults.Seed, 0x6b75647573696d))}
 	for i := 0; i < cfg.Apps; i++ {
 		for _, slot := range append([]string{""}, cfg.Slots...) {
