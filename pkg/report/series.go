@@ -127,7 +127,7 @@ func buildSeries(targets []Target, byKey map[string]*DumpReport) []Series {
 				s.Note += " Some dumps had more threads than were analyzed: threads beyond the analysis limit were not compared."
 			}
 		} else {
-			s.Note = fmt.Sprintf("Threads are compared once at least two dumps of the series are analyzed; %d is so far.", len(analyses))
+			s.Note = fmt.Sprintf("Threads are compared once at least two dumps of the series are analyzed (%d so far).", len(analyses))
 		}
 		out = append(out, s)
 	}
