@@ -57,6 +57,11 @@ type HungThread struct {
 	// every module); Function names it when symbols did.
 	Frame    string `json:"frame"`
 	Function string `json:"function,omitempty"`
+	// SameFrame is how many of the series' possibly hung threads (this
+	// one included) sit at this frame 0: many threads parked at one
+	// address are usually a pool waiting for work, one thread alone
+	// somewhere is more telling.
+	SameFrame int `json:"same_frame"`
 }
 
 // HungNote is the report's own words on what "possibly hung" means.
@@ -165,6 +170,13 @@ func PossiblyHung(as []*dumpfacts.Analysis) []HungThread {
 			out = append(out, hungThread(t))
 		}
 	}
+	at := map[string]int{}
+	for _, h := range out {
+		at[h.Frame]++
+	}
+	for i := range out {
+		out[i].SameFrame = at[out[i].Frame]
+	}
 	return out
 }
 
@@ -259,13 +271,13 @@ func writeSeriesMarkdown(b io.Writer, ss []Series) {
 		if s.Analyzed >= 2 {
 			p("\n**Possibly hung threads** (frame 0 unchanged in all %d analyzed dumps): %d\n\n", s.Analyzed, len(s.PossiblyHung))
 			if len(s.PossiblyHung) > 0 {
-				p("| Thread | Frame 0 | Function |\n|---|---|---|\n")
+				p("| Thread | Frame 0 | Function | Threads at this frame |\n|---|---|---|---|\n")
 				for _, h := range s.PossiblyHung {
 					id := fmt.Sprintf("%d (%#x)", h.ThreadID, h.ThreadID)
 					if h.Name != "" {
 						id += " " + h.Name
 					}
-					p("| %s | `%s` | %s |\n", mdCell(id), strings.ReplaceAll(mdCell(h.Frame), "`", "'"), mdCell(h.Function))
+					p("| %s | `%s` | %s | %d |\n", mdCell(id), strings.ReplaceAll(mdCell(h.Frame), "`", "'"), mdCell(h.Function), h.SameFrame)
 				}
 				p("\n")
 			}

@@ -99,6 +99,17 @@ func TestPossiblyHungNeedsTheSameFrame0InEveryDump(t *testing.T) {
 	if got[0].Frame != "ntdll.dll+0x9f3a4" || got[0].Function != "NtWaitForSingleObject + 0x14" || got[1].Frame != "ntdll.dll+0x11000" || got[1].Function != "" {
 		t.Errorf("named %+v", got)
 	}
+	if got[0].SameFrame != 1 || got[1].SameFrame != 1 {
+		t.Errorf("same_frame %d and %d, want 1 each", got[0].SameFrame, got[1].SameFrame)
+	}
+	// Two threads parked at one frame count each other.
+	pool := hungSeries()
+	for _, a := range pool {
+		a.Threads = append(a.Threads, thread(6, 0x7ffd0009f3a4, "NtWaitForSingleObject"))
+	}
+	if got := PossiblyHung(pool); len(got) != 3 || got[0].SameFrame != 2 || got[1].SameFrame != 1 || got[2].SameFrame != 2 {
+		t.Errorf("with a second thread at thread 1's frame: %+v", got)
+	}
 	// A thread missing from the first dump is not listed either.
 	as := hungSeries()
 	as[0].Threads = as[0].Threads[1:]

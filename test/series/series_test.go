@@ -230,6 +230,9 @@ func TestHungProcessSeriesIsReportedWithItsUnmovedThreads(t *testing.T) {
 		out := string(read(ctx, t, bucket, layout.ReportKey(incident, format)))
 		section := out[strings.Index(out, "Dump series"):]
 		section = section[:strings.Index(section, "Timeline")]
+		if format == "md" && testing.Verbose() {
+			t.Logf("%s", section)
+		}
 		for _, id := range stuck {
 			if !strings.Contains(section, fmt.Sprintf("%d (%#x)", id, id)) {
 				t.Errorf("%s report does not name stuck thread %d", format, id)
