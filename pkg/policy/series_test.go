@@ -50,3 +50,19 @@ func TestPolicySeriesBoundsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleSeries(t *testing.T) {
+	c, err := Parse([]byte(`{"schedules": [{"name": "nightly", "cron": "@daily", "targets": {"apps": ["/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a"]},
+		"series": {"count": 2, "interval_seconds": 30}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := c.Schedules[0].Message(); err != nil || a.Series == nil || a.Series.Count != 2 || a.Series.IntervalSeconds != 30 {
+		t.Fatalf("schedule action %+v, %v", a, err)
+	}
+	_, err = Parse([]byte(`{"schedules": [{"name": "nightly", "cron": "@daily", "targets": {"apps": ["/subscriptions/s/resourceGroups/r/providers/Microsoft.Web/sites/a"]},
+		"series": {"count": 2}}]}`))
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "series.interval_seconds") {
+		t.Fatalf("%v, want an error naming series.interval_seconds", err)
+	}
+}
