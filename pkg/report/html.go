@@ -50,6 +50,7 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"linkLabel":  linkLabel,
 	"code":       codeSpans,
 	"seriesText": SeriesText,
+	"seconds":    func(ms int64) string { return fmt.Sprintf("%.1f s", float64(ms)/1000) },
 	"deref": func(s *string) string {
 		if s == nil {
 			return ""

@@ -40,8 +40,11 @@ type SeriesDump struct {
 	Index   int    `json:"index"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
-	// CapturedAt is when the dump was stored (from its analysis).
+	// CapturedAt is when the dump was stored, and DurationMS how long
+	// taking it took (the target is frozen for part of it), from its
+	// DumpCaptured.
 	CapturedAt   *time.Time `json:"captured_at,omitempty"`
+	DurationMS   int64      `json:"duration_ms,omitempty"`
 	DumpLink     string     `json:"dump_link,omitempty"`
 	AnalysisLink string     `json:"analysis_link,omitempty"`
 	// Analyzed is true when the dump's threads were compared.
@@ -75,6 +78,7 @@ type seriesRow struct {
 	row      Target
 	analysis *dumpfacts.Analysis
 	captured *time.Time
+	duration int64
 }
 
 // buildSeries groups the rows of series by series id, in the targets'
@@ -97,7 +101,7 @@ func buildSeries(targets []Target, byKey map[string]*DumpReport) []Series {
 			}
 			if d.Capture != nil && !d.Capture.CapturedAt.IsZero() {
 				at := d.Capture.CapturedAt.UTC()
-				sr.captured = &at
+				sr.captured, sr.duration = &at, d.Capture.DurationMS
 			}
 		}
 		groups[id] = append(groups[id], sr)
@@ -116,7 +120,7 @@ func buildSeries(targets []Target, byKey map[string]*DumpReport) []Series {
 				continue // the same dump reported twice
 			}
 			seen[r.row.Series.Index] = true
-			sd := SeriesDump{Index: r.row.Series.Index, Outcome: r.row.Outcome, Reason: r.row.Reason, CapturedAt: r.captured,
+			sd := SeriesDump{Index: r.row.Series.Index, Outcome: r.row.Outcome, Reason: r.row.Reason, CapturedAt: r.captured, DurationMS: r.duration,
 				DumpLink: r.row.DumpLink, Analyzed: r.analysis != nil}
 			if r.analysis != nil {
 				sd.AnalysisLink = r.row.AnalysisLink
@@ -255,6 +259,9 @@ func writeSeriesMarkdown(b io.Writer, ss []Series) {
 			at := ""
 			if d.CapturedAt != nil {
 				at = " at " + d.CapturedAt.Format("15:04:05Z")
+			}
+			if d.DurationMS > 0 {
+				at += fmt.Sprintf(", took %.1f s", float64(d.DurationMS)/1000)
 			}
 			line := fmt.Sprintf("- Dump %d/%d: %s%s", d.Index, s.Count, d.Outcome, at)
 			if d.Reason != "" {

@@ -64,7 +64,7 @@ func seriesIncident(as ...*dumpfacts.Analysis) (*messages.Manifest, []*messages.
 		at := t0.Add(time.Duration(i-1) * 10 * time.Second)
 		dumps = append(dumps, &DumpReport{Capture: &messages.DumpCaptured{IncidentID: inc, JobID: jobID, Site: site, Instance: "inst-a",
 			MachineName: "RD0001", PID: 4120, Process: "w3wp", DumpType: messages.DumpMini, DumpKey: key, Bytes: 1 << 20,
-			SHA256: strings.Repeat("ab", 32), Attempts: 1, CapturedAt: at, Analyze: true, Series: ref},
+			SHA256: strings.Repeat("ab", 32), Attempts: 1, DurationMS: int64(800 + 100*i), CapturedAt: at, Analyze: true, Series: ref},
 			Analysis: as[i-1], AnalyzedAt: at.Add(time.Second)})
 	}
 	return m, []*messages.JobCompleted{job}, dumps

@@ -103,6 +103,7 @@ type report struct {
 			Index      int       `json:"index"`
 			Outcome    string    `json:"outcome"`
 			CapturedAt time.Time `json:"captured_at"`
+			DurationMS int64     `json:"duration_ms"`
 		} `json:"dumps"`
 		PossiblyHung []struct {
 			ThreadID uint32 `json:"thread_id"`
@@ -199,9 +200,12 @@ func TestHungProcessSeriesIsReportedWithItsUnmovedThreads(t *testing.T) {
 			t.Fatalf("dump %d: %+v", i+1, d)
 		}
 		if i > 0 {
-			gap := d.CapturedAt.Sub(s.Dumps[i-1].CapturedAt)
-			if gap < 9*time.Second || gap > 15*time.Second {
-				t.Errorf("dump %d captured %v after dump %d, want about 10 s", i+1, gap, i)
+			// Start to start 10 s apart: the capture times differ by that
+			// plus the difference of the dumps' durations.
+			prev := s.Dumps[i-1]
+			gap := d.CapturedAt.Sub(prev.CapturedAt) - time.Duration(d.DurationMS-prev.DurationMS)*time.Millisecond
+			if gap < 10*time.Second-500*time.Millisecond || gap > 12*time.Second {
+				t.Errorf("dump %d started %v after dump %d, want 10 s", i+1, gap, i)
 			}
 		}
 	}
