@@ -96,13 +96,13 @@ func (s *Service) readJob(ctx context.Context, key string) (*messages.JobComplet
 	return messages.DecodeJobCompleted(data)
 }
 
-func (s *Service) handleIncident(w http.ResponseWriter, req *request) {
-	id := req.r.PathValue("id")
+func (s *Service) handleIncident(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
 	if !incidentIDPattern.MatchString(id) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("invalid incident id %q", id))
 		return
 	}
-	st, err := s.Incident(req.r.Context(), id)
+	st, err := s.Incident(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrIncidentNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("incident %s not found", id))
