@@ -37,7 +37,7 @@ type CPUWatch struct {
 	// it. Nil means an in-memory store.
 	State policy.Store
 	Act   Act
-	// Concurrency bounds the instances read at once; 0 means 8.
+	// Concurrency bounds the instances read at once; 0 means DefaultReadConcurrency.
 	Concurrency int
 	Log         *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -61,7 +61,7 @@ func (w *CPUWatch) init() {
 			w.Now = time.Now
 		}
 		if w.Concurrency <= 0 {
-			w.Concurrency = 8
+			w.Concurrency = DefaultReadConcurrency
 		}
 		w.trackers = map[instKey]*cpuTracker{}
 		w.started = map[string]bool{}

@@ -24,10 +24,10 @@ type ProcessReader interface {
 type MemoryWatch struct {
 	Reader ProcessReader
 	Sites  []string
-	// Interval between polls of one site; 0 means 30 s. Each poll is
+	// Interval between polls of one site; 0 means DefaultMemoryPoll. Each poll is
 	// jittered by up to ±10 %.
 	Interval time.Duration
-	// Concurrency bounds the process reads in flight; 0 means 8.
+	// Concurrency bounds the process reads in flight; 0 means DefaultReadConcurrency.
 	Concurrency int
 	Log         *slog.Logger
 	Now         func() time.Time
@@ -38,11 +38,11 @@ type MemoryWatch struct {
 func (m *MemoryWatch) Run(ctx context.Context, obs Observer) error {
 	every := m.Interval
 	if every <= 0 {
-		every = 30 * time.Second
+		every = DefaultMemoryPoll
 	}
 	limit := m.Concurrency
 	if limit <= 0 {
-		limit = 8
+		limit = DefaultReadConcurrency
 	}
 	log := m.Log
 	if log == nil {

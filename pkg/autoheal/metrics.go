@@ -47,9 +47,9 @@ var statusMetrics = map[string]int{"Http2xx": 200, "Http3xx": 300, "Http4xx": 40
 type Metrics struct {
 	Client metricsQuerier
 	Sites  []string
-	// Interval between queries; 0 means 60 s (the metrics' grain).
+	// Interval between queries; 0 means DefaultMetricsInterval.
 	Interval time.Duration
-	// Lookback is how far back each query reads; 0 means 5 minutes
+	// Lookback is how far back each query reads; 0 means DefaultMetricsLookback
 	// (metrics arrive with a delay). Buckets already seen are skipped.
 	Lookback time.Duration
 	Log      *slog.Logger
@@ -65,7 +65,7 @@ func NewMetrics(c *azquery.MetricsClient, sites []string) *Metrics {
 func (m *Metrics) Run(ctx context.Context, obs Observer) error {
 	every := m.Interval
 	if every <= 0 {
-		every = time.Minute
+		every = DefaultMetricsInterval
 	}
 	log := m.Log
 	if log == nil {
@@ -98,7 +98,7 @@ func (m *Metrics) poll(ctx context.Context, site string, obs Observer, seen map[
 	}
 	look := m.Lookback
 	if look <= 0 {
-		look = 5 * time.Minute
+		look = DefaultMetricsLookback
 	}
 	end := now().UTC().Truncate(time.Minute)
 	span := azquery.NewTimeInterval(end.Add(-look), end)

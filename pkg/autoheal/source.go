@@ -40,7 +40,7 @@ type Runner struct {
 	// CPU are the CPU rules' watches, run beside the sources; each acts
 	// through its own Act, or the runner's when nil.
 	CPU []*CPUWatch
-	// Interval between evaluations; 0 means 10 s.
+	// Interval between evaluations; 0 means DefaultEvaluateInterval.
 	Interval time.Duration
 	Act      Act
 	Log      *slog.Logger
@@ -64,7 +64,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	every := r.Interval
 	if every <= 0 {
-		every = 10 * time.Second
+		every = DefaultEvaluateInterval
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range r.Sources {

@@ -13,22 +13,22 @@ import (
 
 // Options tune Analyze. The zero value means the defaults.
 type Options struct {
-	// MaxFrames bounds the frames walked per thread (default 64).
+	// MaxFrames bounds the frames walked per thread (default DefaultMaxFrames).
 	MaxFrames int
 	// MaxTotalFrames bounds the frames of all threads together (default
-	// 16,384): with more threads than it allows MaxFrames each, every
+	// DefaultMaxTotalFrames): with more threads than it allows MaxFrames each, every
 	// thread but the crashing one gets an equal share (at least 8).
 	MaxTotalFrames int
 	// ScanBytes bounds the stack bytes read per thread, fetched in 4 KiB
-	// pages as the walk needs them (default 128 KiB).
+	// pages as the walk needs them (default DefaultScanBytes).
 	ScanBytes int
-	// Concurrency bounds the threads walked at once (default 8); ranged
+	// Concurrency bounds the threads walked at once (default DefaultConcurrency); ranged
 	// reads from remote storage overlap this way.
 	Concurrency int
 	// StackBytes bounds the stack bytes read for all threads together
-	// (default 64 MiB), whatever the thread count.
+	// (default DefaultStackBytes), whatever the thread count.
 	StackBytes int64
-	// StackTime bounds the time spent walking all stacks (default 5 s);
+	// StackTime bounds the time spent walking all stacks (default DefaultStackTime);
 	// a thread cut short says so in its error.
 	StackTime time.Duration
 	// Symbols, when set, names functions and source lines and supplies
@@ -38,24 +38,34 @@ type Options struct {
 	Limits Limits
 }
 
+// Defaults of Options: the zero value of each field means its constant.
+const (
+	DefaultMaxFrames      = 64
+	DefaultMaxTotalFrames = 16384
+	DefaultScanBytes      = 128 << 10
+	DefaultConcurrency    = 8
+	DefaultStackBytes     = 64 << 20
+	DefaultStackTime      = 5 * time.Second
+)
+
 func (o Options) withDefaults() Options {
 	if o.MaxFrames <= 0 {
-		o.MaxFrames = 64
+		o.MaxFrames = DefaultMaxFrames
 	}
 	if o.MaxTotalFrames <= 0 {
-		o.MaxTotalFrames = 16384
+		o.MaxTotalFrames = DefaultMaxTotalFrames
 	}
 	if o.ScanBytes <= 0 {
-		o.ScanBytes = 128 << 10
+		o.ScanBytes = DefaultScanBytes
 	}
 	if o.StackBytes <= 0 {
-		o.StackBytes = 64 << 20
+		o.StackBytes = DefaultStackBytes
 	}
 	if o.StackTime <= 0 {
-		o.StackTime = 5 * time.Second
+		o.StackTime = DefaultStackTime
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = DefaultConcurrency
 	}
 	return o
 }

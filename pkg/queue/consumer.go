@@ -14,8 +14,12 @@ import (
 
 // Defaults for the zero values of Config.
 const (
+	DefaultConcurrency   = 1
 	DefaultShutdownGrace = 30 * time.Second
 	DefaultSettleTimeout = 30 * time.Second
+	// NoShutdownGrace as Config.ShutdownGrace cancels in-flight handlers
+	// as soon as Run's context ends (any negative grace does).
+	NoShutdownGrace = time.Duration(-1)
 )
 
 // Config configures a Consumer. Queue and Handler are required; every
@@ -27,7 +31,7 @@ type Config struct {
 	Handler Handler
 	// Concurrency is the most messages handled at once; the Consumer
 	// receives only as many messages as it has free slots, so no message
-	// waits locked in a buffer. Zero means 1.
+	// waits locked in a buffer. Zero means DefaultConcurrency.
 	Concurrency int
 	// LockRenewInterval is how often a message's lock is renewed while its
 	// handler runs. Zero means adaptively: each renewal happens when half
@@ -35,7 +39,7 @@ type Config struct {
 	LockRenewInterval time.Duration
 	// ShutdownGrace is how long in-flight handlers may keep running after
 	// Run's context ends before their contexts are cancelled. Zero means
-	// DefaultShutdownGrace; negative means no grace at all.
+	// DefaultShutdownGrace; NoShutdownGrace means no grace at all.
 	ShutdownGrace time.Duration
 	// SettleTimeout bounds each Complete, Abandon or DeadLetter call.
 	// Zero means DefaultSettleTimeout.
@@ -118,7 +122,7 @@ func NewConsumer(cfg Config) (*Consumer, error) {
 		return nil, fmt.Errorf("queue: consumer config: negative SettleTimeout %v", cfg.SettleTimeout)
 	}
 	if cfg.Concurrency == 0 {
-		cfg.Concurrency = 1
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = DefaultShutdownGrace

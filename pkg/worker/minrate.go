@@ -13,16 +13,16 @@ import (
 // fails with a *SlowBodyError instead of trickling on forever just under
 // the client's idle timeout (issue 22).
 type MinRate struct {
-	Bytes  int64         // default 1 MiB
-	Window time.Duration // default 1 min
+	Bytes  int64         // default DefaultMinBodyBytes
+	Window time.Duration // default DefaultMinBodyWindow
 }
 
 func (m MinRate) withDefaults() MinRate {
 	if m.Bytes <= 0 {
-		m.Bytes = 1 << 20
+		m.Bytes = DefaultMinBodyBytes
 	}
 	if m.Window <= 0 {
-		m.Window = time.Minute
+		m.Window = DefaultMinBodyWindow
 	}
 	return m
 }
