@@ -11,6 +11,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/report"
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
 // runAnalyze: analyzer analyze FILE|BUCKET-URL#KEY [--format F]
@@ -25,7 +26,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "usage: analyzer analyze FILE|BUCKET-URL#KEY [--format json|md|html] [--symbols PATH[,PATH…]]\n       analyzer analyze --blob BUCKET-URL KEY [--format json|md|html] [--symbols PATH[,PATH…]]")
 		fs.PrintDefaults()
 	}
-	pos, err := parse(fs, args, func(string) string { return "" }) // one-shot: no environment
+	pos, err := service.Parse(fs, args, noEnv)
 	if err != nil {
 		return err
 	}
