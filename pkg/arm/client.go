@@ -194,3 +194,13 @@ func (e *ForeignHostError) Unwrap() error { return ErrForeignHost }
 
 // NonRetriable tells azcore's retry policy not to retry.
 func (e *ForeignHostError) NonRetriable() {}
+
+// EscapeID escapes each segment of a resource id ("/subscriptions/…") for
+// a URL path given to URL.
+func EscapeID(id string) string {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}

@@ -72,7 +72,7 @@ func (d *ARMDirectory) client() (*arm.Client, error) {
 
 // SitesInPlan lists the apps of an App Service plan.
 func (d *ARMDirectory) SitesInPlan(ctx context.Context, planID string) ([]messages.Site, error) {
-	return d.list(ctx, "list apps in plan", escapePath(planID)+"/sites", url.Values{"api-version": {webAPIVersion}}, nil)
+	return d.list(ctx, "list apps in plan", arm.EscapeID(planID)+"/sites", url.Values{"api-version": {webAPIVersion}}, nil)
 }
 
 // SitesInGroup lists the apps of a resource group.
@@ -145,13 +145,4 @@ func tagsMatch(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// escapePath escapes each segment of an ARM id for use in a URL path.
-func escapePath(id string) string {
-	parts := strings.Split(id, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
 }
