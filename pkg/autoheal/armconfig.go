@@ -3,7 +3,6 @@ package autoheal
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,20 +36,9 @@ type SiteConfigReader struct {
 	armErr error
 }
 
-// ARMError is a failed read of config/web: the site and, in one line,
-// ARM's answer. Err is the *azcore.ResponseError.
-type ARMError struct {
-	Site       string
-	StatusCode int
-	Msg        string
-	Err        error
-}
-
-func (e *ARMError) Error() string {
-	return fmt.Sprintf("autoheal: config/web of %s: HTTP %d: %s", e.Site, e.StatusCode, e.Msg)
-}
-
-func (e *ARMError) Unwrap() error { return e.Err }
+// ARMError is a failed read of config/web: the operation and, in one
+// line, ARM's answer (see arm.Error).
+type ARMError = arm.Error
 
 // Read returns the config/web JSON of the site (or slot) siteID. A failed
 // answer is an *ARMError wrapping the *azcore.ResponseError.
@@ -66,16 +54,8 @@ func (r *SiteConfigReader) Read(ctx context.Context, siteID string) ([]byte, err
 	}
 	var body json.RawMessage
 	err := r.arm.Get(ctx, r.arm.URL(arm.EscapeID(siteID)+"/config/web", url.Values{"api-version": {SiteConfigAPIVersion}}), &body)
-	var re *azcore.ResponseError
-	switch {
-	case errors.As(err, &re):
-		code, msg := arm.Describe(re)
-		if code != "" {
-			msg = code + ": " + msg
-		}
-		return nil, &ARMError{Site: siteID, StatusCode: re.StatusCode, Msg: msg, Err: err}
-	case err != nil:
-		return nil, fmt.Errorf("autoheal: read config/web of %s: %w", siteID, err)
+	if err != nil {
+		return nil, arm.Wrap("read config/web of "+siteID, err)
 	}
 	return body, nil
 }

@@ -31,7 +31,7 @@ func TestSiteConfigReaderErrors(t *testing.T) {
 	if !errors.As(err, &ae) || !errors.As(err, &re) || ae.StatusCode != http.StatusForbidden {
 		t.Fatalf("got %v, want an *ARMError with HTTP 403 wrapping *azcore.ResponseError", err)
 	}
-	if want := "autoheal: config/web of /subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/denied: HTTP 403: AuthorizationFailed: The client does not have authorization to perform action"; err.Error() != want {
+	if want := "arm: read config/web of /subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/denied: HTTP 403: AuthorizationFailed: The client does not have authorization to perform action"; err.Error() != want {
 		t.Errorf("error %q\nwant    %q (one line, ARM's code and message)", err, want)
 	}
 	if _, err := rd.Read(context.Background(), "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Web/sites/moved"); !errors.Is(err, arm.ErrForeignHost) {

@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,20 +42,8 @@ type ARMDirectory struct {
 var _ SiteDirectory = (*ARMDirectory)(nil)
 
 // ARMError is a failed ARM call: the operation and, in one line, ARM's
-// answer. Err is the *azcore.ResponseError (or the cause when there was no
-// answer).
-type ARMError struct {
-	Op         string
-	StatusCode int
-	Msg        string
-	Err        error
-}
-
-func (e *ARMError) Error() string {
-	return fmt.Sprintf("arm: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Msg)
-}
-
-func (e *ARMError) Unwrap() error { return e.Err }
+// answer (see arm.Error).
+type ARMError = arm.Error
 
 // ErrForeignHost is wrapped when ARM answers with a nextLink on another
 // host than BaseURL's.
@@ -113,22 +99,9 @@ func (d *ARMDirectory) list(ctx context.Context, op, path string, q url.Values, 
 		return nil
 	})
 	if err != nil {
-		return nil, armError(op, err)
+		return nil, arm.Wrap(op, err)
 	}
 	return out, nil
-}
-
-// armError gives a failed call its operation and ARM's message in one line.
-func armError(op string, err error) error {
-	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
-		return fmt.Errorf("arm: %s: %w", op, err)
-	}
-	code, msg := arm.Describe(re)
-	if code != "" {
-		msg = code + ": " + msg
-	}
-	return &ARMError{Op: op, StatusCode: re.StatusCode, Msg: msg, Err: err}
 }
 
 func tagsMatch(have, want map[string]string) bool {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -84,12 +83,7 @@ func (s *Service) Incident(ctx context.Context, id string) (*IncidentStatus, err
 }
 
 func (s *Service) readJob(ctx context.Context, key string) (*messages.JobCompleted, error) {
-	r, _, err := s.cfg.Bucket.NewReader(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, messages.MaxEnvelopeSize+1))
+	data, err := blob.ReadAll(ctx, s.cfg.Bucket, key, messages.MaxEnvelopeSize+1)
 	if err != nil {
 		return nil, err
 	}
