@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
@@ -31,9 +30,7 @@ type SiteConfigReader struct {
 	// Client carries the request; nil means one with arm.DefaultTimeout.
 	Client *http.Client
 
-	once   sync.Once
-	arm    *arm.Client
-	armErr error
+	arm arm.Lazy
 }
 
 // ARMError is a failed read of config/web: the operation and, in one
@@ -46,14 +43,12 @@ func (r *SiteConfigReader) Read(ctx context.Context, siteID string) ([]byte, err
 	if !strings.HasPrefix(siteID, "/subscriptions/") || !strings.Contains(strings.ToLower(siteID), "/providers/microsoft.web/sites/") {
 		return nil, fmt.Errorf("autoheal: %q is not a Microsoft.Web/sites resource id", siteID)
 	}
-	r.once.Do(func() {
-		r.arm, r.armErr = arm.New(arm.Options{BaseURL: r.BaseURL, Credential: r.Credential, HTTPClient: r.Client})
-	})
-	if r.armErr != nil {
-		return nil, fmt.Errorf("autoheal: %w", r.armErr)
+	c, err := r.arm.Client(arm.Options{BaseURL: r.BaseURL, Credential: r.Credential, HTTPClient: r.Client})
+	if err != nil {
+		return nil, fmt.Errorf("autoheal: %w", err)
 	}
 	var body json.RawMessage
-	err := r.arm.Get(ctx, r.arm.URL(arm.EscapeID(siteID)+"/config/web", url.Values{"api-version": {SiteConfigAPIVersion}}), &body)
+	err = c.Get(ctx, c.URL(arm.EscapeID(siteID)+"/config/web", url.Values{"api-version": {SiteConfigAPIVersion}}), &body)
 	if err != nil {
 		return nil, arm.Wrap("read config/web of "+siteID, err)
 	}

@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -60,9 +61,7 @@ func (w *CPUWatch) init() {
 		if w.Now == nil {
 			w.Now = time.Now
 		}
-		if w.Concurrency <= 0 {
-			w.Concurrency = DefaultReadConcurrency
-		}
+		w.Concurrency = cmp.Or(max(w.Concurrency, 0), DefaultReadConcurrency)
 		w.trackers = map[instKey]*cpuTracker{}
 		w.started = map[string]bool{}
 	})

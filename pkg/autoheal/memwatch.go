@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -36,14 +37,8 @@ type MemoryWatch struct {
 // Run polls until ctx ends. Read errors are logged and retried on the next
 // poll; they never stop the watch.
 func (m *MemoryWatch) Run(ctx context.Context, obs Observer) error {
-	every := m.Interval
-	if every <= 0 {
-		every = DefaultMemoryPoll
-	}
-	limit := m.Concurrency
-	if limit <= 0 {
-		limit = DefaultReadConcurrency
-	}
+	every := cmp.Or(max(m.Interval, 0), DefaultMemoryPoll)
+	limit := cmp.Or(max(m.Concurrency, 0), DefaultReadConcurrency)
 	log := m.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

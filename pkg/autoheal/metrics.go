@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -63,10 +64,7 @@ func NewMetrics(c *azquery.MetricsClient, sites []string) *Metrics {
 
 // Run queries until ctx ends; query errors are logged and retried.
 func (m *Metrics) Run(ctx context.Context, obs Observer) error {
-	every := m.Interval
-	if every <= 0 {
-		every = DefaultMetricsInterval
-	}
+	every := cmp.Or(max(m.Interval, 0), DefaultMetricsInterval)
 	log := m.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -96,10 +94,7 @@ func (m *Metrics) poll(ctx context.Context, site string, obs Observer, seen map[
 	if m.Now != nil {
 		now = m.Now
 	}
-	look := m.Lookback
-	if look <= 0 {
-		look = DefaultMetricsLookback
-	}
+	look := cmp.Or(max(m.Lookback, 0), DefaultMetricsLookback)
 	end := now().UTC().Truncate(time.Minute)
 	span := azquery.NewTimeInterval(end.Add(-look), end)
 	names := []string{metricRequests, metricResponseTime}

@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,10 +63,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	if now == nil {
 		now = time.Now
 	}
-	every := r.Interval
-	if every <= 0 {
-		every = DefaultEvaluateInterval
-	}
+	every := cmp.Or(max(r.Interval, 0), DefaultEvaluateInterval)
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range r.Sources {
 		g.Go(func() error {

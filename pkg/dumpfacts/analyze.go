@@ -1,6 +1,7 @@
 package dumpfacts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,24 +50,12 @@ const (
 )
 
 func (o Options) withDefaults() Options {
-	if o.MaxFrames <= 0 {
-		o.MaxFrames = DefaultMaxFrames
-	}
-	if o.MaxTotalFrames <= 0 {
-		o.MaxTotalFrames = DefaultMaxTotalFrames
-	}
-	if o.ScanBytes <= 0 {
-		o.ScanBytes = DefaultScanBytes
-	}
-	if o.StackBytes <= 0 {
-		o.StackBytes = DefaultStackBytes
-	}
-	if o.StackTime <= 0 {
-		o.StackTime = DefaultStackTime
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = DefaultConcurrency
-	}
+	o.MaxFrames = cmp.Or(max(o.MaxFrames, 0), DefaultMaxFrames)
+	o.MaxTotalFrames = cmp.Or(max(o.MaxTotalFrames, 0), DefaultMaxTotalFrames)
+	o.ScanBytes = cmp.Or(max(o.ScanBytes, 0), DefaultScanBytes)
+	o.StackBytes = cmp.Or(max(o.StackBytes, 0), DefaultStackBytes)
+	o.StackTime = cmp.Or(max(o.StackTime, 0), DefaultStackTime)
+	o.Concurrency = cmp.Or(max(o.Concurrency, 0), DefaultConcurrency)
 	return o
 }
 

@@ -1,6 +1,7 @@
 package dumpfacts
 
 import (
+	"cmp"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 )
 
@@ -39,21 +40,11 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxThreads <= 0 {
-		l.MaxThreads = DefaultMaxThreads
-	}
-	if l.MaxModules <= 0 {
-		l.MaxModules = DefaultMaxModules
-	}
-	if l.MaxHandles <= 0 {
-		l.MaxHandles = DefaultMaxHandles
-	}
-	if l.MaxMemoryRanges <= 0 {
-		l.MaxMemoryRanges = DefaultMaxMemoryRanges
-	}
-	if l.MaxStringBytes <= 0 {
-		l.MaxStringBytes = DefaultMaxStringBytes
-	}
+	l.MaxThreads = cmp.Or(max(l.MaxThreads, 0), DefaultMaxThreads)
+	l.MaxModules = cmp.Or(max(l.MaxModules, 0), DefaultMaxModules)
+	l.MaxHandles = cmp.Or(max(l.MaxHandles, 0), DefaultMaxHandles)
+	l.MaxMemoryRanges = cmp.Or(max(l.MaxMemoryRanges, 0), DefaultMaxMemoryRanges)
+	l.MaxStringBytes = cmp.Or(max(l.MaxStringBytes, 0), DefaultMaxStringBytes)
 	return l
 }
 

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
@@ -34,9 +33,7 @@ type ARMDirectory struct {
 	// Client is the HTTP client (default: one with a 30 s timeout).
 	Client *http.Client
 
-	once   sync.Once
-	arm    *arm.Client
-	armErr error
+	arm arm.Lazy
 }
 
 var _ SiteDirectory = (*ARMDirectory)(nil)
@@ -50,10 +47,7 @@ type ARMError = arm.Error
 var ErrForeignHost = arm.ErrForeignHost
 
 func (d *ARMDirectory) client() (*arm.Client, error) {
-	d.once.Do(func() {
-		d.arm, d.armErr = arm.New(arm.Options{BaseURL: d.BaseURL, Credential: d.Credential, HTTPClient: d.Client})
-	})
-	return d.arm, d.armErr
+	return d.arm.Client(arm.Options{BaseURL: d.BaseURL, Credential: d.Credential, HTTPClient: d.Client})
 }
 
 // SitesInPlan lists the apps of an App Service plan.

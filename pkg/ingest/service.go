@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"time"
@@ -82,24 +83,12 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Policies.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.RatePerSecond == 0 {
-		cfg.RatePerSecond = DefaultRatePerSecond
-	}
-	if cfg.RateBurst <= 0 {
-		cfg.RateBurst = DefaultRateBurst
-	}
-	if cfg.MaxSites <= 0 {
-		cfg.MaxSites = DefaultMaxSites
-	}
-	if cfg.MaxEventsPerRequest <= 0 {
-		cfg.MaxEventsPerRequest = DefaultMaxEventsPerRequest
-	}
-	if cfg.ResendWindow <= 0 {
-		cfg.ResendWindow = DefaultResendWindow
-	}
+	cfg.MaxBodyBytes = cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes)
+	cfg.RatePerSecond = cmp.Or(cfg.RatePerSecond, DefaultRatePerSecond)
+	cfg.RateBurst = cmp.Or(max(cfg.RateBurst, 0), DefaultRateBurst)
+	cfg.MaxSites = cmp.Or(max(cfg.MaxSites, 0), DefaultMaxSites)
+	cfg.MaxEventsPerRequest = cmp.Or(max(cfg.MaxEventsPerRequest, 0), DefaultMaxEventsPerRequest)
+	cfg.ResendWindow = cmp.Or(max(cfg.ResendWindow, 0), DefaultResendWindow)
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}

@@ -88,12 +88,7 @@ func (cl *Client) ProcessAt(ctx context.Context, href string) (*Process, error) 
 }
 
 func (cl *Client) processAt(ctx context.Context, op, u string) (*Process, error) {
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: u})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
+	raw, err := cl.getJSON(ctx, op, u)
 	if err != nil {
 		return nil, err
 	}
@@ -134,15 +129,20 @@ func processList[W, T any](ctx context.Context, cl *Client, pid int, what string
 	return out, nil
 }
 
+// getJSON GETs u and returns its JSON body (see readAllJSON).
+func (cl *Client) getJSON(ctx context.Context, op, u string) ([]byte, error) {
+	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: u})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return readAllJSON(op, resp.Body)
+}
+
 // getList GETs a JSON list (plain or ARM "value", each item possibly in an
 // envelope) into dst, a pointer to a slice.
 func (cl *Client) getList(ctx context.Context, op, u string, dst any) error {
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: u})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
+	raw, err := cl.getJSON(ctx, op, u)
 	if err != nil {
 		return err
 	}
@@ -168,12 +168,7 @@ func (cl *Client) Environment(ctx context.Context, pid int, filter string) (map[
 	if filter == "" {
 		return nil, fmt.Errorf("kudu: %s: empty filter (use \"all\")", op)
 	}
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: cl.processURL(pid, "environments", filter)})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
+	raw, err := cl.getJSON(ctx, op, cl.processURL(pid, "environments", filter))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,15 +122,9 @@ func NewConsumer(cfg Config) (*Consumer, error) {
 	case cfg.SettleTimeout < 0:
 		return nil, fmt.Errorf("queue: consumer config: negative SettleTimeout %v", cfg.SettleTimeout)
 	}
-	if cfg.Concurrency == 0 {
-		cfg.Concurrency = DefaultConcurrency
-	}
-	if cfg.ShutdownGrace == 0 {
-		cfg.ShutdownGrace = DefaultShutdownGrace
-	}
-	if cfg.SettleTimeout == 0 {
-		cfg.SettleTimeout = DefaultSettleTimeout
-	}
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
+	cfg.ShutdownGrace = cmp.Or(cfg.ShutdownGrace, DefaultShutdownGrace)
+	cfg.SettleTimeout = cmp.Or(cfg.SettleTimeout, DefaultSettleTimeout)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()

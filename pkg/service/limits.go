@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"net"
 	"net/http"
 	"sync"
@@ -46,21 +47,11 @@ const (
 )
 
 func (l HTTPLimits) withDefaults() HTTPLimits {
-	if l.ReadHeaderTimeout <= 0 {
-		l.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if l.ReadTimeout <= 0 {
-		l.ReadTimeout = DefaultReadTimeout
-	}
-	if l.IdleTimeout <= 0 {
-		l.IdleTimeout = DefaultIdleTimeout
-	}
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = DefaultMaxHeaderBytes
-	}
-	if l.MaxConns <= 0 {
-		l.MaxConns = DefaultMaxConns
-	}
+	l.ReadHeaderTimeout = cmp.Or(max(l.ReadHeaderTimeout, 0), DefaultReadHeaderTimeout)
+	l.ReadTimeout = cmp.Or(max(l.ReadTimeout, 0), DefaultReadTimeout)
+	l.IdleTimeout = cmp.Or(max(l.IdleTimeout, 0), DefaultIdleTimeout)
+	l.MaxHeaderBytes = cmp.Or(max(l.MaxHeaderBytes, 0), DefaultMaxHeaderBytes)
+	l.MaxConns = cmp.Or(max(l.MaxConns, 0), DefaultMaxConns)
 	return l
 }
 

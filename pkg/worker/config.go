@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,18 +79,10 @@ type RetryPolicy struct {
 // NoJitter into a zero factor (a negative Jitter other than NoJitter stays,
 // for validate to refuse).
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = DefaultMaxAttempts
-	}
-	if p.InitialInterval == 0 {
-		p.InitialInterval = DefaultInitialInterval
-	}
-	if p.MaxInterval == 0 {
-		p.MaxInterval = DefaultMaxInterval
-	}
-	if p.MaxElapsed == 0 {
-		p.MaxElapsed = DefaultMaxElapsed
-	}
+	p.MaxAttempts = cmp.Or(p.MaxAttempts, DefaultMaxAttempts)
+	p.InitialInterval = cmp.Or(p.InitialInterval, DefaultInitialInterval)
+	p.MaxInterval = cmp.Or(p.MaxInterval, DefaultMaxInterval)
+	p.MaxElapsed = cmp.Or(p.MaxElapsed, DefaultMaxElapsed)
 	switch p.Jitter {
 	case 0:
 		p.Jitter = DefaultJitter
@@ -109,33 +102,23 @@ type KillBudget struct {
 }
 
 func (c Config) withDefaults() Config {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	defD := func(v *time.Duration, d time.Duration) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Concurrency, DefaultConcurrency)
-	def(&c.ListConcurrency, DefaultListConcurrency)
-	def(&c.StagedPerSite, DefaultStagedPerSite)
-	def(&c.MaxTargetsPerInstance, DefaultMaxTargetsPerInstance)
+	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
+	c.ListConcurrency = cmp.Or(c.ListConcurrency, DefaultListConcurrency)
+	c.StagedPerSite = cmp.Or(c.StagedPerSite, DefaultStagedPerSite)
+	c.MaxTargetsPerInstance = cmp.Or(c.MaxTargetsPerInstance, DefaultMaxTargetsPerInstance)
 	c.MinBodyRate = c.MinBodyRate.withDefaults()
 	if c.DefaultStrategy == "" {
 		c.DefaultStrategy = messages.StrategyDirect
 	}
 	c.Retry = c.Retry.withDefaults()
-	defD(&c.LockTTL, DefaultLockTTL)
-	defD(&c.LockPollMin, DefaultLockPollMin)
-	defD(&c.LockPollMax, DefaultLockPollMax)
-	def(&c.KillBudget.Max, DefaultKillMax)
-	defD(&c.KillBudget.Window, DefaultKillWindow)
-	defD(&c.KillBudget.CoolOff, DefaultKillCoolOff)
-	defD(&c.KillConfirmTimeout, DefaultKillConfirmTimeout)
-	defD(&c.KillConfirmPoll, DefaultKillConfirmPoll)
+	c.LockTTL = cmp.Or(c.LockTTL, DefaultLockTTL)
+	c.LockPollMin = cmp.Or(c.LockPollMin, DefaultLockPollMin)
+	c.LockPollMax = cmp.Or(c.LockPollMax, DefaultLockPollMax)
+	c.KillBudget.Max = cmp.Or(c.KillBudget.Max, DefaultKillMax)
+	c.KillBudget.Window = cmp.Or(c.KillBudget.Window, DefaultKillWindow)
+	c.KillBudget.CoolOff = cmp.Or(c.KillBudget.CoolOff, DefaultKillCoolOff)
+	c.KillConfirmTimeout = cmp.Or(c.KillConfirmTimeout, DefaultKillConfirmTimeout)
+	c.KillConfirmPoll = cmp.Or(c.KillConfirmPoll, DefaultKillConfirmPoll)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

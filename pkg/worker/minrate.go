@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"time"
@@ -18,12 +19,8 @@ type MinRate struct {
 }
 
 func (m MinRate) withDefaults() MinRate {
-	if m.Bytes <= 0 {
-		m.Bytes = DefaultMinBodyBytes
-	}
-	if m.Window <= 0 {
-		m.Window = DefaultMinBodyWindow
-	}
+	m.Bytes = cmp.Or(max(m.Bytes, 0), DefaultMinBodyBytes)
+	m.Window = cmp.Or(max(m.Window, 0), DefaultMinBodyWindow)
 	return m
 }
 
