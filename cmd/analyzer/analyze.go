@@ -20,7 +20,7 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("analyze", stderr)
 	format := fs.String("format", "json", "output format: json, md or html")
 	blobURL := fs.String("blob", "", "blob container URL; the argument is then a key in it")
-	frames := fs.Int("frames", 0, "frames walked per thread (0: 64)")
+	frames := fs.Int("frames", dumpfacts.DefaultMaxFrames, "frames walked per thread")
 	syms := symbolFlags(fs, "")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: analyzer analyze FILE|BUCKET-URL#KEY [--format json|md|html] [--symbols PATH[,PATH…]]\n       analyzer analyze --blob BUCKET-URL KEY [--format json|md|html] [--symbols PATH[,PATH…]]")

@@ -55,12 +55,8 @@ func (w *CPUWatch) init() {
 		if w.State == nil {
 			w.State = policy.NewMemStore()
 		}
-		if w.Log == nil {
-			w.Log = slog.New(slog.DiscardHandler)
-		}
-		if w.Now == nil {
-			w.Now = time.Now
-		}
+		w.Log = cmp.Or(w.Log, discardLog)
+		w.Now = clock(w.Now)
 		w.Concurrency = cmp.Or(max(w.Concurrency, 0), DefaultReadConcurrency)
 		w.trackers = map[instKey]*cpuTracker{}
 		w.started = map[string]bool{}

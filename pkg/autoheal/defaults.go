@@ -1,6 +1,9 @@
 package autoheal
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Defaults of the runner and its sources: the zero value of each field
 // named below means its constant, and `ingest serve`'s rule flags show the
@@ -19,3 +22,14 @@ const (
 	// DefaultMetricsLookback is Metrics.Lookback's default.
 	DefaultMetricsLookback = 5 * time.Minute
 )
+
+// discardLog receives the logs of a runner or source without a Log.
+var discardLog = slog.New(slog.DiscardHandler)
+
+// clock is now, or time.Now when now is nil.
+func clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}

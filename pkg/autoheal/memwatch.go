@@ -39,14 +39,8 @@ type MemoryWatch struct {
 func (m *MemoryWatch) Run(ctx context.Context, obs Observer) error {
 	every := cmp.Or(max(m.Interval, 0), DefaultMemoryPoll)
 	limit := cmp.Or(max(m.Concurrency, 0), DefaultReadConcurrency)
-	log := m.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := m.Now
-	if now == nil {
-		now = time.Now
-	}
+	log := cmp.Or(m.Log, discardLog)
+	now := clock(m.Now)
 	known := map[string]map[string]string{} // site → instance id → machine name
 	for {
 		m.poll(ctx, obs, limit, log, now, known)

@@ -65,10 +65,7 @@ func NewMetrics(c *azquery.MetricsClient, sites []string) *Metrics {
 // Run queries until ctx ends; query errors are logged and retried.
 func (m *Metrics) Run(ctx context.Context, obs Observer) error {
 	every := cmp.Or(max(m.Interval, 0), DefaultMetricsInterval)
-	log := m.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := cmp.Or(m.Log, discardLog)
 	seen := map[string]time.Time{} // site|instance → last bucket observed
 	for {
 		for _, site := range m.Sites {
@@ -90,10 +87,7 @@ type bucket struct {
 }
 
 func (m *Metrics) poll(ctx context.Context, site string, obs Observer, seen map[string]time.Time) error {
-	now := time.Now
-	if m.Now != nil {
-		now = m.Now
-	}
+	now := clock(m.Now)
 	look := cmp.Or(max(m.Lookback, 0), DefaultMetricsLookback)
 	end := now().UTC().Truncate(time.Minute)
 	span := azquery.NewTimeInterval(end.Add(-look), end)

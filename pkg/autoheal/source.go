@@ -55,14 +55,8 @@ func (r *Runner) Run(ctx context.Context) error {
 	if r.Evaluator == nil || r.Act == nil {
 		return errors.New("autoheal: runner needs an Evaluator and an Act")
 	}
-	log := r.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := r.Now
-	if now == nil {
-		now = time.Now
-	}
+	log := cmp.Or(r.Log, discardLog)
+	now := clock(r.Now)
 	every := cmp.Or(max(r.Interval, 0), DefaultEvaluateInterval)
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range r.Sources {
