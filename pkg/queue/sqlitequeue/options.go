@@ -8,14 +8,16 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
 // Defaults for the zero values of Options, matching Service Bus defaults
 // where Service Bus has one.
 const (
-	DefaultLockDuration  = 60 * time.Second
-	DefaultMaxDeliveries = 10
-	DefaultDedupeWindow  = 10 * time.Minute
+	DefaultLockDuration  = queue.DefaultLockDuration
+	DefaultMaxDeliveries = queue.DefaultMaxDeliveries
+	DefaultDedupeWindow  = queue.DefaultDedupeWindow
 	DefaultPollInterval  = 250 * time.Millisecond
 	DefaultBusyTimeout   = 30 * time.Second
 )
