@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -25,6 +27,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dir := fs.String("dir", "", "work directory on the disk to measure, e.g. /dev/shm for tmpfs (default: a temporary directory)")
 	rounds := fs.Int("rounds", 3, "rounds of (plain copy, worker capture), interleaved")
 	prebuilt := fs.String("worker", "", "a worker binary to measure (default: build ./cmd/worker), e.g. an older build to compare")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the simulator serving the dumps) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +50,17 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer srv.Close()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	info := srv.Info()
 	app := info.Apps[0]
 	inst := app.Instances[0]
@@ -60,32 +74,37 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tool = "go http.Get + io.Copy"
 	}
 	var copySum string
-	plainCopy := func(round int) (time.Duration, int64, error) {
+	// plainCopy returns the copy's wall time, size and CPU time (0 when
+	// it ran in this process rather than in curl).
+	plainCopy := func(round int) (time.Duration, int64, time.Duration, error) {
 		file := filepath.Join(work, "copy.dmp")
 		defer os.Remove(file)
 		start := time.Now()
+		var cpu time.Duration
 		if tool == "curl -o" {
 			cookie := "ARRAffinity=" + inst + "; ARRAffinitySameSite=" + inst
-			if _, err := runChild(ctx, "curl", "-sS", "--fail", "-o", file, "-H", "Cookie: "+cookie, url); err != nil {
-				return 0, 0, err
+			r, err := runChild(ctx, "curl", "-sS", "--fail", "-o", file, "-H", "Cookie: "+cookie, url)
+			if err != nil {
+				return 0, 0, 0, err
 			}
+			cpu = r.cpu
 		} else if err := httpCopy(ctx, url, inst, file); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if err := fsyncFile(file); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		took := time.Since(start)
 		st, err := os.Stat(file)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if round == 0 {
 			if copySum, err = fileSHA(file); err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 		}
-		return took, st.Size(), nil
+		return took, st.Size(), cpu, nil
 	}
 	worker := func() (childResult, captureSummary, error) {
 		blobDir := filepath.Join(work, "blobs")
@@ -103,34 +122,65 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return r, sum, err
 	}
 
-	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds\n", *size>>20, work, *rounds)
+	loadBefore := loadAverage()
+	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds; load average %s on %d CPUs\n",
+		*size>>20, work, *rounds, loadBefore, runtime.NumCPU())
+	gib := float64(*size) / (1 << 30)
 	var copyRates, workerRates []float64
+	var copyCPU, workerCPU, simCopyCPU, simWorkerCPU []float64 // CPU seconds per GiB
 	var peakRSS int64
 	shaEqual := true
 	for i := range *rounds {
-		took, n, err := plainCopy(i)
+		simBefore := selfCPU()
+		took, n, cpu, err := plainCopy(i)
 		if err != nil {
 			return err
 		}
+		simCopy := selfCPU() - simBefore // includes hashing the copy in round 1, see below
 		copyRates = append(copyRates, mibps(n, took))
+		simBefore = selfCPU()
 		r, sum, err := worker()
 		if err != nil {
 			return err
 		}
+		simWorker := selfCPU() - simBefore
 		d := sum.Dumps[0]
 		workerRates = append(workerRates, mibps(d.Bytes, r.wall))
 		peakRSS = max(peakRSS, r.maxRSS)
 		shaEqual = shaEqual && d.SHA256 == copySum
-		fmt.Fprintf(stdout, "  round %d: %s %.2f s (%.1f MiB/s); worker capture %.2f s wall, dump %.2f s (%.1f MiB/s), peak RSS %.1f MiB\n",
-			i+1, tool, took.Seconds(), copyRates[i], r.wall.Seconds(), float64(d.DurationMS)/1000, workerRates[i], float64(r.maxRSS)/(1<<20))
+		if i > 0 || tool != "curl -o" {
+			// Round 1 also hashed curl's file here; and without curl the copy
+			// ran in this process: neither is the simulator alone.
+			simCopyCPU = append(simCopyCPU, simCopy.Seconds()/gib)
+		}
+		if cpu > 0 {
+			copyCPU = append(copyCPU, cpu.Seconds()/gib)
+		}
+		workerCPU = append(workerCPU, r.cpu.Seconds()/gib)
+		simWorkerCPU = append(simWorkerCPU, simWorker.Seconds()/gib)
+		fmt.Fprintf(stdout, "  round %d: %s %.2f s (%.1f MiB/s, %.2f CPU-s); worker capture %.2f s wall, dump %.2f s (%.1f MiB/s, %.2f CPU-s, simulator %.2f CPU-s), peak RSS %.1f MiB; load %s\n",
+			i+1, tool, took.Seconds(), copyRates[i], cpu.Seconds(), r.wall.Seconds(), float64(d.DurationMS)/1000, workerRates[i],
+			r.cpu.Seconds(), simWorker.Seconds(), float64(r.maxRSS)/(1<<20), loadAverage())
 	}
 	copyRate, workerRate := median(copyRates), median(workerRates)
-	fmt.Fprintf(stdout, "  medians: %s %.1f MiB/s, worker %.1f MiB/s: ratio worker/copy %.2f (goal ≥ 0.9); peak RSS %.1f MiB (goal ≤ 64 MiB); sha256 equal: %v\n",
-		tool, copyRate, workerRate, workerRate/copyRate, float64(peakRSS)/(1<<20), shaEqual)
+	loadAfter := loadAverage()
+	fmt.Fprintf(stdout, "  medians: %s %.1f MiB/s, worker %.1f MiB/s: ratio worker/copy %.2f (goal ≥ 0.9); peak RSS %.1f MiB (goal ≤ 64 MiB); sha256 equal: %v; load average %s → %s\n",
+		tool, copyRate, workerRate, workerRate/copyRate, float64(peakRSS)/(1<<20), shaEqual, loadBefore, loadAfter)
+	cpuLine := fmt.Sprintf("  CPU-seconds per GiB (medians): worker %.2f, simulator while it served the worker %.2f", median(workerCPU), median(simWorkerCPU))
+	if len(copyCPU) > 0 {
+		cpuLine += fmt.Sprintf("; %s %.2f", tool, median(copyCPU))
+	}
+	if len(simCopyCPU) > 0 {
+		cpuLine += fmt.Sprintf(", simulator while it served it %.2f", median(simCopyCPU))
+	}
+	fmt.Fprintln(stdout, cpuLine)
 	out, _ := json.Marshal(map[string]any{
 		"bench": "stream", "bytes": *size, "rounds": *rounds, "dir": *dir,
 		"copy_mibps": copyRates, "worker_mibps": workerRates, "ratio": workerRate / copyRate,
 		"worker_peak_rss_mib": float64(peakRSS) / (1 << 20), "sha256_equal": shaEqual,
+		"copy_cpu_s_per_gib": copyCPU, "worker_cpu_s_per_gib": workerCPU,
+		"sim_cpu_s_per_gib_copy": simCopyCPU, "sim_cpu_s_per_gib_worker": simWorkerCPU,
+		"load_before": loadBefore, "load_after": loadAfter, "cpus": runtime.NumCPU(),
 	})
 	fmt.Fprintln(stdout, string(out))
 	if !shaEqual {

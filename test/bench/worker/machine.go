@@ -1,0 +1,33 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// loadAverage is /proc/loadavg's first three fields ("1.02 0.87 0.66"), or
+// "unknown": every figure is printed next to the load it was measured under.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// selfCPU is the CPU time (user + system) this process has used so far: in
+// the stream bench, the simulator's, since the bench itself only waits
+// while a child copies.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
