@@ -27,6 +27,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dir := fs.String("dir", "", "work directory on the disk to measure, e.g. /dev/shm for tmpfs (default: a temporary directory)")
 	rounds := fs.Int("rounds", 3, "rounds of (plain copy, worker capture), interleaved")
 	prebuilt := fs.String("worker", "", "a worker binary to measure (default: build ./cmd/worker), e.g. an older build to compare")
+	procs := fs.Int("gomaxprocs", 2, "the worker's GOMAXPROCS (1 is what a pod limited to one CPU gets)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the simulator serving the dumps) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -109,7 +110,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	worker := func() (childResult, captureSummary, error) {
 		blobDir := filepath.Join(work, "blobs")
 		defer os.RemoveAll(blobDir)
-		r, err := runChild(ctx, bin, "capture", "--app", app.ResourceID, "--arm-url", info.ARMURL,
+		r, err := runChildEnv(ctx, []string{fmt.Sprintf("GOMAXPROCS=%d", *procs)}, bin, "capture", "--app", app.ResourceID, "--arm-url", info.ARMURL,
 			"--scm-url-template", info.SCMURLTemplate, "--dump-type", "full", "--blob", "file://"+blobDir,
 			"--concurrency", "1", "--progress", "never")
 		if err != nil {
@@ -123,8 +124,8 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	loadBefore := loadAverage()
-	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds; load average %s on %d CPUs\n",
-		*size>>20, work, *rounds, loadBefore, runtime.NumCPU())
+	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds, worker GOMAXPROCS=%d; load average %s on %d CPUs\n",
+		*size>>20, work, *rounds, *procs, loadBefore, runtime.NumCPU())
 	gib := float64(*size) / (1 << 30)
 	var copyRates, workerRates []float64
 	var copyCPU, workerCPU, simCopyCPU, simWorkerCPU []float64 // CPU seconds per GiB
@@ -180,7 +181,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"worker_peak_rss_mib": float64(peakRSS) / (1 << 20), "sha256_equal": shaEqual,
 		"copy_cpu_s_per_gib": copyCPU, "worker_cpu_s_per_gib": workerCPU,
 		"sim_cpu_s_per_gib_copy": simCopyCPU, "sim_cpu_s_per_gib_worker": simWorkerCPU,
-		"load_before": loadBefore, "load_after": loadAfter, "cpus": runtime.NumCPU(),
+		"load_before": loadBefore, "load_after": loadAfter, "cpus": runtime.NumCPU(), "worker_gomaxprocs": *procs,
 	})
 	fmt.Fprintln(stdout, string(out))
 	if !shaEqual {
