@@ -31,7 +31,7 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apps := fs.Int("apps", 16, "apps, one instance and one full dump each")
 	size := fs.Int64("size", 256<<20, "full dump size in bytes")
 	concs := fs.String("concurrency", "16,4", "the worker's --concurrency values to compare, comma-separated")
-	rounds := fs.Int("rounds", 2, "rounds; each runs every --concurrency once, in turn")
+	rounds := fs.Int("rounds", 3, "rounds; each runs every --concurrency once, in turn")
 	uploadMiB := fs.Int("upload-memory-mib", 0, "the worker's --upload-memory-mib (0: its default)")
 	prebuilt := fs.String("worker", "", "a worker binary to measure (default: build ./cmd/worker)")
 	if err := fs.Parse(args); err != nil {
