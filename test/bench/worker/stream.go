@@ -175,6 +175,18 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cpuLine += fmt.Sprintf(", simulator while it served it %.2f", median(simCopyCPU))
 	}
 	fmt.Fprintln(stdout, cpuLine)
+	// The floor: a worker must do at least the plain copy's work and the
+	// hash, and the simulator must still send, on the same CPUs; the plain
+	// copy only the first. So whatever the worker does, its time per GiB
+	// is at least max(hash, (copy + hash + simulator) / CPUs).
+	shaS := sha256Seconds()
+	bound := 0.0
+	if len(copyCPU) > 0 {
+		floor := max(shaS, (median(copyCPU)+shaS+median(simWorkerCPU))/float64(runtime.NumCPU()))
+		bound = (1024 / copyRate) / floor
+		fmt.Fprintf(stdout, "  SHA-256 on one core: %.0f MiB/s; so on %d CPUs shared with the simulator no worker that hashes can beat %.2f × %s here\n",
+			1024/shaS, runtime.NumCPU(), bound, tool)
+	}
 	out, _ := json.Marshal(map[string]any{
 		"bench": "stream", "bytes": *size, "rounds": *rounds, "dir": *dir,
 		"copy_mibps": copyRates, "worker_mibps": workerRates, "ratio": workerRate / copyRate,
@@ -182,6 +194,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"copy_cpu_s_per_gib": copyCPU, "worker_cpu_s_per_gib": workerCPU,
 		"sim_cpu_s_per_gib_copy": simCopyCPU, "sim_cpu_s_per_gib_worker": simWorkerCPU,
 		"load_before": loadBefore, "load_after": loadAfter, "cpus": runtime.NumCPU(), "worker_gomaxprocs": *procs,
+		"sha256_mibps": 1024 / shaS, "ratio_bound": bound,
 	})
 	fmt.Fprintln(stdout, string(out))
 	if !shaEqual {
