@@ -27,8 +27,8 @@ import (
 // concurrency; one dump takes at most Concurrency+1 blocks of it. Each
 // dump in flight adds perDump more (its copy buffers, connections and
 // requests): 4 MiB, a margin over the ≈ 2 MiB the Azurite benchmark
-// measured per dump; the copy buffers of all dumps share a 12 MiB budget
-// (pkg/worker copyBudget), at most 3 MiB for one dump.
+// measured per dump; the copy buffers of up to 16 dumps share a 12 MiB
+// budget (pkg/worker copyBudget), at most 3 MiB for one dump.
 const (
 	workerBaseline     = 64 << 20
 	perDump            = 4 << 20
