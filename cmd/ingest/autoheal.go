@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -20,6 +21,14 @@ type ruleFlags struct {
 	memoryPoll  time.Duration
 	evaluate    time.Duration
 	metrics     bool
+}
+
+func (rf *ruleFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&rf.file, "rules", "", "auto-heal rules file (see docs/autoheal.md); empty runs none")
+	fs.StringVar(&rf.scmTemplate, "scm-url-template", "", "SCM base URL with {app}, overriding the host read from ARM (simulators)")
+	fs.DurationVar(&rf.memoryPoll, "rules-memory-poll", autoheal.DefaultMemoryPoll, "how often the auto-heal memory watch reads each instance's worker process")
+	fs.DurationVar(&rf.evaluate, "rules-evaluate", autoheal.DefaultEvaluateInterval, "how often auto-heal rules are evaluated")
+	fs.BoolVar(&rf.metrics, "rules-metrics", true, "read request counts, status codes and latency from Azure Monitor for request-based rules")
 }
 
 // newRunner builds the auto-heal runner of a rules file: a memory watch

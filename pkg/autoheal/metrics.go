@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -47,9 +48,9 @@ var statusMetrics = map[string]int{"Http2xx": 200, "Http3xx": 300, "Http4xx": 40
 type Metrics struct {
 	Client metricsQuerier
 	Sites  []string
-	// Interval between queries; 0 means 60 s (the metrics' grain).
+	// Interval between queries; 0 means DefaultMetricsInterval.
 	Interval time.Duration
-	// Lookback is how far back each query reads; 0 means 5 minutes
+	// Lookback is how far back each query reads; 0 means DefaultMetricsLookback
 	// (metrics arrive with a delay). Buckets already seen are skipped.
 	Lookback time.Duration
 	Log      *slog.Logger
@@ -63,14 +64,8 @@ func NewMetrics(c *azquery.MetricsClient, sites []string) *Metrics {
 
 // Run queries until ctx ends; query errors are logged and retried.
 func (m *Metrics) Run(ctx context.Context, obs Observer) error {
-	every := m.Interval
-	if every <= 0 {
-		every = time.Minute
-	}
-	log := m.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	every := cmp.Or(max(m.Interval, 0), DefaultMetricsInterval)
+	log := cmp.Or(m.Log, discardLog)
 	seen := map[string]time.Time{} // site|instance → last bucket observed
 	for {
 		for _, site := range m.Sites {
@@ -92,14 +87,8 @@ type bucket struct {
 }
 
 func (m *Metrics) poll(ctx context.Context, site string, obs Observer, seen map[string]time.Time) error {
-	now := time.Now
-	if m.Now != nil {
-		now = m.Now
-	}
-	look := m.Lookback
-	if look <= 0 {
-		look = 5 * time.Minute
-	}
+	now := clock(m.Now)
+	look := cmp.Or(max(m.Lookback, 0), DefaultMetricsLookback)
 	end := now().UTC().Truncate(time.Minute)
 	span := azquery.NewTimeInterval(end.Add(-look), end)
 	names := []string{metricRequests, metricResponseTime}
