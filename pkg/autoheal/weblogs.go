@@ -1,0 +1,389 @@
+package autoheal
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// WebLogDir is where App Service writes web server logs (W3C extended) when
+// "Web server logging" is set to the file system: %HOME%\LogFiles\http\RawLogs,
+// on the content volume every instance shares (docs/autoheal.md).
+const WebLogDir = "LogFiles/http/RawLogs"
+
+// ErrNoWebLogs is returned by WebLogReader.ListLogs when the site has no
+// RawLogs folder (web server logging to the file system was never on).
+var ErrNoWebLogs = errors.New("autoheal: no web server logs folder (LogFiles/http/RawLogs)")
+
+// LogFileInfo is a log file as the folder listing shows it.
+type LogFileInfo struct {
+	Name  string
+	Size  int64
+	MTime time.Time
+}
+
+// WebLogReader reads a site's web server logs; the Kudu adapter
+// (KuduReader) is the production one.
+type WebLogReader interface {
+	// Instances lists the site's instance ids.
+	Instances(ctx context.Context, site string) ([]string, error)
+	// MachineName is the machine name of an instance, the key every
+	// other source observes it under.
+	MachineName(ctx context.Context, site, instance string) (string, error)
+	// ListLogs lists the RawLogs folder through a request pinned to the
+	// instance (so that the request, logged by that instance's IIS,
+	// carries its ARRAffinity cookie into its own log). ErrNoWebLogs when
+	// the folder does not exist.
+	ListLogs(ctx context.Context, site, instance string) ([]LogFileInfo, error)
+	// ReadLog reads at most n bytes of a log file from off, and returns
+	// them with the file's size. An offset at or past the end returns no
+	// bytes and the size (Kudu's 416).
+	ReadLog(ctx context.Context, site, instance, name string, off, n int64) ([]byte, int64, error)
+}
+
+// WebLogs tails every site's web server logs and feeds each request (path,
+// status, sub-status, win32 status, time taken, time) to the rule windows
+// of the instance that served it, so request triggers evaluate per request
+// as in-process auto-heal does. It polls every Interval (±10 % jitter),
+// reading at most MaxRead bytes per file per poll from where it left off.
+//
+// A site "has web logs" while a .log file in RawLogs was written within
+// Fresh; Active tells the metrics source to stand back for it.
+type WebLogs struct {
+	Reader WebLogReader
+	Sites  []string
+	// Interval between polls; 0 means 10 s.
+	Interval time.Duration
+	// Concurrency bounds the Kudu calls in flight; 0 means 8.
+	Concurrency int
+	// MaxRead bounds one read of one file; 0 means 4 MiB.
+	MaxRead int64
+	// Fresh is how recently a log file must have been written for the
+	// site's logs to count as on; 0 means 5 minutes (IIS flushes its log
+	// buffer about once a minute).
+	Fresh time.Duration
+	// Keep drops requests older than this when read (the longest rule
+	// window; Evaluator.Window); 0 means 10 minutes.
+	Keep time.Duration
+	// MaxPending bounds the requests held per file while the file's
+	// instance is not known yet; 0 means 10000.
+	MaxPending int
+	Log        *slog.Logger
+	Now        func() time.Time
+
+	once  sync.Once
+	mu    sync.Mutex
+	sites map[string]*siteLogs // lower-case site
+}
+
+// siteLogs is the tail state of one site.
+type siteLogs struct {
+	files    map[string]*logFile // lower-case file name
+	machines map[string]string   // instance id → machine name
+	active   bool
+	why      string // why the site is not active, for the log
+}
+
+// logFile is one log file: its tail and the instance it belongs to.
+type logFile struct {
+	name    string
+	tail    w3cTail
+	owner   string // machine name, learned from the ARRAffinity of Kudu's requests
+	pending []w3cEntry
+	dropped int
+}
+
+func (w *WebLogs) init() {
+	w.once.Do(func() {
+		if w.Interval <= 0 {
+			w.Interval = 10 * time.Second
+		}
+		if w.Concurrency <= 0 {
+			w.Concurrency = 8
+		}
+		if w.MaxRead <= 0 {
+			w.MaxRead = 4 << 20
+		}
+		if w.Fresh <= 0 {
+			w.Fresh = 5 * time.Minute
+		}
+		if w.Keep <= 0 {
+			w.Keep = 10 * time.Minute
+		}
+		if w.MaxPending <= 0 {
+			w.MaxPending = 10000
+		}
+		if w.Log == nil {
+			w.Log = slog.New(slog.DiscardHandler)
+		}
+		if w.Now == nil {
+			w.Now = time.Now
+		}
+		w.sites = map[string]*siteLogs{}
+	})
+}
+
+// Active reports whether the site's request rules are fed from its web
+// server logs (a log file written within Fresh at the last poll).
+func (w *WebLogs) Active(site string) bool {
+	w.init()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.sites[strings.ToLower(site)]
+	return s != nil && s.active
+}
+
+// Run polls until ctx ends, then returns nil. Read errors are logged and
+// retried on the next poll; they never stop the source.
+func (w *WebLogs) Run(ctx context.Context, obs Observer) error {
+	w.init()
+	for {
+		w.Poll(ctx, obs)
+		if !sleep(ctx, jittered(w.Interval)) {
+			return nil
+		}
+	}
+}
+
+// Poll reads what every site's logs gained since the last poll and feeds
+// it to obs. Run calls it every Interval; tests call it directly.
+func (w *WebLogs) Poll(ctx context.Context, obs Observer) {
+	w.init()
+	for _, site := range w.Sites {
+		w.pollSite(ctx, site, obs)
+	}
+}
+
+func (w *WebLogs) state(site string) *siteLogs {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.sites[strings.ToLower(site)]
+	if s == nil {
+		s = &siteLogs{files: map[string]*logFile{}, machines: map[string]string{}}
+		w.sites[strings.ToLower(site)] = s
+	}
+	return s
+}
+
+func (w *WebLogs) setActive(site string, s *siteLogs, active bool, why string) {
+	w.mu.Lock()
+	was, wasWhy := s.active, s.why
+	s.active, s.why = active, why
+	w.mu.Unlock()
+	switch {
+	case active && !was:
+		w.Log.Info("auto-heal: request rules read the site's web server logs", "site", site)
+	case !active && (was || why != wasWhy):
+		w.Log.Info("auto-heal: request rules fall back to Azure Monitor metrics", "site", site, "why", why)
+	}
+}
+
+func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
+	s := w.state(site)
+	ids, err := w.Reader.Instances(ctx, site)
+	if err != nil {
+		w.Log.Warn("web logs: listing instances failed", "site", site, "err", err)
+		return
+	}
+	if len(ids) == 0 {
+		w.setActive(site, s, false, "the site has no instances")
+		return
+	}
+	sort.Strings(ids)
+	// One pinned listing per instance: any one gives the shared folder;
+	// each leaves a Kudu request carrying the instance's ARRAffinity in
+	// that instance's own log, which is how a file is attributed.
+	lists := make([][]LogFileInfo, len(ids))
+	errs := make([]error, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(w.Concurrency)
+	for i, id := range ids {
+		g.Go(func() error {
+			if _, known := w.machine(s, id); !known {
+				name, err := w.Reader.MachineName(gctx, site, id)
+				if err != nil {
+					errs[i] = err
+					return nil
+				}
+				w.mu.Lock()
+				s.machines[id] = name
+				w.mu.Unlock()
+			}
+			lists[i], errs[i] = w.Reader.ListLogs(gctx, site, id)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var list []LogFileInfo
+	var reader string
+	noLogs := 0
+	for i, l := range lists {
+		switch {
+		case errs[i] == nil && reader == "":
+			list, reader = l, ids[i]
+		case errors.Is(errs[i], ErrNoWebLogs):
+			noLogs++
+		case errs[i] != nil:
+			w.Log.Warn("web logs: listing RawLogs failed", "site", site, "instance", ids[i], "err", errs[i])
+		}
+	}
+	if reader == "" {
+		if noLogs > 0 {
+			w.setActive(site, s, false, "no LogFiles/http/RawLogs folder: web server logging to the file system is off")
+		}
+		return
+	}
+	now := w.Now()
+	fresh := false
+	live := map[string]bool{}
+	var files []LogFileInfo
+	for _, f := range list {
+		if !strings.HasSuffix(strings.ToLower(f.Name), ".log") {
+			continue
+		}
+		files = append(files, f)
+		live[strings.ToLower(f.Name)] = true
+		if now.Sub(f.MTime) <= w.Fresh {
+			fresh = true
+		}
+	}
+	w.mu.Lock()
+	for k := range s.files {
+		if !live[k] {
+			delete(s.files, k) // deleted by retention
+		}
+	}
+	w.mu.Unlock()
+	if !fresh {
+		w.setActive(site, s, false, "no web server log written in the last "+w.Fresh.String())
+		return
+	}
+	w.setActive(site, s, true, "")
+	g, gctx = errgroup.WithContext(ctx)
+	g.SetLimit(w.Concurrency)
+	for _, f := range files {
+		g.Go(func() error {
+			w.readFile(gctx, site, s, ids, reader, f, obs, now)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+func (w *WebLogs) machine(s *siteLogs, id string) (string, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, ok := s.machines[id]
+	return n, ok
+}
+
+// readFile reads one file's new bytes and observes its requests. Files are
+// read by one goroutine each per poll, so a file's state is not shared
+// while it is read.
+func (w *WebLogs) readFile(ctx context.Context, site string, s *siteLogs, ids []string, reader string, info LogFileInfo, obs Observer, now time.Time) {
+	k := strings.ToLower(info.Name)
+	w.mu.Lock()
+	f := s.files[k]
+	if f == nil {
+		f = &logFile{name: info.Name}
+		s.files[k] = f
+	}
+	w.mu.Unlock()
+	if info.Size < f.tail.off {
+		w.Log.Info("web logs: file shrank; reading it again from the start", "site", site, "file", info.Name, "size", info.Size, "read", f.tail.off)
+		f.tail.restart()
+	}
+	if info.Size == f.tail.off {
+		return
+	}
+	data, size, err := w.Reader.ReadLog(ctx, site, reader, info.Name, f.tail.off, w.MaxRead)
+	if err != nil {
+		w.Log.Warn("web logs: reading a log file failed", "site", site, "file", info.Name, "offset", f.tail.off, "err", err)
+		return
+	}
+	if len(data) == 0 {
+		if size >= 0 && size < f.tail.off {
+			f.tail.restart() // truncated between the listing and the read (416)
+		}
+		return
+	}
+	var entries []w3cEntry
+	f.tail.feed(data, func(e w3cEntry) { entries = append(entries, e) })
+	w.attribute(site, s, ids, f, entries, obs, now)
+}
+
+// attribute gives each request to the instance that served it: the
+// s-computername field when logged; the only instance of a one-instance
+// site; otherwise the file's owner, learned from the ARRAffinity cookie of
+// Kudu's own (pinned) requests in it. Requests to Kudu's site are not the
+// app's and are never counted. Requests of a file not attributed yet are
+// held, at most MaxPending.
+func (w *WebLogs) attribute(site string, s *siteLogs, ids []string, f *logFile, entries []w3cEntry, obs Observer, now time.Time) {
+	w.mu.Lock()
+	machines := make(map[string]string, len(s.machines))
+	for id, m := range s.machines {
+		machines[strings.ToLower(id)] = m
+	}
+	w.mu.Unlock()
+	current := map[string]bool{}
+	for _, id := range ids {
+		current[strings.ToLower(id)] = true
+	}
+	for _, e := range entries {
+		if e.SCM && e.Affinity != "" && current[strings.ToLower(e.Affinity)] {
+			if m := machines[strings.ToLower(e.Affinity)]; m != "" {
+				f.owner = m
+			}
+		}
+	}
+	if f.owner == "" && len(ids) == 1 {
+		f.owner = machines[strings.ToLower(ids[0])]
+	}
+	cut := now.Add(-w.Keep)
+	byInst := map[string][]Request{}
+	add := func(e w3cEntry) bool {
+		if e.SCM || !e.At.After(cut) {
+			return true
+		}
+		inst := e.Computer
+		if inst == "" {
+			inst = f.owner
+		}
+		if inst == "" {
+			return false
+		}
+		byInst[inst] = append(byInst[inst], e.Request)
+		return true
+	}
+	held := f.pending
+	f.pending = nil
+	for _, e := range append(held, entries...) {
+		if !add(e) {
+			f.pending = append(f.pending, e)
+		}
+	}
+	if over := len(f.pending) - w.MaxPending; over > 0 {
+		f.pending = append([]w3cEntry(nil), f.pending[over:]...)
+		if f.dropped == 0 {
+			w.Log.Warn("web logs: cannot tell which instance writes this file (no s-computername field, no pinned Kudu request logged in it yet); dropping its oldest requests",
+				"site", site, "file", f.name, "held", w.MaxPending)
+		}
+		f.dropped += over
+	}
+	for inst, rs := range byInst {
+		obs.ObserveRequests(site, inst, rs...)
+	}
+}
+
+// Window is the longest rule window: how long observations are kept.
+func (e *Evaluator) Window() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.keep
+}
