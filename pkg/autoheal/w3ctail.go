@@ -51,11 +51,11 @@ func (t *w3cTail) feed(data []byte, each func(w3cEntry)) {
 			t.skipping = false
 			continue
 		}
+		if len(t.partial)+len(line) > maxW3CLine {
+			t.partial = nil
+			continue
+		}
 		if len(t.partial) > 0 {
-			if len(t.partial)+len(line) > maxW3CLine {
-				t.partial = nil
-				continue
-			}
 			line = append(t.partial, line...)
 			t.partial = nil
 		}
