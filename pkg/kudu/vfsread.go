@@ -77,7 +77,9 @@ func (cl *Client) ReadVFSRange(ctx context.Context, dir, name string, off, n int
 	}
 	h := http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+n-1, 10)}}
 	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: cl.vfsURL(dir, name), header: h, stream: true,
-		ok: func(s int) bool { return s == http.StatusOK || s == http.StatusPartialContent || s == http.StatusRequestedRangeNotSatisfiable }})
+		ok: func(s int) bool {
+			return s == http.StatusOK || s == http.StatusPartialContent || s == http.StatusRequestedRangeNotSatisfiable
+		}})
 	if err != nil {
 		return nil, 0, err
 	}
