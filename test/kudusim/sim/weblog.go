@@ -24,6 +24,18 @@ type WebLogs struct {
 	// MaxFileBytes starts a new file when the current one reaches it;
 	// 0 means new files only on the hour (IIS's hourly rollover).
 	MaxFileBytes int64
+	// Now is IIS's clock: it picks the hour's file (IIS rolls over by the
+	// time of writing, not by the request's time), the files' modification
+	// time and the time of Kudu's logged requests. Nil means time.Now;
+	// tests fix it so no hour boundary splits what they write.
+	Now func() time.Time
+}
+
+func (c *WebLogs) now() time.Time {
+	if c.Now != nil {
+		return c.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // DefaultWebLogFields is the #Fields layout of App Service's web server
@@ -104,18 +116,17 @@ func (s *Server) appendWebLogLocked(a *app, in *instance, r LoggedRequest) {
 	if fields == nil {
 		fields = DefaultWebLogFields
 	}
-	at := r.At.UTC()
+	now := cfg.now()
 	var f *vfile
 	for n := 0; ; n++ {
-		p := webLogDir + `\` + webLogName(in, at, n)
+		p := webLogDir + `\` + webLogName(in, now, n)
 		f = a.fs.files[key(p)]
 		if f == nil {
-			now := time.Now().UTC()
 			a.fs.mkdirAll(webLogDir)
 			f = &vfile{name: p, ctime: now}
 			a.fs.files[key(p)] = f
 			f.data = append(f.data, "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: "+
-				at.Format("2006-01-02 15:04:05")+"\r\n#Fields: "+strings.Join(fields, " ")+"\r\n"...)
+				now.Format("2006-01-02 15:04:05")+"\r\n#Fields: "+strings.Join(fields, " ")+"\r\n"...)
 			break
 		}
 		if cfg.MaxFileBytes <= 0 || int64(len(f.data)) < cfg.MaxFileBytes {
@@ -125,7 +136,7 @@ func (s *Server) appendWebLogLocked(a *app, in *instance, r LoggedRequest) {
 	// Readers hold earlier slices of data; append only writes past their
 	// length, so what they read does not change under them.
 	f.data = append(f.data, webLogLine(a, in, fields, r)+"\r\n"...)
-	f.size, f.mtime = int64(len(f.data)), time.Now().UTC()
+	f.size, f.mtime = int64(len(f.data)), now
 }
 
 // webLogLine formats one entry: values in #Fields order, '-' for none,
@@ -233,6 +244,7 @@ func (s *Server) recordKuduRequest(w http.ResponseWriter, r *http.Request, a *ap
 	rec := &webLogRecorder{ResponseWriter: w}
 	start := time.Now()
 	return rec, func() {
+		at := s.cfg.WebLogs.now()
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
@@ -241,7 +253,7 @@ func (s *Server) recordKuduRequest(w http.ResponseWriter, r *http.Request, a *ap
 		defer s.mu.Unlock()
 		for _, live := range a.instances {
 			if live == in {
-				s.appendWebLogLocked(a, in, LoggedRequest{At: time.Now(), Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/"+a.name),
+				s.appendWebLogLocked(a, in, LoggedRequest{At: at, Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/"+a.name),
 					Query: r.URL.RawQuery, Status: status, TimeTaken: time.Since(start), Cookie: r.Header.Get("Cookie"),
 					UserAgent: r.UserAgent(), SCM: true})
 				return
