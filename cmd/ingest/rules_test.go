@@ -172,7 +172,7 @@ func TestRulesCheckCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(notes.String(), "rule hot: cpu from CPU watch") ||
-		!strings.Contains(notes.String(), "rule slow-api: slowRequestsWithPath[0] from Azure Monitor metrics") || !strings.Contains(notes.String(), "never fires") {
+		!strings.Contains(notes.String(), "rule slow-api: slowRequestsWithPath[0] otherwise from Azure Monitor metrics") || !strings.Contains(notes.String(), "never fires") {
 		t.Fatalf("sources not reported on stderr:\n%s", notes.String())
 	}
 	if !strings.Contains(out.String(), `"dump_type": "full"`) || !strings.Contains(out.String(), `"maximumNumberOfHours": 168`) {

@@ -50,6 +50,8 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs.DurationVar(&rf.memoryPoll, "rules-memory-poll", 30*time.Second, "how often the auto-heal memory watch reads each instance's worker process")
 	fs.DurationVar(&rf.evaluate, "rules-evaluate", 10*time.Second, "how often auto-heal rules are evaluated")
 	fs.BoolVar(&rf.metrics, "rules-metrics", true, "read request counts, status codes and latency from Azure Monitor for request-based rules")
+	fs.BoolVar(&rf.webLogs, "rules-web-logs", true, "feed request-based rules every request from the site's web server logs (LogFiles/http/RawLogs) when it writes them")
+	fs.DurationVar(&rf.webLogPoll, "rules-web-log-poll", 10*time.Second, "how often the auto-heal web log reader reads what the logs gained")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
