@@ -45,19 +45,20 @@ func (k *KuduReader) ListLogs(ctx context.Context, site, instance string) ([]Log
 	out := make([]LogFileInfo, 0, len(list))
 	for _, e := range list {
 		if !e.IsDir() {
-			out = append(out, LogFileInfo{Name: e.Name, Size: e.Size, MTime: e.MTime})
+			out = append(out, LogFileInfo{Name: e.Name, Size: e.Size, MTime: e.MTime, ETag: e.ETag()})
 		}
 	}
 	return out, nil
 }
 
-// ReadLog reads a byte range of a log file through VFS (Range request).
-func (k *KuduReader) ReadLog(ctx context.Context, site, instance, name string, off, n int64) ([]byte, int64, error) {
+// ReadLog reads a byte range of a log file through VFS (Range with
+// If-Range: the listing's ETag).
+func (k *KuduReader) ReadLog(ctx context.Context, site, instance string, file LogFileInfo, off, n int64) ([]byte, int64, error) {
 	ic, err := k.pinned(ctx, site, instance)
 	if err != nil {
 		return nil, 0, err
 	}
-	data, size, err := ic.ReadVFSRange(ctx, WebLogDir, name, off, n)
+	data, size, err := ic.ReadVFSRange(ctx, WebLogDir, file.Name, off, n, file.ETag)
 	if re := (*kudu.RangeError)(nil); errors.As(err, &re) {
 		return nil, re.Size, nil
 	}

@@ -26,6 +26,9 @@ type LogFileInfo struct {
 	Name  string
 	Size  int64
 	MTime time.Time
+	// ETag is the file's entity tag at the listing (Kudu's ranged reads
+	// need it), "" when unknown.
+	ETag string
 }
 
 // WebLogReader reads a site's web server logs; the Kudu adapter
@@ -41,10 +44,10 @@ type WebLogReader interface {
 	// carries its ARRAffinity cookie into its own log). ErrNoWebLogs when
 	// the folder does not exist.
 	ListLogs(ctx context.Context, site, instance string) ([]LogFileInfo, error)
-	// ReadLog reads at most n bytes of a log file from off, and returns
-	// them with the file's size. An offset at or past the end returns no
-	// bytes and the size (Kudu's 416).
-	ReadLog(ctx context.Context, site, instance, name string, off, n int64) ([]byte, int64, error)
+	// ReadLog reads at most n bytes of a log file (as listed) from off,
+	// and returns them with the file's size. An offset at or past the end
+	// returns no bytes and the size (Kudu's 416).
+	ReadLog(ctx context.Context, site, instance string, file LogFileInfo, off, n int64) ([]byte, int64, error)
 }
 
 // WebLogs tails every site's web server logs and feeds each request (path,
@@ -302,7 +305,7 @@ func (w *WebLogs) readFile(ctx context.Context, site string, s *siteLogs, ids []
 	if info.Size == f.tail.off {
 		return
 	}
-	data, size, err := w.Reader.ReadLog(ctx, site, reader, info.Name, f.tail.off, w.MaxRead)
+	data, size, err := w.Reader.ReadLog(ctx, site, reader, info, f.tail.off, w.MaxRead)
 	if err != nil {
 		w.Log.Warn("web logs: reading a log file failed", "site", site, "file", info.Name, "offset", f.tail.off, "err", err)
 		return

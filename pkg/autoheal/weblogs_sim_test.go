@@ -54,17 +54,18 @@ func (w *webLogWorld) log(t *testing.T, inst int, reqs ...sim.LoggedRequest) {
 	}
 }
 
-// poll reads the logs twice, letting the simulator finish logging the
-// first poll's own Kudu requests in between (they attribute the files).
+// poll reads the logs twice, with IIS's periodic log flush in between:
+// the first poll's own pinned Kudu requests then reach each instance's
+// file, which is how the files are attributed.
 func (w *webLogWorld) poll(t *testing.T, src *autoheal.WebLogs, ev *autoheal.Evaluator) {
 	t.Helper()
 	ctx := context.Background()
-	for range 2 {
-		src.Poll(ctx, ev)
-		if err := w.srv.Settle(ctx); err != nil {
-			t.Fatal(err)
-		}
+	src.Poll(ctx, ev)
+	if err := w.srv.Settle(ctx); err != nil {
+		t.Fatal(err)
 	}
+	w.srv.FlushWebLogs()
+	src.Poll(ctx, ev)
 }
 
 func slow(at time.Time, path string) sim.LoggedRequest {

@@ -38,7 +38,8 @@ func (f *fakeLogs) ListLogs(context.Context, string, string) ([]LogFileInfo, err
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
-func (f *fakeLogs) ReadLog(_ context.Context, _, _, name string, off, n int64) ([]byte, int64, error) {
+func (f *fakeLogs) ReadLog(_ context.Context, _, _ string, file LogFileInfo, off, n int64) ([]byte, int64, error) {
+	name := file.Name
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reads = append(f.reads, n)

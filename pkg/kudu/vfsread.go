@@ -2,6 +2,8 @@ package kudu
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -64,26 +66,66 @@ func (cl *Client) ListVFS(ctx context.Context, dir string) ([]VFSEntry, error) {
 	return out, nil
 }
 
-// ReadVFSRange reads at most n bytes of the file dir/name from offset off
-// with "Range: bytes=off-(off+n-1)" (VfsControllerBase.GetItem honours
-// Range; docs/kudu.md). It returns the bytes and the file's size as Kudu
-// reported it. A range past the end is a *RangeError (416, with the size);
-// a server that ignores Range (200) is read past off and still bounded by
-// n, so memory stays within n whatever the file's size.
-func (cl *Client) ReadVFSRange(ctx context.Context, dir, name string, off, n int64) ([]byte, int64, error) {
+// ETag is the ETag Kudu gives the file: its last write time in ticks
+// (VfsController.CreateEntityTag; docs/kudu.md), computed from the
+// listing's mtime, which carries the same time to 100 ns. Empty for a
+// folder or an unreadable time.
+func (e VFSEntry) ETag() string {
+	if e.IsDir() || e.MTime.IsZero() {
+		return ""
+	}
+	return EntityTag(e.MTime)
+}
+
+// EntityTag is Kudu's strong ETag for a last write time: the 8
+// little-endian bytes of its .NET ticks in lower-case hex, quoted.
+func EntityTag(t time.Time) string {
+	const unixEpochTicks = 621355968000000000
+	ticks := uint64(t.UTC().UnixNano()/100 + unixEpochTicks)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], ticks)
+	return `"` + hex.EncodeToString(b[:]) + `"`
+}
+
+// ReadVFSRange reads at most n bytes of the file dir/name from offset off.
+// Kudu honours Range only with an If-Range naming the file's current ETag
+// (VfsControllerBase.IsRangeRequest; docs/kudu.md), so the request carries
+// etag (VFSEntry.ETag of the listing); when the file changed since, Kudu
+// answers 200 with its new ETag and the read is asked again once with it.
+// It returns the bytes and the file's size. A range past the end is a
+// *RangeError (416, with the size). A 200 that remains (no ETag to match)
+// is read past off and still bounded by n, so memory stays within n
+// whatever the file's size.
+func (cl *Client) ReadVFSRange(ctx context.Context, dir, name string, off, n int64, etag string) ([]byte, int64, error) {
 	op := "read VFS file " + strings.TrimSuffix(dir, "/") + "/" + name
 	if off < 0 || n <= 0 {
 		return nil, 0, fmt.Errorf("kudu: %s: bad range offset %d length %d", op, off, n)
 	}
-	h := http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+n-1, 10)}}
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: cl.vfsURL(dir, name), header: h, stream: true,
-		ok: func(s int) bool {
-			return s == http.StatusOK || s == http.StatusPartialContent || s == http.StatusRequestedRangeNotSatisfiable
-		}})
-	if err != nil {
-		return nil, 0, err
+	for attempt := 0; ; attempt++ {
+		h := http.Header{"Range": {"bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+n-1, 10)}}
+		if etag != "" {
+			h.Set("If-Range", etag)
+		}
+		resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: cl.vfsURL(dir, name), header: h, stream: true,
+			ok: func(s int) bool {
+				return s == http.StatusOK || s == http.StatusPartialContent || s == http.StatusRequestedRangeNotSatisfiable
+			}})
+		if err != nil {
+			return nil, 0, err
+		}
+		if cur := resp.Header.Get("ETag"); resp.StatusCode == http.StatusOK && attempt == 0 && cur != "" && cur != etag {
+			resp.Body.Close() // the file changed since the listing: ask again with its tag
+			etag = cur
+			continue
+		}
+		data, size, err := readRange(op, resp, off, n)
+		resp.Body.Close()
+		return data, size, err
 	}
-	defer resp.Body.Close()
+}
+
+// readRange reads the answer to a ranged GET.
+func readRange(op string, resp *http.Response, off, n int64) ([]byte, int64, error) {
 	switch resp.StatusCode {
 	case http.StatusRequestedRangeNotSatisfiable:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))

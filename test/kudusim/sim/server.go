@@ -40,6 +40,8 @@ type Server struct {
 	busy  atomic.Int64 // requests in ServeHTTP
 	shaMu sync.Mutex
 	shas  map[dumpKey]string
+
+	webBuf map[*instance][]LoggedRequest // Kudu's requests in IIS's log buffer (guarded by mu)
 }
 
 // New validates cfg, builds the simulated apps and starts serving on

@@ -82,6 +82,7 @@ func (s *Server) LogRequests(appName, instanceID string, reqs ...LoggedRequest) 
 	}
 	for _, in := range a.instances {
 		if strings.EqualFold(in.id, instanceID) {
+			s.flushWebLogLocked(a, in)
 			for _, r := range reqs {
 				s.appendWebLogLocked(a, in, r)
 			}
@@ -212,7 +213,7 @@ func webLogLine(a *app, in *instance, fields []string, r LoggedRequest) string {
 // webLogRecorder logs a Kudu request the way the instance's IIS does when
 // the app logs: Kudu's site is on the same IIS, so its requests go to the
 // same file as the app's, with s-sitename "~1{site}" and the request's
-// cookies (ARRAffinity included).
+// cookies (ARRAffinity included), through the log buffer.
 type webLogRecorder struct {
 	http.ResponseWriter
 	status int
@@ -253,11 +254,44 @@ func (s *Server) recordKuduRequest(w http.ResponseWriter, r *http.Request, a *ap
 		defer s.mu.Unlock()
 		for _, live := range a.instances {
 			if live == in {
-				s.appendWebLogLocked(a, in, LoggedRequest{At: at, Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/"+a.name),
+				if s.webBuf == nil {
+					s.webBuf = map[*instance][]LoggedRequest{}
+				}
+				s.webBuf[in] = append(s.webBuf[in], LoggedRequest{At: at, Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, "/"+a.name),
 					Query: r.URL.RawQuery, Status: status, TimeTaken: time.Since(start), Cookie: r.Header.Get("Cookie"),
 					UserAgent: r.UserAgent(), SCM: true})
+				if buf := s.webBuf[in]; at.Sub(buf[0].At) >= webLogFlushEvery {
+					s.flushWebLogLocked(a, in)
+				}
 				return
 			}
+		}
+	}
+}
+
+// webLogFlushEvery models HTTP.sys's log buffer, written to the file about
+// once a minute: Kudu's own requests reach the file late, and so do not
+// change it under a reader right after each call.
+const webLogFlushEvery = time.Minute
+
+// flushWebLogLocked writes an instance's buffered lines. The caller holds
+// s.mu.
+func (s *Server) flushWebLogLocked(a *app, in *instance) {
+	for _, r := range s.webBuf[in] {
+		s.appendWebLogLocked(a, in, r)
+	}
+	delete(s.webBuf, in)
+}
+
+// FlushWebLogs writes the requests IIS holds in its log buffer (Kudu's
+// own requests) to every instance's log now, as its periodic flush does
+// (see webLogFlushEvery); app requests (LogRequests) flush it too.
+func (s *Server) FlushWebLogs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.apps {
+		for _, in := range a.instances {
+			s.flushWebLogLocked(a, in)
 		}
 	}
 }
