@@ -11,7 +11,7 @@ const (
 )
 
 // webLogsNote is the note of request triggers read from web server logs.
-const webLogsNote = "while the site logs to the file system (LogFiles/http/RawLogs); up to a minute late (IIS buffers its log)"
+const webLogsNote = "while the site logs to the file system (LogFiles/http/RawLogs); late by as long as HTTP.sys buffers its log"
 
 // SourceNote says where one trigger of one rule is observed, and how that
 // source changes when it fires compared with App Service's in-process
