@@ -233,7 +233,7 @@ func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
 		case errors.Is(errs[i], ErrNoWebLogs):
 			noLogs++
 		case errs[i] != nil:
-			w.Log.Warn("web logs: listing RawLogs failed", "site", site, "instance", ids[i], "err", errs[i])
+			w.Log.Warn("web logs: reading the instance's machine name or listing RawLogs failed", "site", site, "instance", ids[i], "err", errs[i])
 		}
 	}
 	if reader == "" {
