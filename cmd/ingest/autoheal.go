@@ -50,6 +50,7 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 	sites := f.WatchedSites()
 	ev := autoheal.NewEvaluator(f)
 	var webLogs *autoheal.WebLogs
+	metrics := false // a metrics source covers sites whose logs are off
 	armCfg := kudu.ARMConfig{BaseURL: armURL, SCMURLTemplate: rf.scmTemplate}
 	var scmAuth kudu.Auth
 	var sources []autoheal.Source
@@ -75,6 +76,7 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 			// counted from metrics.
 			m.Skip = func(site string) bool { return webLogs != nil && webLogs.Active(site) }
 			sources = append(sources, m)
+			metrics = true
 		}
 	} else if f.NeedsRequests() {
 		log.Warn("auto-heal: without ARM authentication, request-based rules read only web server logs; on sites that do not write them they will not fire", "rules", rf.file)
@@ -90,7 +92,7 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 		sources = append(sources, &autoheal.MemoryWatch{Reader: reader, Sites: sites, Interval: rf.memoryPoll, Log: log})
 	}
 	if rf.webLogs && f.NeedsRequests() && len(sites) > 0 {
-		webLogs = &autoheal.WebLogs{Reader: reader, Sites: sites, Interval: rf.webLogPoll, Keep: ev.Window(), Log: log}
+		webLogs = &autoheal.WebLogs{Reader: reader, Sites: sites, Interval: rf.webLogPoll, Keep: ev.Window(), Handover: metrics, Log: log}
 		sources = append(sources, webLogs)
 	}
 	var cpu []*autoheal.CPUWatch

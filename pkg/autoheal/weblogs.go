@@ -77,6 +77,11 @@ type WebLogs struct {
 	// MaxPending bounds the requests held per file while the file's
 	// instance is not known yet; 0 means 10000.
 	MaxPending int
+	// Handover is set when a metrics source counts the sites whose logs
+	// are off (Metrics.Skip): when a site's logs take over (at start or
+	// after a fallback), they count only requests from that minute on,
+	// as the metrics may have counted the earlier ones.
+	Handover bool
 	Log        *slog.Logger
 	Now        func() time.Time
 
@@ -90,7 +95,8 @@ type siteLogs struct {
 	files    map[string]*logFile // lower-case file name
 	machines map[string]string   // instance id → machine name
 	active   bool
-	why      string // why the site is not active, for the log
+	why      string    // why the site is not active, for the log
+	since    time.Time // with Handover: requests before it were the metrics'
 }
 
 // logFile is one log file: its tail and the instance it belongs to.
@@ -178,6 +184,10 @@ func (w *WebLogs) setActive(site string, s *siteLogs, active bool, why string) {
 	w.mu.Lock()
 	was, wasWhy := s.active, s.why
 	s.active, s.why = active, why
+	if active && !was && w.Handover {
+		// Metrics.Skip drops the minute in progress and what follows.
+		s.since = w.Now().UTC().Truncate(time.Minute)
+	}
 	w.mu.Unlock()
 	switch {
 	case active && !was:
@@ -225,6 +235,7 @@ func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
 	_ = g.Wait()
 	var list []LogFileInfo
 	var reader string
+	var failed error
 	noLogs := 0
 	for i, l := range lists {
 		switch {
@@ -233,13 +244,22 @@ func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
 		case errors.Is(errs[i], ErrNoWebLogs):
 			noLogs++
 		case errs[i] != nil:
+			failed = errs[i]
 			w.Log.Warn("web logs: reading the instance's machine name or listing RawLogs failed", "site", site, "instance", ids[i], "err", errs[i])
 		}
 	}
-	if reader == "" {
-		if noLogs > 0 {
-			w.setActive(site, s, false, "no LogFiles/http/RawLogs folder: web server logging to the file system is off")
+	switch {
+	case reader == "" && noLogs > 0:
+		w.setActive(site, s, false, "no LogFiles/http/RawLogs folder: web server logging to the file system is off")
+		return
+	case reader == "":
+		// Blind is worse than approximate: the metrics take over until
+		// the logs can be read again.
+		why := "reading the web server logs failed"
+		if failed != nil {
+			why += ": " + failed.Error()
 		}
+		w.setActive(site, s, false, why)
 		return
 	}
 	now := w.Now()
@@ -349,6 +369,11 @@ func (w *WebLogs) attribute(site string, s *siteLogs, ids []string, f *logFile, 
 		f.owner = machines[strings.ToLower(ids[0])]
 	}
 	cut := now.Add(-w.Keep)
+	w.mu.Lock()
+	if since := s.since.Add(-time.Nanosecond); since.After(cut) {
+		cut = since // the metrics' part (Handover)
+	}
+	w.mu.Unlock()
 	byInst := map[string][]Request{}
 	add := func(e w3cEntry) bool {
 		if e.SCM || !e.At.After(cut) {

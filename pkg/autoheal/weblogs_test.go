@@ -17,6 +17,7 @@ type fakeLogs struct {
 	mtime  time.Time
 	reads  []int64 // bytes asked per read
 	no     bool    // no RawLogs folder
+	fail   error   // listing fails
 	insts  []string
 	ignore bool // answer ranged reads with the whole file (a server ignoring Range)
 }
@@ -30,6 +31,9 @@ func (f *fakeLogs) ListLogs(context.Context, string, string) ([]LogFileInfo, err
 	defer f.mu.Unlock()
 	if f.no {
 		return nil, ErrNoWebLogs
+	}
+	if f.fail != nil {
+		return nil, f.fail
 	}
 	var out []LogFileInfo
 	for n, b := range f.files {
@@ -223,5 +227,31 @@ func TestWebLogsPendingUntilAttributed(t *testing.T) {
 	src.Poll(context.Background(), obs)
 	if got := obs.paths("M-i2"); got != "/2,/3,/4" {
 		t.Fatalf("observed %q on i2, want the 3 held most recent requests", got)
+	}
+}
+
+// With a metrics source beside it (Handover), the logs count only
+// requests from the minute they take over: the metrics had the earlier
+// ones. Unreadable logs hand the site back to the metrics.
+func TestWebLogsHandover(t *testing.T) {
+	f := &fakeLogs{insts: []string{"i1"}, mtime: tailNow}
+	f.write("a.log", shortFields+reqLine("/before"))
+	src, obs := newTailSource(f), &recObs{}
+	src.Handover = true
+	src.Poll(context.Background(), obs)
+	f.write("a.log", "2026-03-02 10:30:00 /after 200 10\n")
+	src.Poll(context.Background(), obs)
+	if got := obs.paths("M-i1"); got != "/after" {
+		t.Fatalf("observed %q, want /after only (10:29:50 was the metrics' minute)", got)
+	}
+	if !src.Active("site") {
+		t.Fatal("not active")
+	}
+	f.mu.Lock()
+	f.fail = fmt.Errorf("kudu: 503")
+	f.mu.Unlock()
+	src.Poll(context.Background(), obs)
+	if src.Active("site") {
+		t.Fatal("still active while the logs cannot be read")
 	}
 }
