@@ -82,8 +82,8 @@ type WebLogs struct {
 	// after a fallback), they count only requests from that minute on,
 	// as the metrics may have counted the earlier ones.
 	Handover bool
-	Log        *slog.Logger
-	Now        func() time.Time
+	Log      *slog.Logger
+	Now      func() time.Time
 
 	once  sync.Once
 	mu    sync.Mutex
