@@ -101,11 +101,13 @@ type siteLogs struct {
 
 // logFile is one log file: its tail and the instance it belongs to.
 type logFile struct {
-	name    string
-	tail    w3cTail
-	owner   string // machine name, learned from the ARRAffinity of Kudu's requests
-	pending []w3cEntry
-	dropped int
+	name  string
+	tail  w3cTail
+	owner string // machine name, learned from the ARRAffinity cookies logged in it
+	// ownerSure is set when the owner comes from a pinned Kudu request.
+	ownerSure bool
+	pending   []w3cEntry
+	dropped   int
 }
 
 func (w *WebLogs) init() {
@@ -344,7 +346,8 @@ func (w *WebLogs) readFile(ctx context.Context, site string, s *siteLogs, ids []
 // attribute gives each request to the instance that served it: the
 // s-computername field when logged; the only instance of a one-instance
 // site; otherwise the file's owner, learned from the ARRAffinity cookie of
-// Kudu's own (pinned) requests in it. Requests to Kudu's site are not the
+// Kudu's own (pinned) requests in it, or until one is logged, from the
+// affinity cookie of the app's clients. Requests to Kudu's site are not the
 // app's and are never counted. Requests of a file not attributed yet are
 // held, at most MaxPending.
 func (w *WebLogs) attribute(site string, s *siteLogs, ids []string, f *logFile, entries []w3cEntry, obs Observer, now time.Time) {
@@ -359,10 +362,19 @@ func (w *WebLogs) attribute(site string, s *siteLogs, ids []string, f *logFile, 
 		current[strings.ToLower(id)] = true
 	}
 	for _, e := range entries {
-		if e.SCM && e.Affinity != "" && current[strings.ToLower(e.Affinity)] {
-			if m := machines[strings.ToLower(e.Affinity)]; m != "" {
-				f.owner = m
-			}
+		m := machines[strings.ToLower(e.Affinity)]
+		if e.Affinity == "" || m == "" || !current[strings.ToLower(e.Affinity)] {
+			continue
+		}
+		switch {
+		case e.SCM:
+			// A pinned Kudu request (dumpflow's own, whose answer the
+			// client checked came from that instance): certain.
+			f.owner, f.ownerSure = m, true
+		case f.owner == "":
+			// A client's affinity cookie: the front end routes to the
+			// instance it names while it exists (docs/kudu.md, Pinning).
+			f.owner = m
 		}
 	}
 	if f.owner == "" && len(ids) == 1 {

@@ -206,3 +206,29 @@ func TestWebLogsFallback(t *testing.T) {
 		t.Fatal("still active an hour after the last log write")
 	}
 }
+
+// Files rolled over by size: each is read from its start, and one that
+// never holds a pinned Kudu request is attributed by its clients'
+// ARRAffinity cookies.
+func TestWebLogsRolloverBySize(t *testing.T) {
+	w := newWebLogWorld(t, sim.Config{WebLogs: sim.WebLogs{MaxFileBytes: 700}})
+	rules, _ := autoheal.ParseFile([]byte(`{"rules":[{"name":"busy","triggers":{"requests":{"count":6,"timeInterval":"00:01:00"}},"action":{"kind":"log"}}]}`))
+	ev := autoheal.NewEvaluator(rules)
+	src := &autoheal.WebLogs{Reader: w.reader, Sites: []string{w.site}, Now: func() time.Time { return w.now }}
+	for i := range 6 {
+		w.log(t, 0, sim.LoggedRequest{At: w.now.Add(-time.Duration(i) * time.Second), Path: "/a", Status: 200, Cookie: "ARRAffinity=" + w.ids[0]})
+	}
+	for i := range 5 {
+		w.log(t, 1, sim.LoggedRequest{At: w.now.Add(-time.Duration(i) * time.Second), Path: "/b", Status: 200, Cookie: "ARRAffinity=" + w.ids[1]})
+	}
+	files, err := w.reader.ListLogs(context.Background(), w.site, w.ids[0])
+	if err != nil || len(files) < 4 {
+		t.Fatalf("%d files (%v), want the logs rolled over by size", len(files), err)
+	}
+	src.Poll(context.Background(), ev) // no Kudu request of ours is in the files yet
+	m0, _ := w.reader.MachineName(context.Background(), w.site, w.ids[0])
+	fs := ev.Evaluate(w.now)
+	if len(fs) != 1 || fs[0].Instance != m0 {
+		t.Fatalf("firings %+v, want busy on %s only (6 requests; instance 1 had 5)", fs, m0)
+	}
+}

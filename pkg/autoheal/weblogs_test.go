@@ -255,3 +255,26 @@ func TestWebLogsHandover(t *testing.T) {
 		t.Fatal("still active while the logs cannot be read")
 	}
 }
+
+// A client's affinity cookie attributes a file until a pinned Kudu request
+// says otherwise; a cookie naming no current instance is not evidence.
+func TestWebLogsAttributionByCookie(t *testing.T) {
+	f := &fakeLogs{insts: []string{"i1", "i2"}, mtime: tailNow}
+	fields := "#Fields: date time s-sitename cs-uri-stem cs(Cookie) sc-status time-taken\n"
+	f.write("a.log", fields+"2026-03-02 10:29:50 SITE /0 ARRAffinity=gone 200 10\n")
+	src, obs := newTailSource(f), &recObs{}
+	src.Poll(context.Background(), obs)
+	if len(obs.reqs) != 0 {
+		t.Fatalf("attributed by a cookie of a vanished instance: %+v", obs.reqs)
+	}
+	f.write("a.log", "2026-03-02 10:29:51 SITE /1 ARRAffinity=i1 200 10\n")
+	src.Poll(context.Background(), obs)
+	if got := obs.paths("M-i1"); got != "/0,/1" {
+		t.Fatalf("observed %q on i1, want /0,/1 (the held one too)", got)
+	}
+	f.write("a.log", "2026-03-02 10:29:52 ~1SITE /api/vfs/ ARRAffinity=i2 200 3\n2026-03-02 10:29:53 SITE /2 ARRAffinity=i1 200 10\n")
+	src.Poll(context.Background(), obs)
+	if got := obs.paths("M-i2"); got != "/2" {
+		t.Fatalf("observed %q on i2, want /2: the pinned Kudu request outranks clients' cookies", got)
+	}
+}
