@@ -321,7 +321,7 @@ func (s *Server) serveLogRequests(w http.ResponseWriter, r *http.Request, appNam
 	reqs := make([]LoggedRequest, 0, len(in))
 	for _, q := range in {
 		if q.At.IsZero() {
-			q.At = time.Now()
+			q.At = s.cfg.WebLogs.now()
 		}
 		reqs = append(reqs, LoggedRequest{At: q.At, Method: q.Method, Path: q.Path, Query: q.Query, Status: q.Status,
 			SubStatus: q.SubStatus, Win32Status: q.Win32Status, TimeTaken: time.Duration(q.TimeTakenMS) * time.Millisecond, Cookie: q.Cookie})
