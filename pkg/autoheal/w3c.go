@@ -46,6 +46,25 @@ const (
 // maxW3CFields bounds a #Fields directive (IIS logs about 30 at most).
 const maxW3CFields = 128
 
+// usedFields are the fields the rules read; a layout without one of them
+// leaves some trigger unable to match (WebLogs warns).
+var usedFields = []string{fDate, fTime, fStem, fStatus, fSub, fWin32, fTaken}
+
+// missing lists the used fields the current layout lacks (nil before any
+// #Fields directive).
+func (p *w3cParser) missing() []string {
+	if p.idx == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range usedFields {
+		if _, ok := p.idx[f]; !ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // reset forgets the layout (a truncated or new file starts without one).
 func (p *w3cParser) reset() { p.idx, p.n = nil, 0 }
 

@@ -171,3 +171,18 @@ func FuzzW3CTail(f *testing.F) {
 		}
 	})
 }
+
+func TestW3CMissingFields(t *testing.T) {
+	var p w3cParser
+	if p.missing() != nil {
+		t.Fatal("missing fields before any layout")
+	}
+	p.line([]byte(appServiceFields))
+	if m := p.missing(); len(m) != 0 {
+		t.Fatalf("App Service's layout lacks %v", m)
+	}
+	p.line([]byte("#Fields: date time cs-uri-stem sc-status"))
+	if m := strings.Join(p.missing(), " "); m != "sc-substatus sc-win32-status time-taken" {
+		t.Fatalf("missing %q", m)
+	}
+}

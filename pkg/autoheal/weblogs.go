@@ -108,6 +108,7 @@ type logFile struct {
 	ownerSure bool
 	pending   []w3cEntry
 	dropped   int
+	warned    string // the missing fields last warned about
 }
 
 func (w *WebLogs) init() {
@@ -340,6 +341,13 @@ func (w *WebLogs) readFile(ctx context.Context, site string, s *siteLogs, ids []
 	}
 	var entries []w3cEntry
 	f.tail.feed(data, func(e w3cEntry) { entries = append(entries, e) })
+	if miss := strings.Join(f.tail.parser.missing(), " "); miss != f.warned {
+		f.warned = miss
+		if miss != "" {
+			w.Log.Warn("web logs: the log's #Fields lack fields the request rules read; triggers that need them cannot match (add them to the site's logging, or rely on metrics)",
+				"site", site, "file", info.Name, "missing", miss)
+		}
+	}
 	w.attribute(site, s, ids, f, entries, obs, now)
 }
 

@@ -3,6 +3,7 @@ package autoheal
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -276,5 +277,20 @@ func TestWebLogsAttributionByCookie(t *testing.T) {
 	src.Poll(context.Background(), obs)
 	if got := obs.paths("M-i2"); got != "/2" {
 		t.Fatalf("observed %q on i2, want /2: the pinned Kudu request outranks clients' cookies", got)
+	}
+}
+
+// A layout without fields the rules read is said once, naming them.
+func TestWebLogsWarnsMissingFields(t *testing.T) {
+	f := &fakeLogs{insts: []string{"i1"}, mtime: tailNow}
+	f.write("a.log", shortFields+reqLine("/1"))
+	var out strings.Builder
+	src := newTailSource(f)
+	src.Log = slog.New(slog.NewTextHandler(&out, nil))
+	src.Poll(context.Background(), &recObs{})
+	f.write("a.log", reqLine("/2"))
+	src.Poll(context.Background(), &recObs{})
+	if n := strings.Count(out.String(), `missing="sc-substatus sc-win32-status"`); n != 1 {
+		t.Fatalf("warned %d times, want once:\n%s", n, out.String())
 	}
 }
