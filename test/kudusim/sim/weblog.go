@@ -207,4 +207,3 @@ func webLogLine(a *app, in *instance, fields []string, r LoggedRequest) string {
 	}
 	return strings.Join(vals, " ")
 }
-
