@@ -3,15 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/backend"
-	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
-	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
@@ -64,53 +59,14 @@ func TestServeSlowRequestsFromWebLogs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sub := strings.Split(app.ResourceID, "/")[2]
-	dir := t.TempDir()
-	config := writeFile(t, "policies.json", `{"allow":{"subscriptions":["`+sub+`"]},"policies":[]}`)
-	rules := writeFile(t, "rules.json", `{"rules":[{"name":"slow-orders","sites":["`+app.ResourceID+`"],"triggers":{
+	found := serveUntilIncident(t, info, `{"rules":[{"name":"slow-orders","sites":["`+app.ResourceID+`"],"triggers":{
 		"slowRequestsWithPath":[{"path":"/api/orders/*","timeTaken":"00:00:10","count":5,"timeInterval":"00:05:00"}]},
-		"action":{"kind":"collect","dump_type":"mini"}}]}`)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", config, "--rules", rules,
-			"--queue", backend.FileURL(filepath.Join(dir, "q")), "--blob", backend.FileURL(filepath.Join(dir, "b")),
-			"--webhook-token", "0123456789abcdef0123", "--arm-url", info.ARMURL, "--arm-auth=false",
-			"--scm-url-template", info.SCMURLTemplate, "--rules-memory-poll", "50ms", "--rules-web-log-poll", "50ms",
-			"--rules-evaluate", "50ms", "--log-level", "error"},
-			&bytes.Buffer{}, &bytes.Buffer{})
-	}()
-	var m *messages.Manifest
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) && m == nil {
-		time.Sleep(100 * time.Millisecond)
-		b, err := fileblob.Open(filepath.Join(dir, "b"))
-		if err != nil {
-			continue
-		}
-		list, _ := b.List(context.Background(), "incidents/")
-		for _, a := range list {
-			if strings.HasSuffix(a.Key, "/manifest.json") {
-				rd, _, err := b.NewReader(context.Background(), a.Key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				m = &messages.Manifest{}
-				if err := json.NewDecoder(rd).Decode(m); err != nil {
-					t.Fatal(err)
-				}
-				rd.Close()
-			}
-		}
-		b.Close()
+		"action":{"kind":"collect","dump_type":"mini"}}]}`, 20*time.Second,
+		"--rules-memory-poll", "50ms", "--rules-web-log-poll", "50ms", "--rules-evaluate", "50ms")
+	if len(found) != 1 {
+		t.Fatalf("%d incidents from the web server logs within 20 s, want 1", len(found))
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	if m == nil {
-		t.Fatal("no incident from the web server logs within 20 s")
-	}
+	m := found[0].m
 	if m.Trigger.Kind != "rule" || m.Trigger.Rule != "slow-orders" || len(m.Jobs) != 1 || !strings.Contains(m.Trigger.Reason, "5 requests slower than 00:00:10") {
 		t.Fatalf("manifest trigger %+v, %d jobs", m.Trigger, len(m.Jobs))
 	}
