@@ -146,14 +146,16 @@ func (p *w3cParser) line(b []byte) (e w3cEntry, ok bool) {
 	}
 	e.TimeTaken = time.Duration(ms) * time.Millisecond
 	if stem, has := get(fStem); has {
-		e.Path = stem
+		e.Path = strings.Clone(stem) // not the whole line: windows keep paths for minutes
 	}
-	e.Computer, _ = get(fComputer)
+	if c, has := get(fComputer); has {
+		e.Computer = strings.Clone(c)
+	}
 	if site, has := get(fSite); has && strings.HasPrefix(site, "~1") {
 		e.SCM = true
 	}
 	if c, has := get(fCookie); has {
-		e.Affinity = affinityCookie(c)
+		e.Affinity = strings.Clone(affinityCookie(c))
 	}
 	return e, true
 }
