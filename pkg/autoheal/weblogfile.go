@@ -128,7 +128,7 @@ func (w *WebLogs) attribute(site string, s *siteLogs, ids []string, f *logFile, 
 	if over := len(f.pending) - w.MaxPending; over > 0 {
 		f.pending = append([]w3cEntry(nil), f.pending[over:]...)
 		if f.dropped == 0 {
-			w.Log.Warn("web logs: cannot tell which instance writes this file (no s-computername field, no pinned Kudu request logged in it yet); dropping its oldest requests",
+			w.Log.Warn("web logs: cannot tell which instance writes this file (no s-computername field, no ARRAffinity cookie of a current instance in it yet); dropping its oldest held requests",
 				"site", site, "file", f.name, "held", w.MaxPending)
 		}
 		f.dropped += over

@@ -68,8 +68,8 @@ type WebLogs struct {
 	// MaxRead bounds one read of one file; 0 means 4 MiB.
 	MaxRead int64
 	// Fresh is how recently a log file must have been written for the
-	// site's logs to count as on; 0 means 5 minutes (IIS flushes its log
-	// buffer about once a minute).
+	// site's logs to count as on; 0 means 5 minutes (HTTP.sys buffers
+	// entries before writing them, and a quiet site writes none).
 	Fresh time.Duration
 	// Keep drops requests older than this when read (the longest rule
 	// window; Evaluator.Window); 0 means 10 minutes.
