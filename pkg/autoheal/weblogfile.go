@@ -13,9 +13,11 @@ type logFile struct {
 	owner string // machine name, learned from the ARRAffinity cookies logged in it
 	// ownerSure is set when the owner comes from a pinned Kudu request.
 	ownerSure bool
-	pending   []w3cEntry
-	dropped   int
-	warned    string // the missing fields last warned about
+	// named is set when its lines name their machine (s-computername).
+	named   bool
+	pending []w3cEntry
+	dropped int
+	warned  string // the missing fields last warned about
 }
 
 // readFile reads one file's new bytes and observes its requests. Files are
@@ -79,6 +81,7 @@ func (w *WebLogs) attribute(site string, s *siteLogs, ids []string, f *logFile, 
 		current[strings.ToLower(id)] = true
 	}
 	for _, e := range entries {
+		f.named = f.named || e.Computer != ""
 		m := machines[strings.ToLower(e.Affinity)]
 		if e.Affinity == "" || m == "" || !current[strings.ToLower(e.Affinity)] {
 			continue

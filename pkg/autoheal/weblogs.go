@@ -200,11 +200,16 @@ func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
 		return
 	}
 	sort.Strings(ids)
-	// One pinned listing per instance: any one gives the shared folder;
-	// each leaves a Kudu request carrying the instance's ARRAffinity in
-	// that instance's own log, which is how a file is attributed.
+	// While some file is not attributed, one pinned listing per
+	// instance: any one gives the shared folder; each leaves a Kudu
+	// request carrying the instance's ARRAffinity in that instance's own
+	// log, which is how a file is attributed. Otherwise one listing will
+	// do: every request of ours is a line in the site's logs (and counts
+	// against its log quota).
+	pins := w.needPins(s, len(ids))
 	lists := make([][]LogFileInfo, len(ids))
 	errs := make([]error, len(ids))
+	listed := make([]bool, len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(w.Concurrency)
 	for i, id := range ids {
@@ -219,17 +224,32 @@ func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
 				s.machines[id] = name
 				w.mu.Unlock()
 			}
-			lists[i], errs[i] = w.Reader.ListLogs(gctx, site, id)
+			if i == 0 || pins {
+				lists[i], errs[i] = w.Reader.ListLogs(gctx, site, id)
+				listed[i] = true
+			}
 			return nil
 		})
 	}
 	_ = g.Wait()
+	// The one listing failed: try the other instances, one at a time.
+	for i := 1; !pins && i < len(ids) && errs[0] != nil && !errors.Is(errs[0], ErrNoWebLogs); i++ {
+		if _, known := w.machine(s, ids[i]); !known {
+			continue
+		}
+		lists[i], errs[i] = w.Reader.ListLogs(ctx, site, ids[i])
+		listed[i] = true
+		if errs[i] == nil {
+			break
+		}
+	}
 	var list []LogFileInfo
 	var reader string
 	var failed error
 	noLogs := 0
 	for i, l := range lists {
 		switch {
+		case !listed[i] && errs[i] == nil:
 		case errs[i] == nil && reader == "":
 			list, reader = l, ids[i]
 		case errors.Is(errs[i], ErrNoWebLogs):
@@ -288,6 +308,26 @@ func (w *WebLogs) pollSite(ctx context.Context, site string, obs Observer) {
 		})
 	}
 	_ = g.Wait()
+}
+
+// needPins reports whether every instance must be listed (pinned) this
+// poll: on a site with several instances, before any file is known, or
+// while a known file has no owner and names no machine in its lines.
+func (w *WebLogs) needPins(s *siteLogs, instances int) bool {
+	if instances < 2 {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(s.files) == 0 {
+		return true
+	}
+	for _, f := range s.files {
+		if f.owner == "" && !f.named {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *WebLogs) machine(s *siteLogs, id string) (string, bool) {

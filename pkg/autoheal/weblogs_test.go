@@ -16,9 +16,11 @@ type fakeLogs struct {
 	mu     sync.Mutex
 	files  map[string][]byte
 	mtime  time.Time
-	reads  []int64 // bytes asked per read
-	no     bool    // no RawLogs folder
-	fail   error   // listing fails
+	reads  []int64         // bytes asked per read
+	no     bool            // no RawLogs folder
+	fail   error           // listing fails
+	down   map[string]bool // instances whose listing fails
+	lists  map[string]int  // listings per instance
 	insts  []string
 	ignore bool // answer ranged reads with the whole file (a server ignoring Range)
 }
@@ -27,9 +29,16 @@ func (f *fakeLogs) Instances(context.Context, string) ([]string, error) { return
 func (f *fakeLogs) MachineName(_ context.Context, _, id string) (string, error) {
 	return "M-" + id, nil
 }
-func (f *fakeLogs) ListLogs(context.Context, string, string) ([]LogFileInfo, error) {
+func (f *fakeLogs) ListLogs(_ context.Context, _, inst string) ([]LogFileInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.lists == nil {
+		f.lists = map[string]int{}
+	}
+	f.lists[inst]++
+	if f.down[inst] {
+		return nil, fmt.Errorf("kudu: instance %s: 502", inst)
+	}
 	if f.no {
 		return nil, ErrNoWebLogs
 	}
@@ -292,5 +301,34 @@ func TestWebLogsWarnsMissingFields(t *testing.T) {
 	src.Poll(context.Background(), &recObs{})
 	if n := strings.Count(out.String(), `missing="sc-substatus sc-win32-status"`); n != 1 {
 		t.Fatalf("warned %d times, want once:\n%s", n, out.String())
+	}
+}
+
+// Every instance is listed (pinned) only while a file needs attributing;
+// then one listing does, through another instance when the first fails.
+func TestWebLogsPinsOnlyWhileNeeded(t *testing.T) {
+	f := &fakeLogs{insts: []string{"i1", "i2"}, mtime: tailNow}
+	fields := "#Fields: date time s-computername cs-uri-stem sc-status time-taken\n"
+	f.write("a.log", fields+"2026-03-02 10:29:50 RD1 /0 200 10\n")
+	src, obs := newTailSource(f), &recObs{}
+	src.Poll(context.Background(), obs) // no file known yet: both pinned
+	src.Poll(context.Background(), obs) // the file names its machine: one listing
+	if f.lists["i1"] != 2 || f.lists["i2"] != 1 {
+		t.Fatalf("listings %v, want i1 twice and i2 once", f.lists)
+	}
+	f.write("b.log", "#Fields: date time cs-uri-stem sc-status time-taken\n2026-03-02 10:29:51 /1 200 10\n")
+	src.Poll(context.Background(), obs) // b.log found, not attributed
+	src.Poll(context.Background(), obs) // so both pinned again
+	if f.lists["i2"] != 2 {
+		t.Fatalf("listings %v, want i2 pinned again while b.log has no owner", f.lists)
+	}
+	f.mu.Lock()
+	f.down = map[string]bool{"i1": true}
+	f.files = map[string][]byte{"a.log": f.files["a.log"]} // b.log deleted: no file needs an owner
+	f.mu.Unlock()
+	f.write("a.log", "2026-03-02 10:29:52 RD1 /2 200 10\n")
+	src.Poll(context.Background(), obs)
+	if !src.Active("site") || !strings.HasSuffix(obs.paths("RD1"), "/2") {
+		t.Fatalf("active %v, observed %q: want the folder listed through i2 when i1 fails", src.Active("site"), obs.paths("RD1"))
 	}
 }
