@@ -11,6 +11,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/backend"
 	"github.com/dumpflow/dumpflow/pkg/dumpfacts"
 	"github.com/dumpflow/dumpflow/pkg/report"
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
 // runAnalyze: analyzer analyze FILE|BUCKET-URL#KEY [--format F]
@@ -19,13 +20,13 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("analyze", stderr)
 	format := fs.String("format", "json", "output format: json, md or html")
 	blobURL := fs.String("blob", "", "blob container URL; the argument is then a key in it")
-	frames := fs.Int("frames", 0, "frames walked per thread (0: 64)")
+	frames := fs.Int("frames", dumpfacts.DefaultMaxFrames, "frames walked per thread")
 	syms := symbolFlags(fs, "")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: analyzer analyze FILE|BUCKET-URL#KEY [--format json|md|html] [--symbols PATH[,PATH…]]\n       analyzer analyze --blob BUCKET-URL KEY [--format json|md|html] [--symbols PATH[,PATH…]]")
 		fs.PrintDefaults()
 	}
-	pos, err := parse(fs, args, func(string) string { return "" }) // one-shot: no environment
+	pos, err := service.Parse(fs, args, noEnv)
 	if err != nil {
 		return err
 	}

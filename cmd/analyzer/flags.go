@@ -2,27 +2,19 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
-// newFlags returns a flag set that reports errors instead of exiting.
+// newFlags returns a flag set that reports errors instead of exiting. serve
+// parses it with service.ParseNoArgs (every flag may also come from
+// DUMPFLOW_<NAME>); the one-shot commands with service.Parse and no
+// environment.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return service.NewFlagSet("analyzer "+name, stderr)
 }
 
-// parse parses args with flags and positional arguments in any order,
-// fills every flag not given from DUMPFLOW_<NAME> in env, and returns the
-// positional arguments.
-func parse(fs *flag.FlagSet, args []string, env func(string) string) ([]string, error) {
-	pos, err := service.ParseArgs(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := service.FillFromEnv(fs, env); err != nil {
-		return nil, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	return pos, nil
-}
+// noEnv is the environment of the one-shot commands: their flags come
+// from the command line only.
+func noEnv(string) string { return "" }

@@ -15,9 +15,6 @@
 package main
 
 import (
-	"context"
-	"io"
-
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
@@ -40,6 +37,4 @@ var cli = &service.CLI{Name: "analyzer", Version: version, Commands: commands,
 func main() { cli.Main() }
 
 // run runs one subcommand (tests call it in-process).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, args, stdout, stderr)
-}
+var run = cli.Run

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/layout"
 	"github.com/dumpflow/dumpflow/pkg/report"
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
 // runRenderSample: analyzer render-sample --out DIR writes the sample
@@ -20,7 +21,7 @@ import (
 func runRenderSample(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("render-sample", stderr)
 	out := fs.String("out", "", "directory to write the sample report to (required)")
-	pos, err := parse(fs, args, func(string) string { return "" })
+	pos, err := service.Parse(fs, args, noEnv)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,56 +17,49 @@ import (
 // runServe: analyzer serve [--queue URL] [--blob URL] [--listen ADDR] …
 func runServe(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
-	queueURL := fs.String("queue", backend.DefaultQueueURL(), "queue backend URL (file://… or sb://…); reads \"analysis\"")
-	blobURL := fs.String("blob", backend.DefaultBlobURL(), "blob backend URL (file://… or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
-	listen := fs.String("listen", "127.0.0.1:9465", "address of /healthz and /readyz (empty: none)")
+	var sf service.ServeFlags
+	sf.Register(fs, service.ServeDefaults{
+		Listen: "127.0.0.1:9465", ListenHelp: "address of /healthz and /readyz (empty: none)",
+		Queues: `reads "analysis"`,
+		Grace:  time.Minute, GraceHelp: "on SIGTERM, how long analyses in flight may finish before they are abandoned",
+	})
 	concurrency := fs.Int("concurrency", 2, "messages handled at once")
-	grace := fs.Duration("grace", time.Minute, "on SIGTERM, how long analyses in flight may finish before they are abandoned")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	syms := symbolFlags(fs, filepath.Join(backend.DataDir(), "symbols"))
-	pos, err := parse(fs, args, os.Getenv)
+	if err := service.ParseNoArgs(fs, args, os.Getenv); err != nil {
+		return err
+	}
+	srv, err := sf.Start(ctx, "analyzer", version, stderr)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
-	}
-	log, err := service.NewLogger(stderr, *logLevel)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
+	defer srv.Close()
+	log := srv.Log
 	syms.logger = log
 	store, err := syms.open()
 	if err != nil {
 		return err
 	}
-	q, err := backend.OpenQueue(ctx, *queueURL, backend.AnalysisQueue)
+	q, err := backend.OpenQueue(ctx, sf.Queue, backend.AnalysisQueue)
 	if err != nil {
 		return err
 	}
 	defer q.Close()
-	bucket, err := backend.OpenBucket(ctx, *blobURL)
+	bucket, err := backend.OpenBucket(ctx, sf.Blob)
 	if err != nil {
 		return err
 	}
 	defer bucket.Close()
 
-	obs, err := service.Observe(ctx, "analyzer", version)
-	if err != nil {
-		return err
-	}
-	defer obs.Close()
 	h := analyzer.New(bucket, analyzer.Config{Logger: log, Analysis: dumpfacts.Options{Symbols: store}})
 	defer h.Close() // after the consumer stops: waits for report renders still running
-	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: *grace, Logger: log})
+	cons, err := queue.NewConsumer(queue.Config{Queue: q, Handler: h, Concurrency: *concurrency, ShutdownGrace: sf.Grace, Logger: log})
 	if err != nil {
 		return err
 	}
-	health, mux := obs.Health, obs.Mux
-	stop := context.AfterFunc(ctx, health.Drain)
+	stop := context.AfterFunc(ctx, srv.Health.Drain)
 	defer stop()
-	log.Info("analyzer serving", "queue", *queueURL, "listen", *listen, "concurrency", *concurrency, "symbols", *syms.path)
-	err = service.RunWithHTTP(ctx, log, *listen, mux, cons.Run)
+	log.Info("analyzer serving", "queue", sf.Queue, "listen", sf.Listen, "concurrency", *concurrency, "symbols", *syms.path)
+	err = service.RunWithHTTP(ctx, log, sf.Listen, srv.Mux, cons.Run)
 	log.Info("analyzer stopped")
 	return err
 }

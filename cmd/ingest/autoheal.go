@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"time"
@@ -22,6 +23,16 @@ type ruleFlags struct {
 	metrics     bool
 	webLogs     bool
 	webLogPoll  time.Duration
+}
+
+func (rf *ruleFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&rf.file, "rules", "", "auto-heal rules file (see docs/autoheal.md); empty runs none")
+	fs.StringVar(&rf.scmTemplate, "scm-url-template", "", "SCM base URL with {app}, overriding the host read from ARM (simulators)")
+	fs.DurationVar(&rf.memoryPoll, "rules-memory-poll", autoheal.DefaultMemoryPoll, "how often the auto-heal memory watch reads each instance's worker process")
+	fs.DurationVar(&rf.evaluate, "rules-evaluate", autoheal.DefaultEvaluateInterval, "how often auto-heal rules are evaluated")
+	fs.BoolVar(&rf.metrics, "rules-metrics", true, "read request counts, status codes and latency from Azure Monitor for request-based rules")
+	fs.BoolVar(&rf.webLogs, "rules-web-logs", true, "feed request-based rules every request from the site's web server logs (LogFiles/http/RawLogs) when it writes them")
+	fs.DurationVar(&rf.webLogPoll, "rules-web-log-poll", autoheal.DefaultWebLogPoll, "how often the auto-heal web log reader reads what the logs gained")
 }
 
 // newRunner builds the auto-heal runner of a rules file: a memory watch

@@ -11,15 +11,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"io"
 
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
-// command is one subcommand.
-// commands is the subcommand table; add new ones (e.g. "rules") here.
+// commands is the subcommand table.
 var commands = map[string]service.Command{
 	"parse": {Summary: "print the normalized alert of a webhook payload as JSON", Run: runParse},
 	"plan":  {Summary: "print what the capture policies would do with an alert", Run: runPlan},
@@ -40,16 +38,13 @@ var cli = &service.CLI{Name: "ingest", Version: version, Commands: commands,
 func main() { cli.Main() }
 
 // run runs one subcommand (tests call it in-process).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, args, stdout, stderr)
-}
+var run = cli.Run
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return service.NewFlagSet("ingest "+name, stderr)
 }
 
-// parseFlags parses args allowing flags after positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	return service.ParseArgs(fs, args)
-}
+// parseFlags parses args allowing flags after positional arguments; the
+// one-shot subcommands read no environment.
+var parseFlags = service.ParseArgs

@@ -24,7 +24,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var kf kuduFlags
 	kf.register(fs)
 	var ef engineFlags
-	ef.register(fs, 4)
+	ef.register(fs, worker.DefaultConcurrency)
 	var bf blobFlags
 	bf.register(fs)
 	instances := fs.String("instances", "all", "instances to capture: all, or instance ids separated by commas")
@@ -36,7 +36,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	blobURL := fs.String("blob", "", "blob storage URL (file:///dir or https://ACCOUNT.blob.core.windows.net/CONTAINER)")
 	progress := fs.String("progress", "auto", "progress on stderr: auto (when stderr is a terminal), always or never")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr)")
-	if err := parse(fs, args, os.Getenv); err != nil {
+	if err := service.ParseNoArgs(fs, args, os.Getenv); err != nil {
 		return err
 	}
 	if len(apps) == 0 {

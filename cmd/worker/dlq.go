@@ -48,7 +48,7 @@ func runDLQ(ctx context.Context, verb string, args []string, stdout, stderr io.W
 	queueURL := fs.String("queue", backend.DefaultQueueURL(), "queue backend URL (file://… or sb://…)")
 	name := fs.String("name", backend.CapturesQueue, "queue name: captures or analysis")
 	max := fs.Int("max", 100, "list: at most this many messages, oldest first")
-	ids, err := service.ParseArgs(fs, args)
+	ids, err := service.Parse(fs, args, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -57,9 +57,6 @@ func runDLQ(ctx context.Context, verb string, args []string, stdout, stderr io.W
 	}
 	if verb == "resubmit" && len(ids) == 0 {
 		return fmt.Errorf("%w: resubmit needs the ids of the messages (see dlq list)", errUsage)
-	}
-	if err := service.FillFromEnv(fs, os.Getenv); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	q, err := backend.OpenExistingQueue(ctx, *queueURL, *name)
 	if err != nil {

@@ -10,9 +10,7 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"io"
 
 	"github.com/dumpflow/dumpflow/pkg/service"
 )
@@ -40,6 +38,4 @@ var cli = &service.CLI{Name: "worker", Version: version, Commands: commands, Qui
 func main() { cli.Main() }
 
 // run runs one subcommand (tests call it in-process).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, args, stdout, stderr)
-}
+var run = cli.Run

@@ -31,7 +31,7 @@ func (k *kuduFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.scmTemplate, "scm-url-template", "", "SCM base URL with {app} for the app name, overriding the host read from ARM (e.g. http://127.0.0.1:8080/{app})")
 	k.auth.Register(fs)
 	fs.DurationVar(&k.firstByteLimit, "first-byte-limit", worker.DefaultFirstByteLimit, "the front end's first-byte limit; direct dumps cut by it are reported with advice to use staged")
-	fs.DurationVar(&k.stagedPoll, "staged-poll", 0, "staged strategy: VFS poll interval (0: pkg/kudu's default)")
+	fs.DurationVar(&k.stagedPoll, "staged-poll", kudu.DefaultPollInterval, "staged strategy: VFS poll interval")
 	fs.BoolVar(&k.stagedClone, "staged-clone", true, "staged strategy: dump a clone of the process (procdump -r), pausing it only while it is cloned; false dumps the process itself (no clone memory, paused for the whole write)")
 }
 
@@ -81,15 +81,15 @@ type engineFlags struct {
 
 func (e *engineFlags) register(fs *flag.FlagSet, defConcurrency int) {
 	fs.IntVar(&e.concurrency, "concurrency", defConcurrency, "dumps in flight at once in this worker (all apps)")
-	fs.IntVar(&e.stagedPerSite, "staged-per-site", 4, "staged dumps of one app in flight at once (direct dumps are always one per app)")
-	fs.IntVar(&e.retries, "max-attempts", 4, "attempts per dump (transient failures only)")
+	fs.IntVar(&e.stagedPerSite, "staged-per-site", worker.DefaultStagedPerSite, "staged dumps of one app in flight at once (direct dumps are always one per app)")
+	fs.IntVar(&e.retries, "max-attempts", worker.DefaultMaxAttempts, "attempts per dump (transient failures only)")
 	fs.StringVar(&e.strategy, "strategy", messages.StrategyDirect, "dump strategy when the job names none: direct or staged (see docs/worker.md)")
-	fs.IntVar(&e.maxPerInstance, "max-targets-per-instance", 5, "processes dumped per instance by one job, as DaaS (negative: no cap)")
-	fs.Int64Var(&e.minBodyBytes, "min-body-bytes", 1<<20, "a dump body must bring at least this many bytes per --min-body-window, or fail")
-	fs.DurationVar(&e.minBodyWindow, "min-body-window", time.Minute, "window of the dump body throughput floor")
-	fs.IntVar(&e.killMax, "kill-max", 2, "collect-kills allowed per app in --kill-window")
-	fs.DurationVar(&e.killWindow, "kill-window", time.Hour, "sliding window of the kill budget")
-	fs.DurationVar(&e.killCoolOff, "kill-cool-off", 3*time.Hour, "kills disabled for an app this long after it exceeds its budget")
+	fs.IntVar(&e.maxPerInstance, "max-targets-per-instance", worker.DefaultMaxTargetsPerInstance, "processes dumped per instance by one job, as DaaS (negative: no cap)")
+	fs.Int64Var(&e.minBodyBytes, "min-body-bytes", worker.DefaultMinBodyBytes, "a dump body must bring at least this many bytes per --min-body-window, or fail")
+	fs.DurationVar(&e.minBodyWindow, "min-body-window", worker.DefaultMinBodyWindow, "window of the dump body throughput floor")
+	fs.IntVar(&e.killMax, "kill-max", worker.DefaultKillMax, "collect-kills allowed per app in --kill-window")
+	fs.DurationVar(&e.killWindow, "kill-window", worker.DefaultKillWindow, "sliding window of the kill budget")
+	fs.DurationVar(&e.killCoolOff, "kill-cool-off", worker.DefaultKillCoolOff, "kills disabled for an app this long after it exceeds its budget")
 }
 
 func (e *engineFlags) config() worker.Config {

@@ -7,40 +7,34 @@ package alert
 // severity, and eventDataId (unique per event) is the alert id.
 func parseActivityLog(data []byte) (*Alert, error) {
 	const src = SourceAzureActivityLog
-	var p struct {
-		Data *struct {
-			Status  flexString `json:"status"`
-			Context *struct {
-				ActivityLog *struct {
-					EventDataID    flexString `json:"eventDataId"`
-					EventTimestamp flexString `json:"eventTimestamp"`
-					SubmissionTime flexString `json:"submissionTimestamp"`
-					Level          flexString `json:"level"`
-					ResourceID     flexString `json:"resourceId"`
-					Description    flexString `json:"description"`
-					OperationName  flexString `json:"operationName"`
-					EventSource    flexString `json:"eventSource"`
-					Status         flexString `json:"status"`
-					Properties     flexMap    `json:"properties"`
-				} `json:"activityLog"`
-			} `json:"context"`
-			Properties flexMap `json:"properties"`
-		} `json:"data"`
+	type activityData struct {
+		dataStatus
+		Context *struct {
+			ActivityLog *struct {
+				EventDataID    flexString `json:"eventDataId"`
+				EventTimestamp flexString `json:"eventTimestamp"`
+				SubmissionTime flexString `json:"submissionTimestamp"`
+				Level          flexString `json:"level"`
+				ResourceID     flexString `json:"resourceId"`
+				Description    flexString `json:"description"`
+				OperationName  flexString `json:"operationName"`
+				EventSource    flexString `json:"eventSource"`
+				Status         flexString `json:"status"`
+				Properties     flexMap    `json:"properties"`
+			} `json:"activityLog"`
+		} `json:"context"`
+		Properties flexMap `json:"properties"`
 	}
-	if err := decode(src, data, &p); err != nil {
-		return nil, err
-	}
-	if p.Data == nil {
-		return nil, &FieldError{Source: src, Field: "data", Msg: "required"}
-	}
-	if p.Data.Context == nil || p.Data.Context.ActivityLog == nil {
-		return nil, &FieldError{Source: src, Field: "data.context.activityLog", Msg: "required"}
-	}
-	l := p.Data.Context.ActivityLog
-	status, err := normStatus(src, "data.status", string(p.Data.Status))
+	d, status, err := decodeData(src, data, func(d *activityData) error {
+		if d.Context == nil || d.Context.ActivityLog == nil {
+			return &FieldError{Source: src, Field: "data.context.activityLog", Msg: "required"}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	l := d.Context.ActivityLog
 	if l.EventDataID == "" {
 		return nil, &FieldError{Source: src, Field: "data.context.activityLog.eventDataId", Msg: "required"}
 	}
@@ -53,7 +47,7 @@ func parseActivityLog(data []byte) (*Alert, error) {
 		return nil, err
 	}
 	labels := map[string]string{}
-	for k, v := range p.Data.Properties {
+	for k, v := range d.Properties {
 		labels[k] = v
 	}
 	for k, v := range map[string]flexString{"operationName": l.OperationName, "eventSource": l.EventSource} {

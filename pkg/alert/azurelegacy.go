@@ -50,31 +50,25 @@ func (c *legacyContext) alert(src, field, status string) (*Alert, error) {
 // payload has no per-instance alert id.
 func parseMetricLegacy(data []byte) (*Alert, error) {
 	const src = SourceAzureMetricLegacy
-	var p struct {
-		Data *struct {
-			Status     flexString     `json:"status"`
-			Context    *legacyContext `json:"context"`
-			Properties flexMap        `json:"properties"`
-		} `json:"data"`
+	type legacyData struct {
+		dataStatus
+		Context    *legacyContext `json:"context"`
+		Properties flexMap        `json:"properties"`
 	}
-	if err := decode(src, data, &p); err != nil {
-		return nil, err
-	}
-	if p.Data == nil {
-		return nil, &FieldError{Source: src, Field: "data", Msg: "required"}
-	}
-	if p.Data.Context == nil {
-		return nil, &FieldError{Source: src, Field: "data.context", Msg: "required"}
-	}
-	status, err := normStatus(src, "data.status", string(p.Data.Status))
+	d, status, err := decodeData(src, data, func(d *legacyData) error {
+		if d.Context == nil {
+			return &FieldError{Source: src, Field: "data.context", Msg: "required"}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	a, err := p.Data.Context.alert(src, "data.context", status)
+	a, err := d.Context.alert(src, "data.context", status)
 	if err != nil {
 		return nil, err
 	}
-	a.Labels = map[string]string(p.Data.Properties)
+	a.Labels = map[string]string(d.Properties)
 	return a, nil
 }
 

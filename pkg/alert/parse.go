@@ -181,6 +181,41 @@ func checkSingleValue(data []byte) error {
 
 // decode unmarshals a payload of a known source into v, reporting type
 // mismatches as *FieldError.
+// dataStatus is data.status, which every payload that wraps its alert in
+// {"data": {…}} carries.
+type dataStatus struct {
+	Status flexString `json:"status"`
+}
+
+func (d *dataStatus) status() string { return string(d.Status) }
+
+// decodeData decodes a payload that wraps its alert in {"data": {…}}:
+// data is required, then check reports any other missing field, then
+// data.status is normalized (in that order, so a payload missing several
+// fields is refused for the outermost).
+func decodeData[D any, PD interface {
+	*D
+	status() string
+}](source string, payload []byte, check func(*D) error) (*D, string, error) {
+	var p struct {
+		Data PD `json:"data"`
+	}
+	if err := decode(source, payload, &p); err != nil {
+		return nil, "", err
+	}
+	if p.Data == nil {
+		return nil, "", &FieldError{Source: source, Field: "data", Msg: "required"}
+	}
+	if err := check(p.Data); err != nil {
+		return nil, "", err
+	}
+	status, err := normStatus(source, "data.status", p.Data.status())
+	if err != nil {
+		return nil, "", err
+	}
+	return p.Data, status, nil
+}
+
 func decode(source string, data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		var te *json.UnmarshalTypeError

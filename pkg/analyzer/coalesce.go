@@ -16,9 +16,9 @@ import (
 // queue consumer does for a handler that panics.
 var ErrRenderPanic = errors.New("analyzer: report render panicked")
 
-// defaultRenderTimeout bounds one coalesced render (lease wait included)
+// DefaultRenderTimeout bounds one coalesced render (lease wait included)
 // when Config.RenderTimeout is zero.
-const defaultRenderTimeout = 2 * time.Minute
+const DefaultRenderTimeout = 2 * time.Minute
 
 // renderFunc renders one incident's report.
 type renderFunc func(ctx context.Context, incident string) error
@@ -60,7 +60,7 @@ type renderRound struct {
 
 func newCoalescer(render renderFunc, timeout time.Duration, log *slog.Logger) *coalescer {
 	if timeout <= 0 {
-		timeout = defaultRenderTimeout
+		timeout = DefaultRenderTimeout
 	}
 	return &coalescer{render: render, timeout: timeout, log: log, incidents: make(map[string]*incidentRenders)}
 }

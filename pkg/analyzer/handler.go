@@ -32,7 +32,7 @@ type Config struct {
 	// Analysis tunes the per-dump analysis; zero means its defaults.
 	Analysis dumpfacts.Options
 	// RenderTimeout bounds one coalesced report render, waiting for the
-	// render lease included; zero means 2 minutes.
+	// render lease included; zero means DefaultRenderTimeout.
 	RenderTimeout time.Duration
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -151,12 +150,7 @@ func (h *Handler) each(ctx context.Context, prefix string, fn func(key string, b
 
 // read returns a small blob's bytes (at most maxStored).
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {
-	r, _, err := h.bucket.NewReader(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("analyzer: read %s: %w", key, err)
-	}
-	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, maxStored+1))
+	b, err := blob.ReadAll(ctx, h.bucket, key, maxStored+1)
 	if err != nil {
 		return nil, fmt.Errorf("analyzer: read %s: %w", key, err)
 	}

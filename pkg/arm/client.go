@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -194,3 +195,29 @@ func (e *ForeignHostError) Unwrap() error { return ErrForeignHost }
 
 // NonRetriable tells azcore's retry policy not to retry.
 func (e *ForeignHostError) NonRetriable() {}
+
+// EscapeID escapes each segment of a resource id ("/subscriptions/…") for
+// a URL path given to URL.
+func EscapeID(id string) string {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// Lazy makes a Client at its first use, for a type configured through its
+// exported fields before that. The zero value is ready; it is safe for
+// concurrent use.
+type Lazy struct {
+	once sync.Once
+	c    *Client
+	err  error
+}
+
+// Client returns the Client (or the error) New(o) gave at the first call;
+// o is not read again after it.
+func (l *Lazy) Client(o Options) (*Client, error) {
+	l.once.Do(func() { l.c, l.err = New(o) })
+	return l.c, l.err
+}

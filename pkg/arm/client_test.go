@@ -121,3 +121,10 @@ func TestFailuresAreResponseErrorsAfterAzcoreRetries(t *testing.T) {
 		t.Errorf("%d calls, want 2 (the 503 retried by azcore's policy)", calls.Load())
 	}
 }
+
+func TestEscapeID(t *testing.T) {
+	got := arm.EscapeID("/subscriptions/s/resourceGroups/my rg/providers/Microsoft.Web/sites/a?b#c")
+	if want := "/subscriptions/s/resourceGroups/my%20rg/providers/Microsoft.Web/sites/a%3Fb%23c"; got != want {
+		t.Errorf("EscapeID = %q, want %q", got, want)
+	}
+}

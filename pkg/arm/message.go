@@ -2,6 +2,8 @@ package arm
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -40,4 +42,34 @@ func Describe(re *azcore.ResponseError) (code, message string) {
 		message = message[:maxMessage]
 	}
 	return code, message
+}
+
+// Error is a failed ARM call: the operation and, in one line, ARM's
+// answer (code: message, from Describe). Err is the
+// *azcore.ResponseError.
+type Error struct {
+	Op         string
+	StatusCode int
+	Msg        string
+	Err        error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("arm: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Wrap gives a failed call its operation: an *Error for a failed answer
+// (an *azcore.ResponseError), else "arm: op: err" wrapping err.
+func Wrap(op string, err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("arm: %s: %w", op, err)
+	}
+	code, msg := Describe(re)
+	if code != "" {
+		msg = code + ": " + msg
+	}
+	return &Error{Op: op, StatusCode: re.StatusCode, Msg: msg, Err: err}
 }

@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -37,7 +38,7 @@ type CPUWatch struct {
 	// it. Nil means an in-memory store.
 	State policy.Store
 	Act   Act
-	// Concurrency bounds the instances read at once; 0 means 8.
+	// Concurrency bounds the instances read at once; 0 means DefaultReadConcurrency.
 	Concurrency int
 	Log         *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -54,15 +55,9 @@ func (w *CPUWatch) init() {
 		if w.State == nil {
 			w.State = policy.NewMemStore()
 		}
-		if w.Log == nil {
-			w.Log = slog.New(slog.DiscardHandler)
-		}
-		if w.Now == nil {
-			w.Now = time.Now
-		}
-		if w.Concurrency <= 0 {
-			w.Concurrency = 8
-		}
+		w.Log = cmp.Or(w.Log, discardLog)
+		w.Now = clock(w.Now)
+		w.Concurrency = cmp.Or(max(w.Concurrency, 0), DefaultReadConcurrency)
 		w.trackers = map[instKey]*cpuTracker{}
 		w.started = map[string]bool{}
 	})

@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync"
@@ -24,10 +25,10 @@ type ProcessReader interface {
 type MemoryWatch struct {
 	Reader ProcessReader
 	Sites  []string
-	// Interval between polls of one site; 0 means 30 s. Each poll is
+	// Interval between polls of one site; 0 means DefaultMemoryPoll. Each poll is
 	// jittered by up to ±10 %.
 	Interval time.Duration
-	// Concurrency bounds the process reads in flight; 0 means 8.
+	// Concurrency bounds the process reads in flight; 0 means DefaultReadConcurrency.
 	Concurrency int
 	Log         *slog.Logger
 	Now         func() time.Time
@@ -36,22 +37,10 @@ type MemoryWatch struct {
 // Run polls until ctx ends. Read errors are logged and retried on the next
 // poll; they never stop the watch.
 func (m *MemoryWatch) Run(ctx context.Context, obs Observer) error {
-	every := m.Interval
-	if every <= 0 {
-		every = 30 * time.Second
-	}
-	limit := m.Concurrency
-	if limit <= 0 {
-		limit = 8
-	}
-	log := m.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := m.Now
-	if now == nil {
-		now = time.Now
-	}
+	every := cmp.Or(max(m.Interval, 0), DefaultMemoryPoll)
+	limit := cmp.Or(max(m.Concurrency, 0), DefaultReadConcurrency)
+	log := cmp.Or(m.Log, discardLog)
+	now := clock(m.Now)
 	known := map[string]map[string]string{} // site → instance id → machine name
 	for {
 		m.poll(ctx, obs, limit, log, now, known)

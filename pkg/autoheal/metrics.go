@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -47,9 +48,9 @@ var statusMetrics = map[string]int{"Http2xx": 200, "Http3xx": 300, "Http4xx": 40
 type Metrics struct {
 	Client metricsQuerier
 	Sites  []string
-	// Interval between queries; 0 means 60 s (the metrics' grain).
+	// Interval between queries; 0 means DefaultMetricsInterval.
 	Interval time.Duration
-	// Lookback is how far back each query reads; 0 means 5 minutes
+	// Lookback is how far back each query reads; 0 means DefaultMetricsLookback
 	// (metrics arrive with a delay). Buckets already seen are skipped.
 	Lookback time.Duration
 	Log      *slog.Logger
@@ -69,14 +70,8 @@ func NewMetrics(c *azquery.MetricsClient, sites []string) *Metrics {
 
 // Run queries until ctx ends; query errors are logged and retried.
 func (m *Metrics) Run(ctx context.Context, obs Observer) error {
-	every := m.Interval
-	if every <= 0 {
-		every = time.Minute
-	}
-	log := m.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	every := cmp.Or(max(m.Interval, 0), DefaultMetricsInterval)
+	log := cmp.Or(m.Log, discardLog)
 	seen := map[string]time.Time{} // site|instance → last bucket observed
 	for {
 		m.pollSites(ctx, obs, seen, log)
@@ -93,7 +88,7 @@ func (m *Metrics) pollSites(ctx context.Context, obs Observer, seen map[string]t
 	for _, site := range m.Sites {
 		if m.Skip != nil && m.Skip(site) {
 			// The minute in progress is partly the other source's too.
-			seen[site+"|*"] = m.now().UTC().Truncate(time.Minute).Add(time.Minute)
+			seen[site+"|*"] = clock(m.Now)().UTC().Truncate(time.Minute).Add(time.Minute)
 			continue
 		}
 		if err := m.poll(ctx, site, obs, seen); err != nil {
@@ -109,19 +104,9 @@ type bucket struct {
 	avgSecs  float64
 }
 
-func (m *Metrics) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
-}
-
 func (m *Metrics) poll(ctx context.Context, site string, obs Observer, seen map[string]time.Time) error {
-	now := m.now
-	look := m.Lookback
-	if look <= 0 {
-		look = 5 * time.Minute
-	}
+	now := clock(m.Now)
+	look := cmp.Or(max(m.Lookback, 0), DefaultMetricsLookback)
 	end := now().UTC().Truncate(time.Minute)
 	span := azquery.NewTimeInterval(end.Add(-look), end)
 	names := []string{metricRequests, metricResponseTime}

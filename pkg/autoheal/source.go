@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,7 +41,7 @@ type Runner struct {
 	// CPU are the CPU rules' watches, run beside the sources; each acts
 	// through its own Act, or the runner's when nil.
 	CPU []*CPUWatch
-	// Interval between evaluations; 0 means 10 s.
+	// Interval between evaluations; 0 means DefaultEvaluateInterval.
 	Interval time.Duration
 	Act      Act
 	Log      *slog.Logger
@@ -54,18 +55,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	if r.Evaluator == nil || r.Act == nil {
 		return errors.New("autoheal: runner needs an Evaluator and an Act")
 	}
-	log := r.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := r.Now
-	if now == nil {
-		now = time.Now
-	}
-	every := r.Interval
-	if every <= 0 {
-		every = 10 * time.Second
-	}
+	log := cmp.Or(r.Log, discardLog)
+	now := clock(r.Now)
+	every := cmp.Or(max(r.Interval, 0), DefaultEvaluateInterval)
 	g, ctx := errgroup.WithContext(ctx)
 	for _, s := range r.Sources {
 		g.Go(func() error {

@@ -1,6 +1,7 @@
 package autoheal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -61,21 +62,22 @@ type WebLogReader interface {
 type WebLogs struct {
 	Reader WebLogReader
 	Sites  []string
-	// Interval between polls; 0 means 10 s.
+	// Interval between polls; 0 means DefaultWebLogPoll.
 	Interval time.Duration
-	// Concurrency bounds the Kudu calls in flight; 0 means 8.
+	// Concurrency bounds the Kudu calls in flight; 0 means
+	// DefaultReadConcurrency.
 	Concurrency int
-	// MaxRead bounds one read of one file; 0 means 4 MiB.
+	// MaxRead bounds one read of one file; 0 means DefaultWebLogMaxRead.
 	MaxRead int64
 	// Fresh is how recently a log file must have been written for the
-	// site's logs to count as on; 0 means 5 minutes (HTTP.sys buffers
+	// site's logs to count as on; 0 means DefaultWebLogFresh (HTTP.sys buffers
 	// entries before writing them, and a quiet site writes none).
 	Fresh time.Duration
 	// Keep drops requests older than this when read (the longest rule
-	// window; Evaluator.Window); 0 means 10 minutes.
+	// window; Evaluator.Window); 0 means DefaultWebLogKeep.
 	Keep time.Duration
 	// MaxPending bounds the requests held per file while the file's
-	// instance is not known yet; 0 means 10000.
+	// instance is not known yet; 0 means DefaultWebLogMaxPending.
 	MaxPending int
 	// Handover is set when a metrics source counts the sites whose logs
 	// are off (Metrics.Skip): when a site's logs take over (at start or
@@ -101,30 +103,14 @@ type siteLogs struct {
 
 func (w *WebLogs) init() {
 	w.once.Do(func() {
-		if w.Interval <= 0 {
-			w.Interval = 10 * time.Second
-		}
-		if w.Concurrency <= 0 {
-			w.Concurrency = 8
-		}
-		if w.MaxRead <= 0 {
-			w.MaxRead = 4 << 20
-		}
-		if w.Fresh <= 0 {
-			w.Fresh = 5 * time.Minute
-		}
-		if w.Keep <= 0 {
-			w.Keep = 10 * time.Minute
-		}
-		if w.MaxPending <= 0 {
-			w.MaxPending = 10000
-		}
-		if w.Log == nil {
-			w.Log = slog.New(slog.DiscardHandler)
-		}
-		if w.Now == nil {
-			w.Now = time.Now
-		}
+		w.Interval = cmp.Or(max(w.Interval, 0), DefaultWebLogPoll)
+		w.Concurrency = cmp.Or(max(w.Concurrency, 0), DefaultReadConcurrency)
+		w.MaxRead = cmp.Or(max(w.MaxRead, 0), DefaultWebLogMaxRead)
+		w.Fresh = cmp.Or(max(w.Fresh, 0), DefaultWebLogFresh)
+		w.Keep = cmp.Or(max(w.Keep, 0), DefaultWebLogKeep)
+		w.MaxPending = cmp.Or(max(w.MaxPending, 0), DefaultWebLogMaxPending)
+		w.Log = cmp.Or(w.Log, discardLog)
+		w.Now = clock(w.Now)
 		w.sites = map[string]*siteLogs{}
 	})
 }

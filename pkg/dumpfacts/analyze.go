@@ -1,6 +1,7 @@
 package dumpfacts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,22 +14,22 @@ import (
 
 // Options tune Analyze. The zero value means the defaults.
 type Options struct {
-	// MaxFrames bounds the frames walked per thread (default 64).
+	// MaxFrames bounds the frames walked per thread (default DefaultMaxFrames).
 	MaxFrames int
 	// MaxTotalFrames bounds the frames of all threads together (default
-	// 16,384): with more threads than it allows MaxFrames each, every
+	// DefaultMaxTotalFrames): with more threads than it allows MaxFrames each, every
 	// thread but the crashing one gets an equal share (at least 8).
 	MaxTotalFrames int
 	// ScanBytes bounds the stack bytes read per thread, fetched in 4 KiB
-	// pages as the walk needs them (default 128 KiB).
+	// pages as the walk needs them (default DefaultScanBytes).
 	ScanBytes int
-	// Concurrency bounds the threads walked at once (default 8); ranged
+	// Concurrency bounds the threads walked at once (default DefaultConcurrency); ranged
 	// reads from remote storage overlap this way.
 	Concurrency int
 	// StackBytes bounds the stack bytes read for all threads together
-	// (default 64 MiB), whatever the thread count.
+	// (default DefaultStackBytes), whatever the thread count.
 	StackBytes int64
-	// StackTime bounds the time spent walking all stacks (default 5 s);
+	// StackTime bounds the time spent walking all stacks (default DefaultStackTime);
 	// a thread cut short says so in its error.
 	StackTime time.Duration
 	// Symbols, when set, names functions and source lines and supplies
@@ -38,25 +39,23 @@ type Options struct {
 	Limits Limits
 }
 
+// Defaults of Options: the zero value of each field means its constant.
+const (
+	DefaultMaxFrames      = 64
+	DefaultMaxTotalFrames = 16384
+	DefaultScanBytes      = 128 << 10
+	DefaultConcurrency    = 8
+	DefaultStackBytes     = 64 << 20
+	DefaultStackTime      = 5 * time.Second
+)
+
 func (o Options) withDefaults() Options {
-	if o.MaxFrames <= 0 {
-		o.MaxFrames = 64
-	}
-	if o.MaxTotalFrames <= 0 {
-		o.MaxTotalFrames = 16384
-	}
-	if o.ScanBytes <= 0 {
-		o.ScanBytes = 128 << 10
-	}
-	if o.StackBytes <= 0 {
-		o.StackBytes = 64 << 20
-	}
-	if o.StackTime <= 0 {
-		o.StackTime = 5 * time.Second
-	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 8
-	}
+	o.MaxFrames = cmp.Or(max(o.MaxFrames, 0), DefaultMaxFrames)
+	o.MaxTotalFrames = cmp.Or(max(o.MaxTotalFrames, 0), DefaultMaxTotalFrames)
+	o.ScanBytes = cmp.Or(max(o.ScanBytes, 0), DefaultScanBytes)
+	o.StackBytes = cmp.Or(max(o.StackBytes, 0), DefaultStackBytes)
+	o.StackTime = cmp.Or(max(o.StackTime, 0), DefaultStackTime)
+	o.Concurrency = cmp.Or(max(o.Concurrency, 0), DefaultConcurrency)
 	return o
 }
 

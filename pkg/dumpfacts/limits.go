@@ -1,6 +1,7 @@
 package dumpfacts
 
 import (
+	"cmp"
 	"github.com/dumpflow/dumpflow/pkg/minidump"
 )
 
@@ -12,37 +13,38 @@ import (
 // ("Limits and hardening").
 type Limits struct {
 	// MaxThreads is the threads scanned and listed with frames (default
-	// 1024). ThreadInfoList and ThreadNames entries are read as far.
+	// DefaultMaxThreads). ThreadInfoList and ThreadNames entries are read as far.
 	MaxThreads int
 	// MaxModules is the modules (and unloaded modules) listed and used to
-	// name frames (default 4096).
+	// name frames (default DefaultMaxModules).
 	MaxModules int
-	// MaxHandles is the handles counted by type (default 65,536).
+	// MaxHandles is the handles counted by type (default
+	// DefaultMaxHandles).
 	MaxHandles int
 	// MaxMemoryRanges is the memory list entries (MemoryList,
-	// Memory64List, MemoryInfoList) read (default 524,288, about 24 MiB
-	// each; real dumps hold tens of thousands).
+	// Memory64List, MemoryInfoList) read (default DefaultMaxMemoryRanges,
+	// about 24 MiB each; real dumps hold tens of thousands).
 	MaxMemoryRanges int
-	// MaxStringBytes is the bytes of names decoded in all (default 32 MiB).
+	// MaxStringBytes is the bytes of names decoded in all (default
+	// DefaultMaxStringBytes).
 	MaxStringBytes int64
 }
 
+// Defaults of Limits: the zero value of each field means its constant.
+const (
+	DefaultMaxThreads      = 1024
+	DefaultMaxModules      = 4096
+	DefaultMaxHandles      = 65536
+	DefaultMaxMemoryRanges = 1 << 19
+	DefaultMaxStringBytes  = 32 << 20
+)
+
 func (l Limits) withDefaults() Limits {
-	if l.MaxThreads <= 0 {
-		l.MaxThreads = 1024
-	}
-	if l.MaxModules <= 0 {
-		l.MaxModules = 4096
-	}
-	if l.MaxHandles <= 0 {
-		l.MaxHandles = 65536
-	}
-	if l.MaxMemoryRanges <= 0 {
-		l.MaxMemoryRanges = 1 << 19
-	}
-	if l.MaxStringBytes <= 0 {
-		l.MaxStringBytes = 32 << 20
-	}
+	l.MaxThreads = cmp.Or(max(l.MaxThreads, 0), DefaultMaxThreads)
+	l.MaxModules = cmp.Or(max(l.MaxModules, 0), DefaultMaxModules)
+	l.MaxHandles = cmp.Or(max(l.MaxHandles, 0), DefaultMaxHandles)
+	l.MaxMemoryRanges = cmp.Or(max(l.MaxMemoryRanges, 0), DefaultMaxMemoryRanges)
+	l.MaxStringBytes = cmp.Or(max(l.MaxStringBytes, 0), DefaultMaxStringBytes)
 	return l
 }
 

@@ -2,12 +2,9 @@ package ingest
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
@@ -36,43 +33,26 @@ type ARMDirectory struct {
 	// Client is the HTTP client (default: one with a 30 s timeout).
 	Client *http.Client
 
-	once   sync.Once
-	arm    *arm.Client
-	armErr error
+	arm arm.Lazy
 }
 
 var _ SiteDirectory = (*ARMDirectory)(nil)
 
 // ARMError is a failed ARM call: the operation and, in one line, ARM's
-// answer. Err is the *azcore.ResponseError (or the cause when there was no
-// answer).
-type ARMError struct {
-	Op         string
-	StatusCode int
-	Msg        string
-	Err        error
-}
-
-func (e *ARMError) Error() string {
-	return fmt.Sprintf("arm: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Msg)
-}
-
-func (e *ARMError) Unwrap() error { return e.Err }
+// answer (see arm.Error).
+type ARMError = arm.Error
 
 // ErrForeignHost is wrapped when ARM answers with a nextLink on another
 // host than BaseURL's.
 var ErrForeignHost = arm.ErrForeignHost
 
 func (d *ARMDirectory) client() (*arm.Client, error) {
-	d.once.Do(func() {
-		d.arm, d.armErr = arm.New(arm.Options{BaseURL: d.BaseURL, Credential: d.Credential, HTTPClient: d.Client})
-	})
-	return d.arm, d.armErr
+	return d.arm.Client(arm.Options{BaseURL: d.BaseURL, Credential: d.Credential, HTTPClient: d.Client})
 }
 
 // SitesInPlan lists the apps of an App Service plan.
 func (d *ARMDirectory) SitesInPlan(ctx context.Context, planID string) ([]messages.Site, error) {
-	return d.list(ctx, "list apps in plan", escapePath(planID)+"/sites", url.Values{"api-version": {webAPIVersion}}, nil)
+	return d.list(ctx, "list apps in plan", arm.EscapeID(planID)+"/sites", url.Values{"api-version": {webAPIVersion}}, nil)
 }
 
 // SitesInGroup lists the apps of a resource group.
@@ -113,22 +93,9 @@ func (d *ARMDirectory) list(ctx context.Context, op, path string, q url.Values, 
 		return nil
 	})
 	if err != nil {
-		return nil, armError(op, err)
+		return nil, arm.Wrap(op, err)
 	}
 	return out, nil
-}
-
-// armError gives a failed call its operation and ARM's message in one line.
-func armError(op string, err error) error {
-	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
-		return fmt.Errorf("arm: %s: %w", op, err)
-	}
-	code, msg := arm.Describe(re)
-	if code != "" {
-		msg = code + ": " + msg
-	}
-	return &ARMError{Op: op, StatusCode: re.StatusCode, Msg: msg, Err: err}
 }
 
 func tagsMatch(have, want map[string]string) bool {
@@ -145,13 +112,4 @@ func tagsMatch(have, want map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// escapePath escapes each segment of an ARM id for use in a URL path.
-func escapePath(id string) string {
-	parts := strings.Split(id, "/")
-	for i, p := range parts {
-		parts[i] = url.PathEscape(p)
-	}
-	return strings.Join(parts, "/")
 }

@@ -65,8 +65,9 @@ func BenchmarkAlert(b *testing.B) {
 }
 
 // BenchmarkHandler measures one authenticated webhook POST through the
-// HTTP handler in process (guard, auth, body read, parse, policy, manifest,
-// job, JSON answer, access log), without a network connection.
+// HTTP handler in process (the request stages — access log, rate limit,
+// auth, content type, body read — then parse, policy, manifest, job and
+// JSON answer), without a network connection.
 func BenchmarkHandler(b *testing.B) {
 	s := newBenchService(b)
 	h := s.Handler()

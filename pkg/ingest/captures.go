@@ -122,17 +122,17 @@ func summarizeVia(via []string) string {
 	return strings.Join(out, "; ")
 }
 
-func (s *Service) handleCapture(w http.ResponseWriter, req *request) {
-	c, err := DecodeCaptureRequest(req.body)
+func (s *Service) handleCapture(w http.ResponseWriter, r *http.Request) {
+	c, err := DecodeCaptureRequest(bodyOf(r))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	acc, err := s.Capture(req.r.Context(), req.caller, c, req.r.Header.Get("traceparent"))
+	acc, err := s.Capture(r.Context(), callerOf(r), c, r.Header.Get("traceparent"))
 	var outside *OutsideAllowlistError
 	switch {
 	case errors.As(err, &outside):
-		s.log.Warn("ingest: refused capture outside the allowlist", "resource_id", outside.ResourceID, "caller", req.caller)
+		s.log.Warn("ingest: refused capture outside the allowlist", "resource_id", outside.ResourceID, "caller", callerOf(r))
 		writeError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, ErrNoSites), errors.Is(err, ErrNoDirectory), errors.Is(err, ErrTooManySites):
 		writeError(w, http.StatusUnprocessableEntity, err.Error())

@@ -1,19 +1,13 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/alert"
 )
@@ -23,10 +17,10 @@ import (
 // MaxBodyBytes. Errors are JSON: {"error": "reason"}.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/alerts", s.guard("alerts", true, s.handleAlert))
-	mux.Handle("POST /v1/alerts/{source}", s.guard("alerts", true, s.handleAlert))
-	mux.Handle("POST /v1/captures", s.guard("captures", true, s.handleCapture))
-	mux.Handle("GET /v1/incidents/{id}", s.guard("incidents", false, s.handleIncident))
+	mux.Handle("POST /v1/alerts", s.route("alerts", true, s.handleAlert))
+	mux.Handle("POST /v1/alerts/{source}", s.route("alerts", true, s.handleAlert))
+	mux.Handle("POST /v1/captures", s.route("captures", true, s.handleCapture))
+	mux.Handle("GET /v1/incidents/{id}", s.route("incidents", false, s.handleIncident))
 	// Other methods on known paths, and unknown paths, answer in JSON too.
 	for path, allow := range map[string]string{"/v1/alerts": "POST", "/v1/alerts/{source}": "POST",
 		"/v1/captures": "POST", "/v1/incidents/{id}": "GET"} {
@@ -41,119 +35,20 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
-// request is what guard hands a handler.
-type request struct {
-	r      *http.Request
-	caller string
-	// body is the request body (body routes only). It is valid until the
-	// handler returns: its buffer is then reused for another request, so
-	// a handler must copy what it keeps (decoding JSON copies).
-	body []byte
-}
-
-// statusWriter records the status for the access log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// bodyBuffers recycles request body buffers: a body is read whole (at
-// most Config.MaxBodyBytes) and only lives while its handler runs.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledBody is the largest buffer kept for reuse; a rare large body's
-// buffer is left to the garbage collector rather than held.
-const maxPooledBody = 64 << 10
-
-// guard applies, in order: the per-client rate limit (429), authentication
-// (401), and for body routes the JSON content type (415) and the size
-// limit (413). It logs one line per request, without secrets: at Warn for
-// answers of 400 and above, at Debug otherwise (an accepted alert is
-// logged at Info by Alert, and every request is counted in Metrics).
-func (s *Service) guard(route string, withBody bool, h func(http.ResponseWriter, *request)) http.Handler {
-	metrics := newRouteMetrics(s.cfg.Metrics, route)
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		start := s.cfg.Now()
-		w := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
-		client := clientKey(r)
-		caller := ""
-		defer func() {
-			elapsed := s.cfg.Now().Sub(start)
-			metrics.observe(w.status, elapsed)
-			lvl := slog.LevelDebug
-			if w.status >= 400 {
-				lvl = slog.LevelWarn
-			}
-			if !s.log.Enabled(r.Context(), lvl) {
-				return
-			}
-			s.log.LogAttrs(r.Context(), lvl, "ingest: request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.String("query", redactToken(r.URL.RawQuery)), slog.Int("status", w.status), slog.String("client", client),
-				slog.String("caller", caller), slog.Int64("duration_ms", elapsed.Milliseconds()))
-		}()
-		if s.rate != nil {
-			if ok, wait := s.rate.allow(client); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-				writeError(w, http.StatusTooManyRequests, "rate limit exceeded for this client; retry later")
-				return
-			}
-		}
-		who, err := s.cfg.Auth.Authenticate(r)
-		if err != nil {
-			writeError(w, http.StatusUnauthorized, err.Error())
-			return
-		}
-		caller = who
-		req := &request{r: r, caller: who}
-		if withBody {
-			if msg, ok := jsonContentType(r.Header.Get("Content-Type")); !ok {
-				writeError(w, http.StatusUnsupportedMediaType, msg)
-				return
-			}
-			buf := bodyBuffers.Get().(*bytes.Buffer)
-			buf.Reset()
-			defer func() {
-				if buf.Cap() <= maxPooledBody {
-					bodyBuffers.Put(buf)
-				}
-			}()
-			_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-			var tooBig *http.MaxBytesError
-			switch {
-			case errors.As(err, &tooBig):
-				writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", s.cfg.MaxBodyBytes))
-				return
-			case err != nil:
-				writeError(w, http.StatusBadRequest, "reading request body: "+err.Error())
-				return
-			case len(bytes.TrimSpace(buf.Bytes())) == 0:
-				writeError(w, http.StatusBadRequest, "empty request body")
-				return
-			}
-			req.body = buf.Bytes()
-		}
-		h(w, req)
-	})
-}
-
-// jsonContentType accepts application/json and application/*+json.
-func jsonContentType(ct string) (string, bool) {
-	if ct == "" {
-		return "missing Content-Type: send application/json", false
+// route puts h behind the request path's stages, in order: the access log
+// and metrics (which see every answer), the per-client rate limit (429),
+// authentication (401), and for body routes the JSON content type (415)
+// and the body read with its size limit (413).
+func (s *Service) route(name string, withBody bool, h http.HandlerFunc) http.Handler {
+	stages := []stage{
+		accessLog(s.log, newRouteMetrics(s.cfg.Metrics, name), s.cfg.Now),
+		rateLimit(s.rate),
+		authenticate(s.cfg.Auth),
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return fmt.Sprintf("invalid Content-Type %q", ct), false
+	if withBody {
+		stages = append(stages, requireJSON, readBody(s.cfg.MaxBodyBytes))
 	}
-	if mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
-		return "", true
-	}
-	return fmt.Sprintf("Content-Type %q is not application/json", mt), false
+	return chain(h, stages...)
 }
 
 // queryParam is url.Values.Get of the raw query, without parsing it when
@@ -165,17 +60,6 @@ func queryParam(rawQuery, key string) string {
 	}
 	v, _ := url.ParseQuery(rawQuery)
 	return v.Get(key)
-}
-
-// clientKey is the client's address without port. X-Forwarded-For is not
-// trusted (it is the caller's to forge); run behind a proxy that sets the
-// connection's address or rate-limit at the proxy.
-func clientKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -206,17 +90,17 @@ type alertResponse struct {
 	Events     []EventOutcome `json:"events,omitempty"`
 }
 
-func (s *Service) handleAlert(w http.ResponseWriter, req *request) {
-	source := req.r.PathValue("source")
+func (s *Service) handleAlert(w http.ResponseWriter, r *http.Request) {
+	source := r.PathValue("source")
 	dry := false
-	if v := queryParam(req.r.URL.RawQuery, "dry_run"); v != "" {
+	if v := queryParam(r.URL.RawQuery, "dry_run"); v != "" {
 		var perr error
 		if dry, perr = strconv.ParseBool(v); perr != nil {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("dry_run=%q is not a boolean", v))
 			return
 		}
 	}
-	res, err := s.Alert(req.r.Context(), req.body, AlertOptions{Source: source, TraceParent: req.r.Header.Get("traceparent"), DryRun: dry})
+	res, err := s.Alert(r.Context(), bodyOf(r), AlertOptions{Source: source, TraceParent: r.Header.Get("traceparent"), DryRun: dry})
 	var shape *alert.UnknownShapeError
 	var field *alert.FieldError
 	var tooMany *TooManyEventsError

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"time"
@@ -97,15 +96,7 @@ func (s *Service) commit(ctx context.Context, spec *incidentSpec) (Accepted, err
 }
 
 func (s *Service) writeBlob(ctx context.Context, key string, data []byte) error {
-	w, err := s.cfg.Bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/json", Size: int64(len(data))})
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
+	return blob.WriteAll(ctx, s.cfg.Bucket, key, data, &blob.WriterOptions{ContentType: "application/json"})
 }
 
 // sendJobs sends the manifest's jobs, a few at a time. A single job (the
@@ -149,15 +140,10 @@ func (s *Service) sendJob(ctx context.Context, m *messages.Manifest, j *messages
 var ErrIncidentNotFound = errors.New("ingest: incident not found")
 
 func (s *Service) readManifest(ctx context.Context, id string) (*messages.Manifest, error) {
-	r, _, err := s.cfg.Bucket.NewReader(ctx, layout.ManifestKey(id))
+	data, err := blob.ReadAll(ctx, s.cfg.Bucket, layout.ManifestKey(id), messages.MaxEnvelopeSize+1)
 	if errors.Is(err, blob.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrIncidentNotFound, id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, messages.MaxEnvelopeSize+1))
 	if err != nil {
 		return nil, err
 	}

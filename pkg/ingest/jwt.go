@@ -50,6 +50,9 @@ type JWTAuth struct {
 	issuers []string
 	keys    keyfunc.Keyfunc
 	stop    context.CancelFunc
+	// unknownKID allows one refetch a minute for a token whose key id is
+	// not in the set; a token that finds no allowance is refused at once.
+	unknownKID *rate.Limiter
 }
 
 // NewJWTAuth validates cfg and returns a JWTAuth; call Close when done.
@@ -71,12 +74,15 @@ func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
-		Client:            cfg.Client,
-		RefreshInterval:   time.Hour,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(time.Minute), 1),
-		// A token with an unknown key id refetches only when the limiter
-		// has a token now; others are refused at once instead of waiting.
-		RateLimitWaitMax: time.Millisecond,
+		Client:          cfg.Client,
+		RefreshInterval: time.Hour,
+		// jwkset bounds its wait for this limiter and the refetch itself by
+		// the same RateLimitWaitMax context, so a short wait would cut the
+		// fetch short too (a refetch from Entra ID never fits in 1 ms).
+		// Its limiter therefore never waits, and unknownKID below decides
+		// which request may refetch; that request's fetch is bounded by
+		// Client's timeout.
+		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
 		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
 			return func(ctx context.Context, err error) {
 				slog.Default().WarnContext(ctx, "ingest: fetching the Entra ID signing keys failed", "url", u, "err", err)
@@ -87,7 +93,7 @@ func NewJWTAuth(cfg JWTConfig) (*JWTAuth, error) {
 		stop()
 		return nil, fmt.Errorf("ingest: Entra ID signing keys from %s: %w", cfg.JWKSURL, err)
 	}
-	return &JWTAuth{cfg: cfg, keys: keys, stop: stop, issuers: []string{
+	return &JWTAuth{cfg: cfg, keys: keys, stop: stop, unknownKID: rate.NewLimiter(rate.Every(time.Minute), 1), issuers: []string{
 		"https://login.microsoftonline.com/" + cfg.Tenant + "/v2.0",
 		"https://sts.windows.net/" + cfg.Tenant + "/",
 	}}, nil
@@ -102,8 +108,11 @@ func (a *JWTAuth) Close() { a.stop() }
 func (a *JWTAuth) keyfunc(ctx context.Context) jwt.Keyfunc {
 	kf := a.keys.KeyfuncCtx(ctx)
 	return func(t *jwt.Token) (any, error) {
-		k, err := kf(t)
 		kid, _ := t.Header["kid"].(string)
+		if !a.known(ctx, kid) && !a.unknownKID.Allow() {
+			return nil, fmt.Errorf("unknown signing key %q", kid)
+		}
+		k, err := kf(t)
 		if err != nil && (errors.Is(err, jwkset.ErrKeyNotFound) || !a.known(ctx, kid)) {
 			return nil, fmt.Errorf("unknown signing key %q", kid)
 		}

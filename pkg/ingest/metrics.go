@@ -26,28 +26,24 @@ type Metrics struct {
 // is not nil (registration errors panic, as with MustRegister).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "ingest", Name: "requests_total",
-			Help: "API requests by route and HTTP status code.",
-		}, []string{"route", "code"}),
+		Requests: prometheus.NewCounterVec(metricOpts("requests_total", "API requests by route and HTTP status code."), []string{"route", "code"}),
 		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "dumpflow", Subsystem: "ingest", Name: "request_duration_seconds",
 			Help:    "API request handling time by route.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}, []string{"route"}),
-		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "ingest", Name: "alert_events_total",
-			Help: "Alert events by source and outcome (accepted, duplicate, skipped, refused).",
-		}, []string{"source", "outcome"}),
-		Jobs: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "ingest", Name: "jobs_sent_total",
-			Help: "CaptureJobs sent to the captures queue.",
-		}),
+		Events: prometheus.NewCounterVec(metricOpts("alert_events_total", "Alert events by source and outcome (accepted, duplicate, skipped, refused)."), []string{"source", "outcome"}),
+		Jobs:   prometheus.NewCounter(metricOpts("jobs_sent_total", "CaptureJobs sent to the captures queue.")),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Requests, m.Duration, m.Events, m.Jobs)
 	}
 	return m
+}
+
+// metricOpts names an ingest metric: dumpflow_ingest_<name>.
+func metricOpts(name, help string) prometheus.CounterOpts {
+	return prometheus.CounterOpts{Namespace: "dumpflow", Subsystem: "ingest", Name: name, Help: help}
 }
 
 // routeMetrics are one route's children of Requests and Duration, looked

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/pkg/policy"
+	"github.com/dumpflow/dumpflow/pkg/retry"
 	"github.com/dumpflow/dumpflow/pkg/tracing"
 )
 
@@ -45,21 +47,40 @@ func (s *Service) runSchedule(ctx context.Context, sc *policy.Schedule) {
 		if !sleepUntil(ctx, s.cfg.Now, fireAt) {
 			return
 		}
-		for attempt := 1; ; attempt++ {
-			acc, err := s.FireSchedule(ctx, sc, slot)
-			if err == nil {
-				s.log.Info("ingest: schedule fired", "schedule", sc.Name, "slot", slot, "incident_id", acc.IncidentID,
-					"duplicate", acc.Duplicate, "jobs", acc.Jobs)
-				break
-			}
-			s.log.Error("ingest: schedule slot failed", "schedule", sc.Name, "slot", slot, "attempt", attempt, "err", err)
-			if attempt == 3 || !sleepUntil(ctx, s.cfg.Now, s.cfg.Now().Add(time.Duration(attempt)*5*time.Second)) {
-				break
-			}
-		}
+		s.fireSlot(ctx, sc, slot)
 		if ctx.Err() != nil {
 			return
 		}
+	}
+}
+
+// Attempts of one schedule slot: the n-th retry waits n × slotRetryStep.
+const (
+	slotAttempts  = 3
+	slotRetryStep = 5 * time.Second
+)
+
+// fireSlot fires one slot through pkg/retry, logging each failed attempt.
+func (s *Service) fireSlot(ctx context.Context, sc *policy.Schedule, slot time.Time) {
+	failed := func(attempt int, err error) {
+		s.log.Error("ingest: schedule slot failed", "schedule", sc.Name, "slot", slot, "attempt", attempt, "err", err)
+	}
+	var acc Accepted
+	n, err := retry.Do(ctx, retry.Options{
+		BackOff:     retry.ByAttempt(func(n int) time.Duration { return time.Duration(n) * slotRetryStep }),
+		MaxAttempts: slotAttempts,
+		Notify:      func(attempt int, err error, _ time.Duration) { failed(attempt, err) },
+	}, func(int) (err error) {
+		acc, err = s.FireSchedule(ctx, sc, slot)
+		return err
+	})
+	var exhausted *retry.ExhaustedError
+	switch {
+	case err == nil:
+		s.log.Info("ingest: schedule fired", "schedule", sc.Name, "slot", slot, "incident_id", acc.IncidentID,
+			"duplicate", acc.Duplicate, "jobs", acc.Jobs)
+	case errors.As(err, &exhausted):
+		failed(n, exhausted.Err) // the last attempt, which no wait followed
 	}
 }
 

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"time"
@@ -28,13 +29,14 @@ type Config struct {
 	// Auth authenticates every API request (required; see TokenAuth,
 	// JWTAuth and AnyAuth).
 	Auth Authenticator
-	// MaxBodyBytes bounds request bodies (default 1 MiB).
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes).
 	MaxBodyBytes int64
 	// RatePerSecond and RateBurst bound requests per client address
-	// (defaults 20/s and 40); a negative RatePerSecond disables the limit.
+	// (defaults DefaultRatePerSecond and DefaultRateBurst); NoRateLimit
+	// as RatePerSecond disables the limit.
 	RatePerSecond float64
 	RateBurst     int
-	// MaxSites bounds the apps of one incident (default 100).
+	// MaxSites bounds the apps of one incident (default DefaultMaxSites).
 	MaxSites int
 	// MaxEventsPerRequest bounds the alert events of one payload; a
 	// payload with more is refused whole with 413 (default
@@ -42,7 +44,8 @@ type Config struct {
 	MaxEventsPerRequest int
 	// ResendWindow is how long after an incident's creation a duplicate
 	// trigger re-sends its jobs (the queue drops those already sent; this
-	// completes an incident whose sending was interrupted). Default 10 min.
+	// completes an incident whose sending was interrupted). Default
+	// DefaultResendWindow.
 	ResendWindow time.Duration
 	// LinkBase, when set, prefixes blob keys to make links in incident
 	// status (e.g. a storage account's container URL).
@@ -80,24 +83,12 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.Policies.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 1 << 20
-	}
-	if cfg.RatePerSecond == 0 {
-		cfg.RatePerSecond = 20
-	}
-	if cfg.RateBurst <= 0 {
-		cfg.RateBurst = 40
-	}
-	if cfg.MaxSites <= 0 {
-		cfg.MaxSites = 100
-	}
-	if cfg.MaxEventsPerRequest <= 0 {
-		cfg.MaxEventsPerRequest = DefaultMaxEventsPerRequest
-	}
-	if cfg.ResendWindow <= 0 {
-		cfg.ResendWindow = 10 * time.Minute
-	}
+	cfg.MaxBodyBytes = cmp.Or(max(cfg.MaxBodyBytes, 0), DefaultMaxBodyBytes)
+	cfg.RatePerSecond = cmp.Or(cfg.RatePerSecond, DefaultRatePerSecond)
+	cfg.RateBurst = cmp.Or(max(cfg.RateBurst, 0), DefaultRateBurst)
+	cfg.MaxSites = cmp.Or(max(cfg.MaxSites, 0), DefaultMaxSites)
+	cfg.MaxEventsPerRequest = cmp.Or(max(cfg.MaxEventsPerRequest, 0), DefaultMaxEventsPerRequest)
+	cfg.ResendWindow = cmp.Or(max(cfg.ResendWindow, 0), DefaultResendWindow)
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -84,25 +83,20 @@ func (s *Service) Incident(ctx context.Context, id string) (*IncidentStatus, err
 }
 
 func (s *Service) readJob(ctx context.Context, key string) (*messages.JobCompleted, error) {
-	r, _, err := s.cfg.Bucket.NewReader(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, messages.MaxEnvelopeSize+1))
+	data, err := blob.ReadAll(ctx, s.cfg.Bucket, key, messages.MaxEnvelopeSize+1)
 	if err != nil {
 		return nil, err
 	}
 	return messages.DecodeJobCompleted(data)
 }
 
-func (s *Service) handleIncident(w http.ResponseWriter, req *request) {
-	id := req.r.PathValue("id")
+func (s *Service) handleIncident(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
 	if !incidentIDPattern.MatchString(id) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("invalid incident id %q", id))
 		return
 	}
-	st, err := s.Incident(req.r.Context(), id)
+	st, err := s.Incident(r.Context(), id)
 	switch {
 	case errors.Is(err, ErrIncidentNotFound):
 		writeError(w, http.StatusNotFound, fmt.Sprintf("incident %s not found", id))

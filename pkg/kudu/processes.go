@@ -88,12 +88,7 @@ func (cl *Client) ProcessAt(ctx context.Context, href string) (*Process, error) 
 }
 
 func (cl *Client) processAt(ctx context.Context, op, u string) (*Process, error) {
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: u})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
+	raw, err := cl.getJSON(ctx, op, u)
 	if err != nil {
 		return nil, err
 	}
@@ -112,42 +107,42 @@ func (cl *Client) processAt(ctx context.Context, op, u string) (*Process, error)
 
 // Threads lists the threads of pid (short form), GET …/{pid}/threads.
 func (cl *Client) Threads(ctx context.Context, pid int) ([]Thread, error) {
-	op := fmt.Sprintf("list threads of %d", pid)
-	var ws []wireThread
-	if err := cl.getList(ctx, op, cl.processURL(pid, "threads"), &ws); err != nil {
-		return nil, err
-	}
-	out := make([]Thread, len(ws))
-	for i, w := range ws {
-		out[i] = Thread(w)
-	}
-	return out, nil
+	return processList(ctx, cl, pid, "threads", func(w wireThread) Thread { return Thread(w) })
 }
 
 // Modules lists the modules of pid (short form), GET …/{pid}/modules. Kudu
 // answers 400 when it cannot read them (32-bit Kudu, 64-bit target).
 func (cl *Client) Modules(ctx context.Context, pid int) ([]Module, error) {
-	op := fmt.Sprintf("list modules of %d", pid)
-	var ws []wireModule
-	if err := cl.getList(ctx, op, cl.processURL(pid, "modules"), &ws); err != nil {
+	return processList(ctx, cl, pid, "modules", func(w wireModule) Module { return Module(w) })
+}
+
+// processList GETs the list …/{pid}/{what} and converts each wire item.
+func processList[W, T any](ctx context.Context, cl *Client, pid int, what string, conv func(W) T) ([]T, error) {
+	var ws []W
+	if err := cl.getList(ctx, fmt.Sprintf("list %s of %d", what, pid), cl.processURL(pid, what), &ws); err != nil {
 		return nil, err
 	}
-	out := make([]Module, len(ws))
+	out := make([]T, len(ws))
 	for i, w := range ws {
-		out[i] = Module(w)
+		out[i] = conv(w)
 	}
 	return out, nil
+}
+
+// getJSON GETs u and returns its JSON body (see readAllJSON).
+func (cl *Client) getJSON(ctx context.Context, op, u string) ([]byte, error) {
+	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: u})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return readAllJSON(op, resp.Body)
 }
 
 // getList GETs a JSON list (plain or ARM "value", each item possibly in an
 // envelope) into dst, a pointer to a slice.
 func (cl *Client) getList(ctx context.Context, op, u string, dst any) error {
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: u})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
+	raw, err := cl.getJSON(ctx, op, u)
 	if err != nil {
 		return err
 	}
@@ -173,12 +168,7 @@ func (cl *Client) Environment(ctx context.Context, pid int, filter string) (map[
 	if filter == "" {
 		return nil, fmt.Errorf("kudu: %s: empty filter (use \"all\")", op)
 	}
-	resp, err := cl.c.do(ctx, call{op: op, method: http.MethodGet, url: cl.processURL(pid, "environments", filter)})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := readAllJSON(op, resp.Body)
+	raw, err := cl.getJSON(ctx, op, cl.processURL(pid, "environments", filter))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package kudu
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -108,18 +109,10 @@ func NewStaged(cl *Client, cfg StagedConfig) (*Staged, error) {
 	def(&cfg.FullArgs, DefaultFullArgs)
 	def(&cfg.MiniArgs, DefaultMiniArgs)
 	def(&cfg.Dir, DefaultStagedDir)
-	if cfg.PollInterval == 0 {
-		cfg.PollInterval = DefaultPollInterval
-	}
-	if cfg.MaxWait == 0 {
-		cfg.MaxWait = DefaultMaxWait
-	}
-	if cfg.StableChecks == 0 {
-		cfg.StableChecks = DefaultStableChecks
-	}
-	if cfg.MaxResumes == 0 {
-		cfg.MaxResumes = DefaultMaxResumes
-	}
+	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
+	cfg.MaxWait = cmp.Or(cfg.MaxWait, DefaultMaxWait)
+	cfg.StableChecks = cmp.Or(cfg.StableChecks, DefaultStableChecks)
+	cfg.MaxResumes = cmp.Or(cfg.MaxResumes, DefaultMaxResumes)
 	switch {
 	case cfg.PollInterval < 0 || cfg.MaxWait < 0 || cfg.StableChecks < 0 || cfg.MaxResumes < 0:
 		return nil, errors.New("kudu: StagedConfig: negative setting")

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,8 +15,12 @@ import (
 
 // Defaults for the zero values of Config.
 const (
+	DefaultConcurrency   = 1
 	DefaultShutdownGrace = 30 * time.Second
 	DefaultSettleTimeout = 30 * time.Second
+	// NoShutdownGrace as Config.ShutdownGrace cancels in-flight handlers
+	// as soon as Run's context ends (any negative grace does).
+	NoShutdownGrace = time.Duration(-1)
 )
 
 // Config configures a Consumer. Queue and Handler are required; every
@@ -27,7 +32,7 @@ type Config struct {
 	Handler Handler
 	// Concurrency is the most messages handled at once; the Consumer
 	// receives only as many messages as it has free slots, so no message
-	// waits locked in a buffer. Zero means 1.
+	// waits locked in a buffer. Zero means DefaultConcurrency.
 	Concurrency int
 	// LockRenewInterval is how often a message's lock is renewed while its
 	// handler runs. Zero means adaptively: each renewal happens when half
@@ -35,7 +40,7 @@ type Config struct {
 	LockRenewInterval time.Duration
 	// ShutdownGrace is how long in-flight handlers may keep running after
 	// Run's context ends before their contexts are cancelled. Zero means
-	// DefaultShutdownGrace; negative means no grace at all.
+	// DefaultShutdownGrace; NoShutdownGrace means no grace at all.
 	ShutdownGrace time.Duration
 	// SettleTimeout bounds each Complete, Abandon or DeadLetter call.
 	// Zero means DefaultSettleTimeout.
@@ -117,15 +122,9 @@ func NewConsumer(cfg Config) (*Consumer, error) {
 	case cfg.SettleTimeout < 0:
 		return nil, fmt.Errorf("queue: consumer config: negative SettleTimeout %v", cfg.SettleTimeout)
 	}
-	if cfg.Concurrency == 0 {
-		cfg.Concurrency = 1
-	}
-	if cfg.ShutdownGrace == 0 {
-		cfg.ShutdownGrace = DefaultShutdownGrace
-	}
-	if cfg.SettleTimeout == 0 {
-		cfg.SettleTimeout = DefaultSettleTimeout
-	}
+	cfg.Concurrency = cmp.Or(cfg.Concurrency, DefaultConcurrency)
+	cfg.ShutdownGrace = cmp.Or(cfg.ShutdownGrace, DefaultShutdownGrace)
+	cfg.SettleTimeout = cmp.Or(cfg.SettleTimeout, DefaultSettleTimeout)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()

@@ -117,6 +117,15 @@ var (
 	ErrInvalidMessage = errors.New("queue: invalid message")
 )
 
+// Defaults shared by the embedded backends (sqlitequeue, memqueue): Service
+// Bus's own defaults, so that a queue behaves alike whichever backend runs
+// it.
+const (
+	DefaultLockDuration  = 60 * time.Second
+	DefaultMaxDeliveries = 10
+	DefaultDedupeWindow  = 10 * time.Minute
+)
+
 // Limits shared by every backend, so that a message accepted by the
 // embedded queue is also accepted by Service Bus (Standard tier).
 const (

@@ -135,11 +135,22 @@ func (c *CLI) versionLine() string {
 
 // Main runs the CLI with os.Args under a signal context and exits with the
 // status Run's error calls for.
-func (c *CLI) Main() {
+func (c *CLI) Main() { runMain(c.Run, c.ExitCode) }
+
+// Main runs a program's run with os.Args[1:] under SignalContext, prints
+// its error once as "name: error" and exits with the status the error
+// calls for, by CLI.ExitCode's rules (0 for flag.ErrHelp, 2 for ErrUsage,
+// an ExitStatus's code, else 1). Programs of one command (the simulator,
+// the demo, the benchmarks) use it as binaries with subcommands use CLI.
+func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	runMain(run, (&CLI{Name: name}).ExitCode)
+}
+
+func runMain(run func(ctx context.Context, args []string, stdout, stderr io.Writer) error, exitCode func(error, io.Writer) int) {
 	ctx, stop := SignalContext(context.Background())
-	err := c.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	os.Exit(c.ExitCode(err, os.Stderr))
+	os.Exit(exitCode(err, os.Stderr))
 }
 
 // ExitCode prints err for a person, once prefixed, and returns the exit

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"net"
 	"net/http"
 	"sync"
@@ -16,41 +17,41 @@ import (
 type HTTPLimits struct {
 	// ReadHeaderTimeout bounds the wait for a request's headers, on a new
 	// connection too (a client that connects and sends nothing is dropped).
-	// Default 10 s.
+	// Default DefaultReadHeaderTimeout.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds reading a whole request, body included. Bodies
-	// are small (alerts, at most a few MiB): default 30 s.
+	// are small (alerts, at most a few MiB): default DefaultReadTimeout.
 	ReadTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection that sent no new request
 	// for this long. Without it, net/http keeps idle connections forever.
-	// Default 60 s.
+	// Default DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// MaxHeaderBytes bounds request headers. Default 64 KiB.
+	// MaxHeaderBytes bounds request headers. Default DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
 	// MaxConns caps the connections open at once; the next ones wait in
 	// the kernel's accept queue. From 3/4 of it on, keep-alive is switched
 	// off and idle connections are closed, so that idle clients cannot
 	// hold the slots that working clients need; it is switched back on
-	// below 1/2. Default 1024 (about 25 MB of buffers and goroutines).
+	// below 1/2. Default DefaultMaxConns (about 25 MB of buffers and
+	// goroutines).
 	MaxConns int
 }
 
+// Defaults of HTTPLimits: the zero value of each field means its constant.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultMaxConns          = 1024
+)
+
 func (l HTTPLimits) withDefaults() HTTPLimits {
-	if l.ReadHeaderTimeout <= 0 {
-		l.ReadHeaderTimeout = 10 * time.Second
-	}
-	if l.ReadTimeout <= 0 {
-		l.ReadTimeout = 30 * time.Second
-	}
-	if l.IdleTimeout <= 0 {
-		l.IdleTimeout = 60 * time.Second
-	}
-	if l.MaxHeaderBytes <= 0 {
-		l.MaxHeaderBytes = 64 << 10
-	}
-	if l.MaxConns <= 0 {
-		l.MaxConns = 1024
-	}
+	l.ReadHeaderTimeout = cmp.Or(max(l.ReadHeaderTimeout, 0), DefaultReadHeaderTimeout)
+	l.ReadTimeout = cmp.Or(max(l.ReadTimeout, 0), DefaultReadTimeout)
+	l.IdleTimeout = cmp.Or(max(l.IdleTimeout, 0), DefaultIdleTimeout)
+	l.MaxHeaderBytes = cmp.Or(max(l.MaxHeaderBytes, 0), DefaultMaxHeaderBytes)
+	l.MaxConns = cmp.Or(max(l.MaxConns, 0), DefaultMaxConns)
 	return l
 }
 

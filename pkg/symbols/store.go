@@ -1,6 +1,7 @@
 package symbols
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,18 +36,10 @@ func Open(spec string, opts Options) (Store, error) {
 	if opts.MaxDownload < 0 || opts.Timeout < 0 || opts.MaxMemory < 0 || opts.NegativeTTL < 0 {
 		return nil, errors.New("symbols: negative limit in Options")
 	}
-	if opts.MaxDownload == 0 {
-		opts.MaxDownload = DefaultMaxDownload
-	}
-	if opts.Timeout == 0 {
-		opts.Timeout = DefaultTimeout
-	}
-	if opts.MaxMemory == 0 {
-		opts.MaxMemory = DefaultMaxMemory
-	}
-	if opts.NegativeTTL == 0 {
-		opts.NegativeTTL = DefaultNegativeTTL
-	}
+	opts.MaxDownload = cmp.Or(opts.MaxDownload, DefaultMaxDownload)
+	opts.Timeout = cmp.Or(opts.Timeout, DefaultTimeout)
+	opts.MaxMemory = cmp.Or(opts.MaxMemory, DefaultMaxMemory)
+	opts.NegativeTTL = cmp.Or(opts.NegativeTTL, DefaultNegativeTTL)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -253,7 +253,7 @@ func (e *Engine) publish(ctx context.Context, incident string, p messages.Payloa
 	}
 	env := messages.New(incident, p, e.cfg.Now())
 	env.TraceParent = tracing.TraceParent(ctx)
-	_, err := retry(ctx, RetryPolicy{MaxAttempts: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, MaxElapsed: 30 * time.Second, Jitter: 0.5},
+	_, err := retry(ctx, RetryPolicy{MaxAttempts: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, MaxElapsed: 30 * time.Second, Jitter: DefaultJitter},
 		func(int) error { return e.pub.Publish(ctx, env) }, nil)
 	return err
 }

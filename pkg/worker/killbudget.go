@@ -133,16 +133,8 @@ func (k *killBudget) store(ctx context.Context, key string, st killState) error 
 	if err != nil {
 		return fmt.Errorf("encoding kill budget: %w", err)
 	}
-	w, err := k.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/json", Overwrite: true, Size: int64(len(data))})
-	if err != nil {
+	if err := blob.WriteAll(ctx, k.bucket, key, data, &blob.WriterOptions{ContentType: "application/json", Overwrite: true}); err != nil {
 		return fmt.Errorf("writing kill budget %s: %w", key, err)
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return fmt.Errorf("writing kill budget %s: %w", key, err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("committing kill budget %s: %w", key, err)
 	}
 	return nil
 }

@@ -97,15 +97,7 @@ func (e *Engine) recordKill(ctx context.Context, jobID string, t target) error {
 	if err != nil {
 		return err
 	}
-	w, err := e.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: "application/json", Size: int64(len(data))})
-	if err != nil {
-		return fmt.Errorf("recording the kill in %s: %w", key, err)
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return fmt.Errorf("recording the kill in %s: %w", key, err)
-	}
-	if err := w.Close(); errors.Is(err, blob.ErrExists) {
+	if err := blob.WriteAll(ctx, e.bucket, key, data, &blob.WriterOptions{ContentType: "application/json"}); errors.Is(err, blob.ErrExists) {
 		return errKillRecorded
 	} else if err != nil {
 		return fmt.Errorf("recording the kill in %s: %w", key, err)

@@ -32,47 +32,30 @@ type Metrics struct {
 // reg is not nil (registration errors panic, as with MustRegister).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		Dumps: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "dumps_total",
-			Help: "Dump targets by outcome.",
-		}, []string{"outcome"}),
-		Bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "dump_bytes_total",
-			Help: "Dump bytes streamed from Kudu, by outcome.",
-		}, []string{"outcome"}),
-		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "dump_duration_seconds",
-			Help:    "Time to take and store one dump, all attempts, by outcome.",
-			Buckets: prometheus.ExponentialBuckets(0.5, 2, 12),
-		}, []string{"outcome"}),
-		Retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "dump_retries_total",
-			Help: "Dump attempts after the first.",
-		}),
-		Kills: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "kills_total",
-			Help: "Collect-kills by result (done, denied, failed).",
-		}, []string{"result"}),
-		LockWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "lock_wait_seconds",
-			Help:    "Time waiting for a site's dump slot, by strategy.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
-		}, []string{"strategy"}),
-		LeaseLost: prometheus.NewCounter(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "site_lease_lost_total",
-			Help: "Site lock renewals that found the lease lost.",
-		}),
-		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "dumps_in_flight",
-			Help: "Dumps streaming now.",
-		}),
-		Jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "dumpflow", Subsystem: "worker", Name: "jobs_total",
-			Help: "Capture jobs by result (completed, interrupted, invalid, error).",
-		}, []string{"result"}),
+		Dumps:     prometheus.NewCounterVec(metricOpts("dumps_total", "Dump targets by outcome."), []string{"outcome"}),
+		Bytes:     prometheus.NewCounterVec(metricOpts("dump_bytes_total", "Dump bytes streamed from Kudu, by outcome."), []string{"outcome"}),
+		Retries:   prometheus.NewCounter(metricOpts("dump_retries_total", "Dump attempts after the first.")),
+		Kills:     prometheus.NewCounterVec(metricOpts("kills_total", "Collect-kills by result (done, denied, failed)."), []string{"result"}),
+		LeaseLost: prometheus.NewCounter(metricOpts("site_lease_lost_total", "Site lock renewals that found the lease lost.")),
+		InFlight:  prometheus.NewGauge(prometheus.GaugeOpts(metricOpts("dumps_in_flight", "Dumps streaming now."))),
+		Jobs:      prometheus.NewCounterVec(metricOpts("jobs_total", "Capture jobs by result (completed, interrupted, invalid, error)."), []string{"result"}),
+		Duration: prometheus.NewHistogramVec(histogramOpts("dump_duration_seconds", "Time to take and store one dump, all attempts, by outcome.",
+			prometheus.ExponentialBuckets(0.5, 2, 12)), []string{"outcome"}),
+		LockWait: prometheus.NewHistogramVec(histogramOpts("lock_wait_seconds", "Time waiting for a site's dump slot, by strategy.",
+			prometheus.ExponentialBuckets(0.01, 4, 10)), []string{"strategy"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Dumps, m.Bytes, m.Duration, m.Retries, m.Kills, m.LockWait, m.LeaseLost, m.InFlight, m.Jobs)
 	}
 	return m
+}
+
+// metricOpts names a worker metric: dumpflow_worker_<name>.
+func metricOpts(name, help string) prometheus.CounterOpts {
+	return prometheus.CounterOpts{Namespace: "dumpflow", Subsystem: "worker", Name: name, Help: help}
+}
+
+// histogramOpts names a worker histogram with its buckets.
+func histogramOpts(name, help string, buckets []float64) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Namespace: "dumpflow", Subsystem: "worker", Name: name, Help: help, Buckets: buckets}
 }

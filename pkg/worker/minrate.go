@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"time"
@@ -13,17 +14,13 @@ import (
 // fails with a *SlowBodyError instead of trickling on forever just under
 // the client's idle timeout (issue 22).
 type MinRate struct {
-	Bytes  int64         // default 1 MiB
-	Window time.Duration // default 1 min
+	Bytes  int64         // default DefaultMinBodyBytes
+	Window time.Duration // default DefaultMinBodyWindow
 }
 
 func (m MinRate) withDefaults() MinRate {
-	if m.Bytes <= 0 {
-		m.Bytes = 1 << 20
-	}
-	if m.Window <= 0 {
-		m.Window = time.Minute
-	}
+	m.Bytes = cmp.Or(max(m.Bytes, 0), DefaultMinBodyBytes)
+	m.Window = cmp.Or(max(m.Window, 0), DefaultMinBodyWindow)
 	return m
 }
 

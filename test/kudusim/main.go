@@ -10,24 +10,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/dumpflow/dumpflow/pkg/service"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if err != errHelp {
-			fmt.Fprintln(os.Stderr, "kudusim:", err)
-		}
-		os.Exit(exitCode(err))
-	}
-}
+func main() { service.Main("kudusim", run) }
 
 // run dispatches to the write-dump subcommand or the server.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dumpflow/dumpflow/pkg/service"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
 // errHelp is returned after --help was printed; the exit status is 0.
-var errHelp = errors.New("help requested")
+var errHelp = flag.ErrHelp
 
 // usageError marks bad command-line input (exit status 2).
 type usageError struct{ err error }
@@ -22,16 +23,8 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-func exitCode(err error) int {
-	var ue usageError
-	switch {
-	case errors.Is(err, errHelp):
-		return 0
-	case errors.As(err, &ue):
-		return 2
-	}
-	return 1
-}
+// Is makes a usage error exit with status 2 under service.Main.
+func (e usageError) Is(target error) bool { return target == service.ErrUsage }
 
 // sizeFlag is a flag.Value accepting KiB/MiB/GiB sizes.
 type sizeFlag struct{ v *int64 }

@@ -1,6 +1,7 @@
 package azureblob
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -70,15 +71,9 @@ type Options struct {
 }
 
 func (o *Options) setDefaults() error {
-	if o.BlockSize == 0 {
-		o.BlockSize = DefaultBlockSize
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = DefaultConcurrency
-	}
-	if o.UploadMemory == 0 {
-		o.UploadMemory = DefaultUploadMemory
-	}
+	o.BlockSize = cmp.Or(o.BlockSize, DefaultBlockSize)
+	o.Concurrency = cmp.Or(o.Concurrency, DefaultConcurrency)
+	o.UploadMemory = cmp.Or(o.UploadMemory, DefaultUploadMemory)
 	switch {
 	case o.BlockSize < minBlockSize || o.BlockSize > maxBlockSize:
 		return fmt.Errorf("azureblob: BlockSize %d out of [%d, %d]", o.BlockSize, minBlockSize, maxBlockSize)

@@ -133,15 +133,7 @@ func put(t *testing.T, b blob.Bucket, key string, data []byte, opts *blob.Writer
 
 // tryPut writes data under key and returns Close's error.
 func tryPut(ctx context.Context, b blob.Bucket, key string, data []byte, opts *blob.WriterOptions) error {
-	w, err := b.NewWriter(ctx, key, opts)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(data); err != nil {
-		_ = w.Abort()
-		return err
-	}
-	return w.Close()
+	return blob.WriteAll(ctx, b, key, data, opts)
 }
 
 // get reads the whole blob under key and fails the test on error.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync"
 	"testing"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -215,47 +214,26 @@ func testCreateRaceAcrossSizes(t *testing.T, h Harness) {
 	const writers, rounds = 8, 3
 	for round := range rounds {
 		key := fmt.Sprintf("race/%d", round)
-		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			errs  = make([]error, writers)
-			kinds = make([]blobKind, writers)
-			datas = make([][]byte, writers)
-		)
+		kinds := make([]blobKind, writers)
+		datas := make([][]byte, writers)
 		for i := range writers {
 			kinds[i] = blobKinds[(i+round)%len(blobKinds)]
 			datas[i] = pattern(byte(i+1), kinds[i].size)
-			wg.Go(func() {
+		}
+		// The writers race to commit: each has written its data.
+		winner := createRace(t, writers, fmt.Sprintf("round %d: ", round), func(i int) string { return fmt.Sprintf("%d (%s)", i, kinds[i].name) },
+			func(i int, start <-chan struct{}) error {
 				w, err := b.NewWriter(ctx, key, kinds[i].opts(fmt.Sprint(i), false, len(datas[i])))
 				if err != nil {
-					errs[i] = err
-					return
+					return err
 				}
 				if _, err := w.Write(datas[i]); err != nil {
 					_ = w.Abort()
-					errs[i] = err
-					return
+					return err
 				}
 				<-start
-				errs[i] = w.Close()
+				return w.Close()
 			})
-		}
-		close(start)
-		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner >= 0:
-				t.Fatalf("round %d: writers %d (%s) and %d (%s) both committed", round, winner, kinds[winner].name, i, kinds[i].name)
-			case err == nil:
-				winner = i
-			case !errors.Is(err, blob.ErrExists):
-				t.Errorf("round %d: writer %d (%s): %v, want nil or ErrExists", round, i, kinds[i].name, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatalf("round %d: no writer committed", round)
-		}
 		wantBlob(t, b, key, kinds[winner], datas[winner], fmt.Sprint(winner))
 	}
 }

@@ -91,32 +91,18 @@ func testCreateIfAbsent(t *testing.T, h Harness) {
 	}
 }
 
-func testCreateIfAbsentRace(t *testing.T, h Harness) {
-	b := h.NewBucket(t)
-	const writers = 8
-	ctx := testCtx(t)
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, writers)
-		datas = make([][]byte, writers)
-	)
+// createRace runs writers at once, each creating the same blob through
+// write, which waits on start where its scenario wants the race, and
+// returns the writer that committed. It fails the test unless exactly one
+// did and every other got ErrExists; desc names a writer in failures, and
+// prefix starts each failure message.
+func createRace(t *testing.T, writers int, prefix string, desc func(int) string, write func(i int, start <-chan struct{}) error) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make([]error, writers)
 	for i := range writers {
-		datas[i] = pattern(byte(i+1), 64<<10+i)
-		wg.Go(func() {
-			w, err := b.NewWriter(ctx, "race", &blob.WriterOptions{Metadata: map[string]string{"writer": fmt.Sprint(i)}})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			<-start
-			if _, err := w.Write(datas[i]); err != nil {
-				_ = w.Abort()
-				errs[i] = err
-				return
-			}
-			errs[i] = w.Close()
-		})
+		wg.Go(func() { errs[i] = write(i, start) })
 	}
 	close(start)
 	wg.Wait()
@@ -124,16 +110,40 @@ func testCreateIfAbsentRace(t *testing.T, h Harness) {
 	for i, err := range errs {
 		switch {
 		case err == nil && winner >= 0:
-			t.Fatalf("writers %d and %d both committed", winner, i)
+			t.Fatalf("%swriters %s and %s both committed", prefix, desc(winner), desc(i))
 		case err == nil:
 			winner = i
 		case !errors.Is(err, blob.ErrExists):
-			t.Errorf("writer %d: %v, want nil or ErrExists", i, err)
+			t.Errorf("%swriter %s: %v, want nil or ErrExists", prefix, desc(i), err)
 		}
 	}
 	if winner < 0 {
-		t.Fatal("no writer committed")
+		t.Fatalf("%sno writer committed", prefix)
 	}
+	return winner
+}
+
+func testCreateIfAbsentRace(t *testing.T, h Harness) {
+	b := h.NewBucket(t)
+	const writers = 8
+	ctx := testCtx(t)
+	datas := make([][]byte, writers)
+	for i := range writers {
+		datas[i] = pattern(byte(i+1), 64<<10+i)
+	}
+	// The writers race from the start: each has only opened its writer.
+	winner := createRace(t, writers, "", func(i int) string { return fmt.Sprint(i) }, func(i int, start <-chan struct{}) error {
+		w, err := b.NewWriter(ctx, "race", &blob.WriterOptions{Metadata: map[string]string{"writer": fmt.Sprint(i)}})
+		if err != nil {
+			return err
+		}
+		<-start
+		if _, err := w.Write(datas[i]); err != nil {
+			_ = w.Abort()
+			return err
+		}
+		return w.Close()
+	})
 	wantContent(t, b, "race", datas[winner])
 	a, err := b.Attributes(ctx, "race")
 	if err != nil {

@@ -18,9 +18,9 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
-// Options configure a Queue; zero values mean the defaults of sqlitequeue
-// (lock 60s, 10 deliveries, 10 minute dedupe window; a negative window
-// disables duplicate detection).
+// Options configure a Queue; zero values mean queue.DefaultLockDuration,
+// queue.DefaultMaxDeliveries and queue.DefaultDedupeWindow (a negative
+// window disables duplicate detection).
 type Options struct {
 	LockDuration  time.Duration
 	MaxDeliveries int
@@ -60,15 +60,9 @@ var (
 
 // New returns an empty queue.
 func New(opts Options) (*Queue, error) {
-	if opts.LockDuration == 0 {
-		opts.LockDuration = 60 * time.Second
-	}
-	if opts.MaxDeliveries == 0 {
-		opts.MaxDeliveries = 10
-	}
-	if opts.DedupeWindow == 0 {
-		opts.DedupeWindow = 10 * time.Minute
-	}
+	opts.LockDuration = cmp.Or(opts.LockDuration, queue.DefaultLockDuration)
+	opts.MaxDeliveries = cmp.Or(opts.MaxDeliveries, queue.DefaultMaxDeliveries)
+	opts.DedupeWindow = cmp.Or(opts.DedupeWindow, queue.DefaultDedupeWindow)
 	if opts.LockDuration < time.Millisecond || opts.MaxDeliveries < 1 {
 		return nil, fmt.Errorf("memqueue: invalid options: lock %v (≥ 1ms), max deliveries %d (≥ 1)", opts.LockDuration, opts.MaxDeliveries)
 	}

@@ -1,6 +1,7 @@
 package queuetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,15 +35,9 @@ func newID(t *testing.T) string {
 
 func open(t *testing.T, h Harness, want Config) (queue.Queue, Config) {
 	t.Helper()
-	if want.MaxDeliveries == 0 {
-		want.MaxDeliveries = maxDeliver
-	}
-	if want.DedupeWindow == 0 {
-		want.DedupeWindow = longDedupe
-	}
-	if want.LockDuration == 0 {
-		want.LockDuration = longLock
-	}
+	want.MaxDeliveries = cmp.Or(want.MaxDeliveries, maxDeliver)
+	want.DedupeWindow = cmp.Or(want.DedupeWindow, longDedupe)
+	want.LockDuration = cmp.Or(want.LockDuration, longLock)
 	q, got := h.Open(t, want)
 	if q == nil {
 		t.Fatal("harness Open returned a nil queue")

@@ -1,20 +1,23 @@
 package sqlitequeue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/dumpflow/dumpflow/pkg/queue"
 )
 
 // Defaults for the zero values of Options, matching Service Bus defaults
 // where Service Bus has one.
 const (
-	DefaultLockDuration  = 60 * time.Second
-	DefaultMaxDeliveries = 10
-	DefaultDedupeWindow  = 10 * time.Minute
+	DefaultLockDuration  = queue.DefaultLockDuration
+	DefaultMaxDeliveries = queue.DefaultMaxDeliveries
+	DefaultDedupeWindow  = queue.DefaultDedupeWindow
 	DefaultPollInterval  = 250 * time.Millisecond
 	DefaultBusyTimeout   = 30 * time.Second
 )
@@ -54,21 +57,11 @@ type Options struct {
 // withDefaults returns o with zero fields replaced by defaults, or an error
 // naming the first invalid field.
 func (o Options) withDefaults() (Options, error) {
-	if o.LockDuration == 0 {
-		o.LockDuration = DefaultLockDuration
-	}
-	if o.MaxDeliveries == 0 {
-		o.MaxDeliveries = DefaultMaxDeliveries
-	}
-	if o.DedupeWindow == 0 {
-		o.DedupeWindow = DefaultDedupeWindow
-	}
-	if o.PollInterval == 0 {
-		o.PollInterval = DefaultPollInterval
-	}
-	if o.BusyTimeout == 0 {
-		o.BusyTimeout = DefaultBusyTimeout
-	}
+	o.LockDuration = cmp.Or(o.LockDuration, DefaultLockDuration)
+	o.MaxDeliveries = cmp.Or(o.MaxDeliveries, DefaultMaxDeliveries)
+	o.DedupeWindow = cmp.Or(o.DedupeWindow, DefaultDedupeWindow)
+	o.PollInterval = cmp.Or(o.PollInterval, DefaultPollInterval)
+	o.BusyTimeout = cmp.Or(o.BusyTimeout, DefaultBusyTimeout)
 	switch {
 	case o.LockDuration < time.Millisecond:
 		return o, fmt.Errorf("sqlitequeue: lock duration %v must be at least 1ms", o.LockDuration)
