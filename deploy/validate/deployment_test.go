@@ -20,14 +20,15 @@ import (
 
 // Sizing the manifests must honour (docs/operations.md, "Sizing").
 // workerBaseline is the worker's memory without dumps in flight (Go
-// runtime, SDK clients): 64 MiB, a margin over the 16–18 MiB peak RSS the
+// runtime, SDK clients): 64 MiB, a margin over the 16–26 MiB peak RSS the
 // stream benchmark measured (docs/benchmarks.md). The Azure block buffers
 // are one pool that every dump in flight shares (--upload-memory-mib,
 // pkg/blob/azureblob.DefaultUploadMemory by default), whatever the
 // concurrency; one dump takes at most Concurrency+1 blocks of it. Each
 // dump in flight adds perDump more (its copy buffers, connections and
 // requests): 4 MiB, a margin over the ≈ 2 MiB the Azurite benchmark
-// measured per dump.
+// measured per dump; the copy buffers of up to 16 dumps share a 12 MiB
+// budget (pkg/worker copyBudget), at most 3 MiB for one dump.
 const (
 	workerBaseline     = 64 << 20
 	perDump            = 4 << 20

@@ -8,26 +8,56 @@ import (
 	"sync/atomic"
 )
 
-// A dump is copied through copyChunks buffers of copyChunk bytes: one being
-// read and written while the others wait for, or are in, the hasher. That
-// is 1 MiB per dump in flight, reused from dump to dump.
+// A dump is copied through copyChunks buffers of one chunk size: one being
+// read and written while the others wait for, or are in, the hasher. They
+// are reused from dump to dump.
+//
+// Bigger chunks cost less CPU per byte, measured (docs/benchmarks.md, issue
+// 20): a 2 GiB dump from the simulator into tmpfs cost the worker 3.8–4.1
+// CPU-seconds in 256 KiB chunks, 3.7 in 512 KiB and 3.3–3.5 in 1 MiB (2 MiB
+// gained nothing more), because every chunk costs a hand-off to the hasher,
+// its wake-up and a write call, whatever its size. But the buffers of every
+// dump in flight add up (at --concurrency 16, 3 × 1 MiB each took the
+// worker over its 256 MiB goal on Azure), so all of a worker's copy buffers
+// share one budget, copyBudget: the chunk is the largest that fits it at
+// the worker's concurrency, never below minCopyChunk.
 const (
-	copyChunk  = 256 << 10
-	copyChunks = 4
+	maxCopyChunk = 1 << 20
+	minCopyChunk = 256 << 10
+	copyChunks   = 3
+	copyBudget   = 12 << 20
 )
+
+// copyChunkFor is the chunk size for a worker with up to concurrency dumps
+// in flight: 1 MiB up to 4 dumps, 512 KiB up to 8, then 256 KiB.
+func copyChunkFor(concurrency int) int {
+	c := maxCopyChunk
+	for c > minCopyChunk && copyChunks*c*concurrency > copyBudget {
+		c /= 2
+	}
+	return c
+}
 
 type chunkSet [copyChunks][]byte
 
-var chunkSets = sync.Pool{New: func() any {
-	s := new(chunkSet)
-	for i := range s {
-		s[i] = make([]byte, copyChunk)
+// chunkSets holds idle chunk sets, one pool per chunk size.
+var chunkSets = func() map[int]*sync.Pool {
+	m := map[int]*sync.Pool{}
+	for size := minCopyChunk; size <= maxCopyChunk; size *= 2 {
+		m[size] = &sync.Pool{New: func() any {
+			s := new(chunkSet)
+			for i := range s {
+				s[i] = make([]byte, size)
+			}
+			return s
+		}}
 	}
-	return s
-}}
+	return m
+}()
 
-// copyDump copies a dump from src to dst and returns how many bytes it
-// read and, when err is nil, their SHA-256.
+// copyDump copies a dump from src to dst in chunks of chunk bytes (one of
+// copyChunkFor's sizes) and returns how many bytes it read and, when err is
+// nil, their SHA-256.
 //
 // SHA-256 costs about as much CPU per byte as reading a socket and writing
 // a file together, so it runs on a second goroutine: each chunk is handed
@@ -43,8 +73,12 @@ var chunkSets = sync.Pool{New: func() any {
 // back as *readError, write errors as dst returned them. progress, when not
 // nil, holds the bytes written so far: it is stored once per chunk, and
 // whoever reports progress reads it on their own schedule.
-func copyDump(dst io.Writer, src io.Reader, progress *atomic.Int64) (n int64, sum [sha256.Size]byte, err error) {
-	set := chunkSets.Get().(*chunkSet)
+func copyDump(dst io.Writer, src io.Reader, progress *atomic.Int64, chunk int) (n int64, sum [sha256.Size]byte, err error) {
+	pool := chunkSets[chunk]
+	if pool == nil {
+		return 0, sum, fmt.Errorf("worker: copy chunk of %d bytes: not one of the pooled sizes", chunk)
+	}
+	set := pool.Get().(*chunkSet)
 	free := make(chan []byte, copyChunks)
 	for _, b := range set {
 		free <- b
@@ -67,7 +101,7 @@ func copyDump(dst io.Writer, src io.Reader, progress *atomic.Int64) (n int64, su
 		if err == nil {
 			sum = s
 		}
-		chunkSets.Put(set) // every buffer is idle: the hasher has ended
+		pool.Put(set) // every buffer is idle: the hasher has ended
 	}()
 	for {
 		buf := <-free

@@ -140,7 +140,7 @@ func (e *Engine) dumpOnce(ctx context.Context, a dumpAttempt) (*stored, error) {
 	defer e.m.InFlight.Dec()
 	var streamed atomic.Int64
 	stopProgress := e.sampleProgress(job, t, size, attempt, &streamed)
-	n, digest, err := copyDump(w, e.minRate(body), &streamed)
+	n, digest, err := copyDump(w, e.minRate(body), &streamed, copyChunkFor(e.cfg.Concurrency))
 	stopProgress()
 	if cerr := closeBody(); cerr != nil && err == nil {
 		// The staged strategy deletes its server file on Close; a failed

@@ -194,10 +194,10 @@ module workerApp 'container-app.bicep' = {
         value: identities.worker.clientId
       }
       {
-        // Peak ~256 MiB: baseline 64 MiB (margin over the measured 16-18 MiB
+        // Peak ~256 MiB: baseline 64 MiB (margin over the measured 16-26 MiB
         // RSS) + 128 MiB of upload buffers shared by all dumps + 16 dumps x
-        // 4 MiB (170-218 MiB measured at 16 dumps on Azurite; docs/operations.md,
-        // Sizing). 0.5 CPU: about 2.5 CPU-seconds per GiB stored (SHA-256,
+        // 4 MiB (170-222 MiB measured at 16 dumps on Azurite; docs/operations.md,
+        // Sizing). 0.5 CPU: about 2.1-2.4 CPU-seconds per GiB stored (SHA-256,
         // HTTP, no TLS on Azurite), so 16 dumps share about 200 MiB/s.
         name: 'GOMEMLIMIT'
         value: '400MiB'

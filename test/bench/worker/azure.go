@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,7 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	apps := fs.Int("apps", 16, "apps, one instance and one full dump each")
 	size := fs.Int64("size", 256<<20, "full dump size in bytes")
 	concs := fs.String("concurrency", "16,4", "the worker's --concurrency values to compare, comma-separated")
-	rounds := fs.Int("rounds", 2, "rounds; each runs every --concurrency once, in turn")
+	rounds := fs.Int("rounds", 3, "rounds; each runs every --concurrency once, in turn")
 	uploadMiB := fs.Int("upload-memory-mib", 0, "the worker's --upload-memory-mib (0: its default)")
 	prebuilt := fs.String("worker", "", "a worker binary to measure (default: build ./cmd/worker)")
 	if err := fs.Parse(args); err != nil {
@@ -60,7 +61,9 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	total := int64(*apps) * *size
-	fmt.Fprintf(stdout, "azure: %d apps × 1 instance, %d MiB full dumps (%d MiB), worker capture → Azurite, %d rounds\n", *apps, *size>>20, total>>20, *rounds)
+	loadBefore := loadAverage()
+	fmt.Fprintf(stdout, "azure: %d apps × 1 instance, %d MiB full dumps (%d MiB), worker capture → Azurite, %d rounds; load average %s on %d CPUs\n",
+		*apps, *size>>20, total>>20, *rounds, loadBefore, runtime.NumCPU())
 	rates := map[int][]float64{}
 	peaks := map[int]int64{}
 	for round := range *rounds {
@@ -72,11 +75,12 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			rate := mibps(total, r.wall)
 			rates[c] = append(rates[c], rate)
 			peaks[c] = max(peaks[c], r.maxRSS)
-			fmt.Fprintf(stdout, "  round %d, --concurrency %2d: %.1f s (%.1f MiB/s), peak RSS %.1f MiB, CPU %.1f s (%.2f s/GiB), %d sha256 verified\n",
-				round+1, c, r.wall.Seconds(), rate, float64(r.maxRSS)/(1<<20), r.cpu.Seconds(), r.cpu.Seconds()/(float64(total)/(1<<30)), *apps)
+			fmt.Fprintf(stdout, "  round %d, --concurrency %2d: %.1f s (%.1f MiB/s), peak RSS %.1f MiB, CPU %.1f s (%.2f s/GiB), %d sha256 verified; load %s\n",
+				round+1, c, r.wall.Seconds(), rate, float64(r.maxRSS)/(1<<20), r.cpu.Seconds(), r.cpu.Seconds()/(float64(total)/(1<<30)), *apps, loadAverage())
 		}
 	}
-	result := map[string]any{"bench": "azure", "apps": *apps, "bytes": total, "rounds": *rounds, "upload_memory_mib": *uploadMiB}
+	result := map[string]any{"bench": "azure", "apps": *apps, "bytes": total, "rounds": *rounds, "upload_memory_mib": *uploadMiB,
+		"load_before": loadBefore, "load_after": loadAverage(), "cpus": runtime.NumCPU()}
 	for _, c := range levels {
 		fmt.Fprintf(stdout, "  --concurrency %2d: median %.1f MiB/s, peak RSS %.1f MiB\n", c, median(rates[c]), float64(peaks[c])/(1<<20))
 		result[fmt.Sprintf("c%d_mibps", c)] = rates[c]

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -25,6 +27,8 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dir := fs.String("dir", "", "work directory on the disk to measure, e.g. /dev/shm for tmpfs (default: a temporary directory)")
 	rounds := fs.Int("rounds", 3, "rounds of (plain copy, worker capture), interleaved")
 	prebuilt := fs.String("worker", "", "a worker binary to measure (default: build ./cmd/worker), e.g. an older build to compare")
+	procs := fs.Int("gomaxprocs", 2, "the worker's GOMAXPROCS (1 is what a pod limited to one CPU gets)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the simulator serving the dumps) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +51,17 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer srv.Close()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	info := srv.Info()
 	app := info.Apps[0]
 	inst := app.Instances[0]
@@ -60,37 +75,42 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tool = "go http.Get + io.Copy"
 	}
 	var copySum string
-	plainCopy := func(round int) (time.Duration, int64, error) {
+	// plainCopy returns the copy's wall time, size and CPU time (0 when
+	// it ran in this process rather than in curl).
+	plainCopy := func(round int) (time.Duration, int64, time.Duration, error) {
 		file := filepath.Join(work, "copy.dmp")
 		defer os.Remove(file)
 		start := time.Now()
+		var cpu time.Duration
 		if tool == "curl -o" {
 			cookie := "ARRAffinity=" + inst + "; ARRAffinitySameSite=" + inst
-			if _, err := runChild(ctx, "curl", "-sS", "--fail", "-o", file, "-H", "Cookie: "+cookie, url); err != nil {
-				return 0, 0, err
+			r, err := runChild(ctx, "curl", "-sS", "--fail", "-o", file, "-H", "Cookie: "+cookie, url)
+			if err != nil {
+				return 0, 0, 0, err
 			}
+			cpu = r.cpu
 		} else if err := httpCopy(ctx, url, inst, file); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if err := fsyncFile(file); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		took := time.Since(start)
 		st, err := os.Stat(file)
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		if round == 0 {
 			if copySum, err = fileSHA(file); err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 		}
-		return took, st.Size(), nil
+		return took, st.Size(), cpu, nil
 	}
 	worker := func() (childResult, captureSummary, error) {
 		blobDir := filepath.Join(work, "blobs")
 		defer os.RemoveAll(blobDir)
-		r, err := runChild(ctx, bin, "capture", "--app", app.ResourceID, "--arm-url", info.ARMURL,
+		r, err := runChildEnv(ctx, []string{fmt.Sprintf("GOMAXPROCS=%d", *procs)}, bin, "capture", "--app", app.ResourceID, "--arm-url", info.ARMURL,
 			"--scm-url-template", info.SCMURLTemplate, "--dump-type", "full", "--blob", "file://"+blobDir,
 			"--concurrency", "1", "--progress", "never")
 		if err != nil {
@@ -103,34 +123,78 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return r, sum, err
 	}
 
-	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds\n", *size>>20, work, *rounds)
+	loadBefore := loadAverage()
+	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds, worker GOMAXPROCS=%d; load average %s on %d CPUs\n",
+		*size>>20, work, *rounds, *procs, loadBefore, runtime.NumCPU())
+	gib := float64(*size) / (1 << 30)
 	var copyRates, workerRates []float64
+	var copyCPU, workerCPU, simCopyCPU, simWorkerCPU []float64 // CPU seconds per GiB
 	var peakRSS int64
 	shaEqual := true
 	for i := range *rounds {
-		took, n, err := plainCopy(i)
+		simBefore := selfCPU()
+		took, n, cpu, err := plainCopy(i)
 		if err != nil {
 			return err
 		}
+		simCopy := selfCPU() - simBefore // includes hashing the copy in round 1, see below
 		copyRates = append(copyRates, mibps(n, took))
+		simBefore = selfCPU()
 		r, sum, err := worker()
 		if err != nil {
 			return err
 		}
+		simWorker := selfCPU() - simBefore
 		d := sum.Dumps[0]
 		workerRates = append(workerRates, mibps(d.Bytes, r.wall))
 		peakRSS = max(peakRSS, r.maxRSS)
 		shaEqual = shaEqual && d.SHA256 == copySum
-		fmt.Fprintf(stdout, "  round %d: %s %.2f s (%.1f MiB/s); worker capture %.2f s wall, dump %.2f s (%.1f MiB/s), peak RSS %.1f MiB\n",
-			i+1, tool, took.Seconds(), copyRates[i], r.wall.Seconds(), float64(d.DurationMS)/1000, workerRates[i], float64(r.maxRSS)/(1<<20))
+		if i > 0 || tool != "curl -o" {
+			// Round 1 also hashed curl's file here; and without curl the copy
+			// ran in this process: neither is the simulator alone.
+			simCopyCPU = append(simCopyCPU, simCopy.Seconds()/gib)
+		}
+		if cpu > 0 {
+			copyCPU = append(copyCPU, cpu.Seconds()/gib)
+		}
+		workerCPU = append(workerCPU, r.cpu.Seconds()/gib)
+		simWorkerCPU = append(simWorkerCPU, simWorker.Seconds()/gib)
+		fmt.Fprintf(stdout, "  round %d: %s %.2f s (%.1f MiB/s, %.2f CPU-s); worker capture %.2f s wall, dump %.2f s (%.1f MiB/s, %.2f CPU-s, simulator %.2f CPU-s), peak RSS %.1f MiB; load %s\n",
+			i+1, tool, took.Seconds(), copyRates[i], cpu.Seconds(), r.wall.Seconds(), float64(d.DurationMS)/1000, workerRates[i],
+			r.cpu.Seconds(), simWorker.Seconds(), float64(r.maxRSS)/(1<<20), loadAverage())
 	}
 	copyRate, workerRate := median(copyRates), median(workerRates)
-	fmt.Fprintf(stdout, "  medians: %s %.1f MiB/s, worker %.1f MiB/s: ratio worker/copy %.2f (goal ≥ 0.9); peak RSS %.1f MiB (goal ≤ 64 MiB); sha256 equal: %v\n",
-		tool, copyRate, workerRate, workerRate/copyRate, float64(peakRSS)/(1<<20), shaEqual)
+	loadAfter := loadAverage()
+	fmt.Fprintf(stdout, "  medians: %s %.1f MiB/s, worker %.1f MiB/s: ratio worker/copy %.2f (goal ≥ 0.9); peak RSS %.1f MiB (goal ≤ 64 MiB); sha256 equal: %v; load average %s → %s\n",
+		tool, copyRate, workerRate, workerRate/copyRate, float64(peakRSS)/(1<<20), shaEqual, loadBefore, loadAfter)
+	cpuLine := fmt.Sprintf("  CPU-seconds per GiB (medians): worker %.2f, simulator while it served the worker %.2f", median(workerCPU), median(simWorkerCPU))
+	if len(copyCPU) > 0 {
+		cpuLine += fmt.Sprintf("; %s %.2f", tool, median(copyCPU))
+	}
+	if len(simCopyCPU) > 0 {
+		cpuLine += fmt.Sprintf(", simulator while it served it %.2f", median(simCopyCPU))
+	}
+	fmt.Fprintln(stdout, cpuLine)
+	// The floor: a worker must do at least the plain copy's work and the
+	// hash, and the simulator must still send, on the same CPUs; the plain
+	// copy only the first. So whatever the worker does, its time per GiB
+	// is at least max(hash, (copy + hash + simulator) / CPUs).
+	shaS := sha256Seconds()
+	bound := 0.0
+	if len(copyCPU) > 0 {
+		floor := max(shaS, (median(copyCPU)+shaS+median(simWorkerCPU))/float64(runtime.NumCPU()))
+		bound = (1024 / copyRate) / floor
+		fmt.Fprintf(stdout, "  SHA-256 on one core: %.0f MiB/s; so on %d CPUs shared with the simulator no worker that hashes can beat %.2f × %s here\n",
+			1024/shaS, runtime.NumCPU(), bound, tool)
+	}
 	out, _ := json.Marshal(map[string]any{
 		"bench": "stream", "bytes": *size, "rounds": *rounds, "dir": *dir,
 		"copy_mibps": copyRates, "worker_mibps": workerRates, "ratio": workerRate / copyRate,
 		"worker_peak_rss_mib": float64(peakRSS) / (1 << 20), "sha256_equal": shaEqual,
+		"copy_cpu_s_per_gib": copyCPU, "worker_cpu_s_per_gib": workerCPU,
+		"sim_cpu_s_per_gib_copy": simCopyCPU, "sim_cpu_s_per_gib_worker": simWorkerCPU,
+		"load_before": loadBefore, "load_after": loadAfter, "cpus": runtime.NumCPU(), "worker_gomaxprocs": *procs,
+		"sha256_mibps": 1024 / shaS, "ratio_bound": bound,
 	})
 	fmt.Fprintln(stdout, string(out))
 	if !shaEqual {

@@ -216,7 +216,6 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 		cut, _ = f.progress(time.Now())
 		s.mu.Unlock()
 	} else {
-		ev.SHA256 = s.dumpSHA(dumpKey{a.name, in.id, p.pid, dumpType, d.Size()}, d)
 		ev.Complete, ev.Bytes = true, d.Size()
 	}
 	s.mu.Lock()
@@ -227,8 +226,8 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 	}
 	delete(in.procs, tool.pid)
 	s.mu.Unlock()
-	s.log.add(ev)
 	if aborted {
+		s.log.add(ev)
 		first := line
 		if len(first) > 15 {
 			first = first[:15]
@@ -236,6 +235,7 @@ func (s *Server) procdump(a *app, in *instance, line string, args []string, dir 
 		return commandResult{ExitCode: -1, Error: fmt.Sprintf("Command 'starter.cmd %s ...' was aborted due to no output nor CPU activity for %d seconds. You can increase the SCM_COMMAND_IDLE_TIMEOUT app setting (or WEBJOBS_IDLE_TIMEOUT if this is a WebJob) if needed.",
 			first, int(s.cfg.CommandIdleTimeout/time.Second))}
 	}
+	s.log.addHashed(ev, s.dumpSHA(dumpKey{a.name, in.id, p.pid, dumpType, d.Size()}, d))
 	done := time.Now().UTC()
 	out += fmt.Sprintf("[%s] Dump 1 writing: Estimated dump file size is %d MB.\r\n", done.Format("15:04:05"), d.Size()>>20)
 	out += fmt.Sprintf("[%s] Dump 1 complete: %d MB written in %.1f seconds\r\n", done.Format("15:04:05"), d.Size()>>20, done.Sub(now).Seconds())

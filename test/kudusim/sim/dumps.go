@@ -3,14 +3,13 @@ package sim
 import (
 	"archive/zip"
 	"compress/flate"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dumpflow/dumpflow/test/kudusim/dumpgen"
@@ -160,20 +159,18 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 	defer release()
 
 	name := fmt.Sprintf("%s-%s-%s", p.name, k.in.id[:6], time.Now().UTC().Format("01-02-15-04-05"))
-	h := sha256.New()
 	bw := s.newBodyWriter(k.w, k.r, d.Size())
 	ev.Status = http.StatusOK
 	defer func() {
 		ev.Bytes = bw.sent
-		s.finishHash(&ev, d, h)
-		s.log.add(ev)
+		s.log.addHashed(ev, s.dumpSHA(dumpKey{ev.App, ev.Instance, ev.PID, ev.DumpType, d.Size()}, d))
 	}()
 	if !zipped {
 		k.w.Header().Set("Content-Type", "application/octet-stream")
 		k.w.Header().Set("Content-Disposition", "attachment; filename="+name+".dmp")
 		k.w.Header().Set("Content-Length", strconv.FormatInt(d.Size(), 10))
 		k.w.WriteHeader(http.StatusOK)
-		n, err := d.WriteTo(io.MultiWriter(h, bw))
+		n, err := d.WriteTo(bw)
 		ev.Complete = err == nil && n == d.Size()
 		if err != nil {
 			ev.Detail = err.Error()
@@ -183,7 +180,7 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 	k.w.Header().Set("Content-Type", "application/zip")
 	k.w.Header().Set("Content-Disposition", "attachment; filename="+name+".zip")
 	k.w.WriteHeader(http.StatusOK)
-	err = writeZip(bw, d, h, release)
+	err = writeZip(bw, d, release)
 	ev.Complete = err == nil
 	if err != nil {
 		ev.Detail = err.Error()
@@ -192,7 +189,7 @@ func (s *Server) dump(k *kreq, p *process, _ string) {
 
 // writeZip streams Kudu's zip: minidump.dmp (deleted from staging right
 // after it was added), then Kudu's own sos.dll and mscordacwks.dll.
-func writeZip(w io.Writer, d *dumpgen.Dump, h hash.Hash, added func()) error {
+func writeZip(w io.Writer, d *dumpgen.Dump, added func()) error {
 	zw := zip.NewWriter(w)
 	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
 		return flate.NewWriter(out, flate.BestSpeed)
@@ -202,7 +199,7 @@ func writeZip(w io.Writer, d *dumpgen.Dump, h hash.Hash, added func()) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.WriteTo(io.MultiWriter(h, fw)); err != nil {
+	if _, err := d.WriteTo(fw); err != nil {
 		return err
 	}
 	added()
@@ -218,32 +215,25 @@ func writeZip(w io.Writer, d *dumpgen.Dump, h hash.Hash, added func()) error {
 	return zw.Close()
 }
 
-// finishHash completes ev.SHA256: the hash of the whole dump, also when
-// the body was cut (the rest is hashed without sending it), cached per
-// dump key.
-func (s *Server) finishHash(ev *Event, d *dumpgen.Dump, h hash.Hash) {
-	key := dumpKey{ev.App, ev.Instance, ev.PID, ev.DumpType, d.Size()}
-	if ev.Complete {
-		ev.SHA256 = hex.EncodeToString(h.Sum(nil))
-		s.shaMu.Lock()
-		s.shas[key] = ev.SHA256
-		s.shaMu.Unlock()
-		return
-	}
-	ev.SHA256 = s.dumpSHA(key, d)
-}
-
-func (s *Server) dumpSHA(key dumpKey, d *dumpgen.Dump) string {
+// dumpSHA returns the SHA-256 (hex) of the dump d of key, computed on its
+// first call and then remembered for every dump of that key.
+//
+// Serving a dump does not hash it: on a small machine hashing every byte
+// served costs the simulator as much CPU as the worker's own hash, and the
+// worker under test shares that CPU. A generated dump is a function of its
+// key (dumpKey), so the hash of the bytes that were (or would have been)
+// sent is the hash of generating them again, which the event log does only
+// when someone reads the events (eventLog.addHashed).
+func (s *Server) dumpSHA(key dumpKey, d *dumpgen.Dump) func() string {
 	s.shaMu.Lock()
+	defer s.shaMu.Unlock()
 	sum, ok := s.shas[key]
-	s.shaMu.Unlock()
-	if ok {
-		return sum
+	if !ok {
+		sum = sync.OnceValue(func() string {
+			b := d.SHA256()
+			return hex.EncodeToString(b[:])
+		})
+		s.shas[key] = sum
 	}
-	b := d.SHA256()
-	sum = hex.EncodeToString(b[:])
-	s.shaMu.Lock()
-	s.shas[key] = sum
-	s.shaMu.Unlock()
 	return sum
 }

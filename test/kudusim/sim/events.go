@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -47,7 +49,8 @@ type Event struct {
 	// Offset is the first byte of a VFS range read.
 	Offset int64 `json:"offset,omitempty"`
 	// SHA256 (hex) of the complete dump. For cut dumps it is the hash of the
-	// dump that would have been sent.
+	// dump that would have been sent. It is computed (once per dump) when
+	// the events are listed, not while the dump is served.
 	SHA256   string `json:"sha256,omitempty"`
 	Complete bool   `json:"complete"`
 	Status   int    `json:"status,omitempty"`
@@ -68,9 +71,15 @@ type Event struct {
 type eventLog struct {
 	mu     sync.Mutex
 	events []Event
+	// sums fill in the SHA256 of the events at these indexes when the
+	// events are first listed (see Server.dumpSHA for why not before).
+	sums map[int]func() string
 }
 
-func (l *eventLog) add(e Event) {
+func (l *eventLog) add(e Event) { l.addHashed(e, nil) }
+
+// addHashed records e; sum, when not nil, gives e's SHA256 on demand.
+func (l *eventLog) addHashed(e Event, sum func() string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e.Seq = len(l.events) + 1
@@ -78,12 +87,34 @@ func (l *eventLog) add(e Event) {
 		e.Time = time.Now().UTC()
 	}
 	l.events = append(l.events, e)
+	if sum != nil {
+		if l.sums == nil {
+			l.sums = map[int]func() string{}
+		}
+		l.sums[len(l.events)-1] = sum
+	}
 }
 
+// list returns a copy of the events, every SHA256 filled in. Hashes are
+// computed outside the lock, so recording goes on while they are.
 func (l *eventLog) list() []Event {
 	l.mu.Lock()
+	out := slices.Clone(l.events)
+	sums := maps.Clone(l.sums)
+	l.mu.Unlock()
+	if len(sums) == 0 {
+		return out
+	}
+	for i, sum := range sums {
+		out[i].SHA256 = sum()
+	}
+	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]Event, len(l.events))
-	copy(out, l.events)
+	for i := range sums {
+		if _, ok := l.sums[i]; ok {
+			l.events[i].SHA256 = out[i].SHA256
+			delete(l.sums, i)
+		}
+	}
 	return out
 }

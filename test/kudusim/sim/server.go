@@ -39,7 +39,7 @@ type Server struct {
 	log   eventLog
 	busy  atomic.Int64 // requests in ServeHTTP
 	shaMu sync.Mutex
-	shas  map[dumpKey]string
+	shas  map[dumpKey]func() string // each computes its dump's SHA-256 once, on first call
 
 	webBuf map[*instance][]LoggedRequest // Kudu's requests in IIS's log buffer (guarded by mu)
 }
@@ -51,7 +51,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]string{}, served: make(chan error, 1), sysDrv: newSystemDrive(),
+	s := &Server{cfg: cfg, byName: map[string]*app{}, shas: map[dumpKey]func() string{}, served: make(chan error, 1), sysDrv: newSystemDrive(),
 		frng: rand.New(rand.NewPCG(cfg.Faults.Seed, 0x6b75647573696d))}
 	for i := 0; i < cfg.Apps; i++ {
 		for _, slot := range append([]string{""}, cfg.Slots...) {
