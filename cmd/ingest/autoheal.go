@@ -21,6 +21,8 @@ type ruleFlags struct {
 	memoryPoll  time.Duration
 	evaluate    time.Duration
 	metrics     bool
+	webLogs     bool
+	webLogPoll  time.Duration
 }
 
 func (rf *ruleFlags) register(fs *flag.FlagSet) {
@@ -29,6 +31,8 @@ func (rf *ruleFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&rf.memoryPoll, "rules-memory-poll", autoheal.DefaultMemoryPoll, "how often the auto-heal memory watch reads each instance's worker process")
 	fs.DurationVar(&rf.evaluate, "rules-evaluate", autoheal.DefaultEvaluateInterval, "how often auto-heal rules are evaluated")
 	fs.BoolVar(&rf.metrics, "rules-metrics", true, "read request counts, status codes and latency from Azure Monitor for request-based rules")
+	fs.BoolVar(&rf.webLogs, "rules-web-logs", true, "feed request-based rules every request from the site's web server logs (LogFiles/http/RawLogs) when it writes them")
+	fs.DurationVar(&rf.webLogPoll, "rules-web-log-poll", autoheal.DefaultWebLogPoll, "how often the auto-heal web log reader reads what the logs gained")
 }
 
 // newRunner builds the auto-heal runner of a rules file: a memory watch
@@ -55,6 +59,9 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 		return nil, fmt.Errorf("%w: %s: proactive rules list no sites", errUsage, rf.file)
 	}
 	sites := f.WatchedSites()
+	ev := autoheal.NewEvaluator(f)
+	var webLogs *autoheal.WebLogs
+	metrics := false // a metrics source covers sites whose logs are off
 	armCfg := kudu.ARMConfig{BaseURL: armURL, SCMURLTemplate: rf.scmTemplate}
 	var scmAuth kudu.Auth
 	var sources []autoheal.Source
@@ -76,10 +83,14 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 			}
 			m := autoheal.NewMetrics(mc, sites)
 			m.Log = log
+			// Sites whose web server logs feed the rules are not also
+			// counted from metrics.
+			m.Skip = func(site string) bool { return webLogs != nil && webLogs.Active(site) }
 			sources = append(sources, m)
+			metrics = true
 		}
 	} else if f.NeedsRequests() {
-		log.Warn("auto-heal: request-based rules need Azure Monitor metrics, which need ARM authentication; they will not fire", "rules", rf.file)
+		log.Warn("auto-heal: without ARM authentication, request-based rules read only web server logs; on sites that do not write them they will not fire", "rules", rf.file)
 	}
 	arm, err := kudu.NewARM(armCfg)
 	if err != nil {
@@ -91,6 +102,10 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 	if len(sites) > 0 {
 		sources = append(sources, &autoheal.MemoryWatch{Reader: reader, Sites: sites, Interval: rf.memoryPoll, Log: log})
 	}
+	if rf.webLogs && f.NeedsRequests() && len(sites) > 0 {
+		webLogs = &autoheal.WebLogs{Reader: reader, Sites: sites, Interval: rf.webLogPoll, Keep: ev.Window(), Handover: metrics, Log: log}
+		sources = append(sources, webLogs)
+	}
 	var cpu []*autoheal.CPUWatch
 	for _, r := range f.CPURules {
 		if r.IsEnabled() {
@@ -100,7 +115,6 @@ func (rf *ruleFlags) newRunner(svc *ingest.Service, state policy.Store, armURL s
 		}
 	}
 	log.Info("auto-heal rules loaded", "file", rf.file, "rules", len(f.Rules), "cpu_rules", len(cpu), "sites", len(sites), "sources", len(sources))
-	ev := autoheal.NewEvaluator(f)
 	// Cooldowns, flap guards and daily caps survive a restart and are
 	// shared by replicas.
 	ev.KeepLimitsIn(state)

@@ -31,7 +31,9 @@ func runRules(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // runRulesCheck validates a rules file and prints it normalized (time
 // spans as hh:mm:ss, defaults of limits filled in), and on stderr the
-// source each trigger is observed from, naming the ones it cannot fire.
+// source each trigger is observed from, naming the ones it cannot fire: a
+// request trigger reads web server logs while the site writes them, and
+// otherwise Azure Monitor metrics.
 func runRulesCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("rules check", stderr)
 	pos, err := parseFlags(fs, args)
@@ -47,7 +49,11 @@ func runRulesCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	// Where each trigger is observed, on stderr so stdout stays the file.
 	for _, n := range f.SourceNotes() {
-		line := fmt.Sprintf("rule %s: %s from %s", n.Rule, n.Trigger, n.Source)
+		from := "from"
+		if n.Fallback {
+			from = "otherwise from"
+		}
+		line := fmt.Sprintf("rule %s: %s %s %s", n.Rule, n.Trigger, from, n.Source)
 		if n.Never {
 			line += ": never fires: " + n.Note
 		} else if n.Note != "" {

@@ -14,10 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/backend"
-	"github.com/dumpflow/dumpflow/pkg/blob/fileblob"
 	"github.com/dumpflow/dumpflow/pkg/layout"
-	"github.com/dumpflow/dumpflow/pkg/messages"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
@@ -108,57 +105,15 @@ func TestServeRulesCreateIncident(t *testing.T) {
 	defer srv.Close()
 	info := srv.Info()
 	app := info.Apps[0]
-	sub := strings.Split(app.ResourceID, "/")[2]
-	dir := t.TempDir()
-	config := writeFile(t, "policies.json", `{"allow":{"subscriptions":["`+sub+`"]},"policies":[]}`)
-	rules := writeFile(t, "rules.json", `{"rules":[{"name":"leak","sites":["`+app.ResourceID+`"],"triggers":{"privateBytesInKB":4194304},
-		"action":{"kind":"collect","dump_type":"full"}}]}`)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", config, "--rules", rules,
-			"--queue", backend.FileURL(filepath.Join(dir, "q")), "--blob", backend.FileURL(filepath.Join(dir, "b")),
-			"--webhook-token", "0123456789abcdef0123", "--arm-url", info.ARMURL, "--arm-auth=false",
-			"--scm-url-template", info.SCMURLTemplate, "--rules-memory-poll", "50ms", "--rules-evaluate", "50ms", "--log-level", "error"},
-			&bytes.Buffer{}, &bytes.Buffer{})
-	}()
-	var manifests []string
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) && len(manifests) == 0 {
-		time.Sleep(100 * time.Millisecond)
-		b, err := fileblob.Open(filepath.Join(dir, "b"))
-		if err != nil {
-			continue
-		}
-		list, _ := b.List(context.Background(), "incidents/")
-		for _, a := range list {
-			if strings.HasSuffix(a.Key, "/manifest.json") {
-				manifests = append(manifests, a.Key)
-			}
-		}
-		if len(manifests) > 0 {
-			rd, _, err := b.NewReader(context.Background(), manifests[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			var m messages.Manifest
-			if err := json.NewDecoder(rd).Decode(&m); err != nil {
-				t.Fatal(err)
-			}
-			rd.Close()
-			if m.Trigger.Kind != "rule" || m.Trigger.Rule != "leak" || len(m.Jobs) != 1 || len(m.Selector.PIDs) != 1 ||
-				layout.ManifestKey(m.IncidentID) != manifests[0] {
-				t.Fatalf("manifest %+v", m)
-			}
-		}
-		b.Close()
+	found := serveUntilIncident(t, info, `{"rules":[{"name":"leak","sites":["`+app.ResourceID+`"],"triggers":{"privateBytesInKB":4194304},
+		"action":{"kind":"collect","dump_type":"full"}}]}`, 20*time.Second, "--rules-memory-poll", "50ms", "--rules-evaluate", "50ms")
+	if len(found) != 1 {
+		t.Fatalf("%d incidents, want 1", len(found))
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	if len(manifests) != 1 {
-		t.Fatalf("%d incidents, want 1", len(manifests))
+	m := found[0].m
+	if m.Trigger.Kind != "rule" || m.Trigger.Rule != "leak" || len(m.Jobs) != 1 || len(m.Selector.PIDs) != 1 ||
+		layout.ManifestKey(m.IncidentID) != found[0].key {
+		t.Fatalf("manifest %+v", m)
 	}
 }
 
@@ -172,7 +127,7 @@ func TestRulesCheckCPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(notes.String(), "rule hot: cpu from CPU watch") ||
-		!strings.Contains(notes.String(), "rule slow-api: slowRequestsWithPath[0] from Azure Monitor metrics") || !strings.Contains(notes.String(), "never fires") {
+		!strings.Contains(notes.String(), "rule slow-api: slowRequestsWithPath[0] otherwise from Azure Monitor metrics") || !strings.Contains(notes.String(), "never fires") {
 		t.Fatalf("sources not reported on stderr:\n%s", notes.String())
 	}
 	if !strings.Contains(out.String(), `"dump_type": "full"`) || !strings.Contains(out.String(), `"maximumNumberOfHours": 168`) {
@@ -209,54 +164,15 @@ func TestServeCPURuleCreatesIncident(t *testing.T) {
 	defer srv.Close()
 	info := srv.Info()
 	app := info.Apps[0]
-	sub := strings.Split(app.ResourceID, "/")[2]
-	dir := t.TempDir()
-	config := writeFile(t, "policies.json", `{"allow":{"subscriptions":["`+sub+`"]},"policies":[]}`)
 	// Both w3wps spin in the script; Kudu's own is never a target, so the
 	// one incident is the app's.
-	rules := writeFile(t, "rules.json", `{"rules":[],"cpuRules":[{"name":"hot","sites":["`+app.ResourceID+`"],
-		"mode":"Collect","cpuThreshold":80,"thresholdSeconds":15,"monitorDuration":5,"maxActions":1,"processesToMonitor":["w3wp"]}]}`)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--config", config, "--rules", rules,
-			"--queue", backend.FileURL(filepath.Join(dir, "q")), "--blob", backend.FileURL(filepath.Join(dir, "b")),
-			"--webhook-token", "0123456789abcdef0123", "--arm-url", info.ARMURL, "--arm-auth=false", "--schedules=false",
-			"--scm-url-template", info.SCMURLTemplate, "--log-level", "error"},
-			&bytes.Buffer{}, &bytes.Buffer{})
-	}()
-	var m messages.Manifest
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) && m.IncidentID == "" {
-		time.Sleep(200 * time.Millisecond)
-		b, err := fileblob.Open(filepath.Join(dir, "b"))
-		if err != nil {
-			continue
-		}
-		list, _ := b.List(context.Background(), "incidents/")
-		for _, a := range list {
-			if !strings.HasSuffix(a.Key, "/manifest.json") {
-				continue
-			}
-			rd, _, err := b.NewReader(context.Background(), a.Key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = json.NewDecoder(rd).Decode(&m)
-			rd.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		b.Close()
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	if m.IncidentID == "" {
+	found := serveUntilIncident(t, info, `{"rules":[],"cpuRules":[{"name":"hot","sites":["`+app.ResourceID+`"],
+		"mode":"Collect","cpuThreshold":80,"thresholdSeconds":15,"monitorDuration":5,"maxActions":1,"processesToMonitor":["w3wp"]}]}`,
+		90*time.Second, "--schedules=false")
+	if len(found) == 0 {
 		t.Fatal("no incident from the CPU rule within 90 s")
 	}
+	m := found[0].m
 	if m.Trigger.Rule != "hot" || m.Trigger.Kind != "rule" || len(m.Selector.PIDs) != 1 || m.Action.Analyze || m.Action.Kill {
 		t.Fatalf("manifest %+v", m)
 	}

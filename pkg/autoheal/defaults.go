@@ -21,6 +21,17 @@ const (
 	DefaultMetricsInterval = time.Minute
 	// DefaultMetricsLookback is Metrics.Lookback's default.
 	DefaultMetricsLookback = 5 * time.Minute
+	// DefaultWebLogPoll is WebLogs.Interval's default.
+	DefaultWebLogPoll = 10 * time.Second
+	// DefaultWebLogMaxRead is WebLogs.MaxRead's default (bytes per file
+	// and poll).
+	DefaultWebLogMaxRead = 4 << 20
+	// DefaultWebLogFresh is WebLogs.Fresh's default.
+	DefaultWebLogFresh = 5 * time.Minute
+	// DefaultWebLogKeep is WebLogs.Keep's default.
+	DefaultWebLogKeep = 10 * time.Minute
+	// DefaultWebLogMaxPending is WebLogs.MaxPending's default.
+	DefaultWebLogMaxPending = 10000
 )
 
 // discardLog receives the logs of a runner or source without a Log.

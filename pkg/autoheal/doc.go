@@ -20,6 +20,9 @@
 //
 // Rules come from a rules file (File) or are imported from a site's
 // siteConfig.autoHealRules (Import). Observations come from sources behind
-// the Source port: Kudu process details (memory), Azure Monitor metrics
-// (requests, status codes, latency), and alerts already arriving at ingest.
+// the Source port: Kudu process details (memory), the site's web server
+// logs read through Kudu's VFS (every request, so every request trigger
+// evaluates as in-process auto-heal does: WebLogs), Azure Monitor metrics
+// (per-minute totals, the fallback for sites that do not write web server
+// logs), and alerts already arriving at ingest.
 package autoheal

@@ -55,6 +55,12 @@ type Metrics struct {
 	Lookback time.Duration
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Skip, when set, reports whether a site's requests come from a
+	// per-request source right now (WebLogs.Active); its metrics are then
+	// not observed, so no request is counted twice. Minutes that ended
+	// while a site was skipped, or were in progress then, are not observed
+	// when it comes back.
+	Skip func(site string) bool
 }
 
 // NewMetrics returns a metrics source over an azquery client.
@@ -68,13 +74,25 @@ func (m *Metrics) Run(ctx context.Context, obs Observer) error {
 	log := cmp.Or(m.Log, discardLog)
 	seen := map[string]time.Time{} // site|instance → last bucket observed
 	for {
-		for _, site := range m.Sites {
-			if err := m.poll(ctx, site, obs, seen); err != nil {
-				log.Warn("metrics query failed", "site", site, "err", err)
-			}
-		}
+		m.pollSites(ctx, obs, seen, log)
 		if !sleep(ctx, jittered(every)) {
 			return nil
+		}
+	}
+}
+
+// pollSites queries every site once, except those Skip hands to another
+// source; for those it records the minute in progress, so no bucket up to
+// its end is ever observed (the other source saw those requests).
+func (m *Metrics) pollSites(ctx context.Context, obs Observer, seen map[string]time.Time, log *slog.Logger) {
+	for _, site := range m.Sites {
+		if m.Skip != nil && m.Skip(site) {
+			// The minute in progress is partly the other source's too.
+			seen[site+"|*"] = clock(m.Now)().UTC().Truncate(time.Minute).Add(time.Minute)
+			continue
+		}
+		if err := m.poll(ctx, site, obs, seen); err != nil {
+			log.Warn("metrics query failed", "site", site, "err", err)
 		}
 	}
 }
@@ -141,6 +159,9 @@ func (m *Metrics) poll(ctx context.Context, site string, obs Observer, seen map[
 	}
 	for inst, buckets := range byInst {
 		key := site + "|" + inst
+		if skipped := seen[site+"|*"]; skipped.After(seen[key]) {
+			seen[key] = skipped // another source covered those minutes
+		}
 		last := seen[key]
 		for at, b := range buckets {
 			// A bucket covers [at, at+1m): complete, and observed, at its

@@ -7,7 +7,11 @@ const (
 	SourceMemoryWatch = "memory watch (Kudu process detail)"
 	SourceMetrics     = "Azure Monitor metrics (per instance, per minute)"
 	SourceCPUWatch    = "CPU watch (Kudu process detail, total_cpu_time)"
+	SourceWebLogs     = "web server logs (W3C, per request)"
 )
+
+// webLogsNote is the note of request triggers read from web server logs.
+const webLogsNote = "while the site logs to the file system (LogFiles/http/RawLogs); late by as long as HTTP.sys buffers its log"
 
 // SourceNote says where one trigger of one rule is observed, and how that
 // source changes when it fires compared with App Service's in-process
@@ -16,25 +20,36 @@ type SourceNote struct {
 	Rule    string `json:"rule"`
 	Trigger string `json:"trigger"`
 	Source  string `json:"source"`
+	// Fallback marks the source a request trigger falls back to when the
+	// site does not write web server logs.
+	Fallback bool `json:"fallback,omitempty"`
 	// Never is set when the source cannot make the trigger fire at all.
 	Never bool `json:"never,omitempty"`
 	// Note explains an approximation or why it never fires.
 	Note string `json:"note,omitempty"`
 }
 
-// SourceNotes lists, for every enabled rule, each trigger's source.
+// SourceNotes lists, for every enabled rule, each trigger's source. A
+// request trigger has two: web server logs, per request, when the site
+// writes them; and the Azure Monitor metrics it falls back to otherwise
+// (Fallback set), with what they cannot express.
 func (f *File) SourceNotes() []SourceNote {
 	var out []SourceNote
 	for _, r := range f.Rules {
 		if !r.IsEnabled() {
 			continue
 		}
-		add := func(trigger, source string, never bool, note string) {
+		addSource := func(trigger, source string, never bool, note string) {
 			out = append(out, SourceNote{Rule: r.Name, Trigger: trigger, Source: source, Never: never, Note: note})
+		}
+		// add notes a request trigger: web logs first, metrics as fallback.
+		add := func(trigger, source string, never bool, note string) {
+			addSource(trigger, SourceWebLogs, false, webLogsNote)
+			out = append(out, SourceNote{Rule: r.Name, Trigger: trigger, Source: source, Fallback: true, Never: never, Note: note})
 		}
 		t := r.Triggers
 		if t.PrivateBytesInKB > 0 {
-			add("privateBytesInKB", SourceMemoryWatch, false, "")
+			addSource("privateBytesInKB", SourceMemoryWatch, false, "")
 		}
 		if t.Requests != nil {
 			add("requests", SourceMetrics, false, "counted per minute: may fire up to a minute late")
@@ -86,8 +101,9 @@ func (f *File) SourceNotes() []SourceNote {
 		if p.MemoryLimitBytes > 0 {
 			out = append(out, SourceNote{Rule: ProactiveRule, Trigger: "proactive.memory", Source: SourceMemoryWatch})
 		}
-		out = append(out, SourceNote{Rule: ProactiveRule, Trigger: "proactive.requests", Source: SourceMetrics,
-			Note: "the minute's average response time stands for each of its requests"})
+		out = append(out, SourceNote{Rule: ProactiveRule, Trigger: "proactive.requests", Source: SourceWebLogs, Note: webLogsNote},
+			SourceNote{Rule: ProactiveRule, Trigger: "proactive.requests", Source: SourceMetrics, Fallback: true,
+				Note: "the minute's average response time stands for each of its requests"})
 	}
 	for _, r := range f.CPURules {
 		if r.IsEnabled() {

@@ -30,12 +30,20 @@ func TestSourceNotes(t *testing.T) {
 		"cpu":                     {SourceCPUWatch, false},
 	}
 	notes := f.SourceNotes()
-	if len(notes) != len(want) {
-		t.Fatalf("%d notes, want %d: %+v", len(notes), len(want), notes)
+	// Every request trigger is read from web server logs first, and falls
+	// back to metrics: one more note each.
+	if len(notes) != len(want)+7 {
+		t.Fatalf("%d notes, want %d: %+v", len(notes), len(want)+7, notes)
 	}
-	for _, n := range notes {
+	for i, n := range notes {
 		w, ok := want[n.Trigger]
-		if !ok || n.Source != w.source || n.Never != w.never {
+		if n.Source == SourceWebLogs {
+			if n.Never || n.Fallback || i+1 == len(notes) || notes[i+1].Trigger != n.Trigger || !notes[i+1].Fallback {
+				t.Errorf("%s: web logs note %+v not followed by its fallback", n.Trigger, n)
+			}
+			continue
+		}
+		if !ok || n.Source != w.source || n.Never != w.never || n.Fallback != (w.source == SourceMetrics) {
 			t.Errorf("%s: got %+v, want source %q never %v", n.Trigger, n, w.source, w.never)
 		}
 		if n.Never && n.Note == "" {

@@ -75,6 +75,15 @@ func serveFlags(cfg *sim.Config, tokens *string, verbose *bool) *flag.FlagSet {
 		}
 		return nil
 	})
+	fs.Func("web-logs", "comma-separated apps that write web server logs (W3C, LogFiles/http/RawLogs), or *", func(v string) error {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.WebLogs.Apps = append(cfg.WebLogs.Apps, s)
+			}
+		}
+		return nil
+	})
+	fs.Int64Var(&cfg.WebLogs.MaxFileBytes, "web-log-max-bytes", 0, "start a new web server log file at this size (0: hourly only)")
 	fs.StringVar(tokens, "bearer-tokens", "", "require auth; accept these comma-separated bearer tokens")
 	f := &cfg.Faults
 	fs.Uint64Var(&f.Seed, "fault-seed", 1, "seed of the fault generator")

@@ -62,6 +62,9 @@ type Config struct {
 	// "This web app is stopped" HTML page (docs/kudu.md, "Credentials"); ARM still
 	// answers for them.
 	StoppedApps []string
+	// WebLogs turns on web server logging (W3C files under
+	// LogFiles\http\RawLogs) for some apps; the zero value logs nothing.
+	WebLogs WebLogs
 	// Script scripts memory and request behaviour over time, so tests can
 	// drive auto-heal rules; nil keeps the static figures.
 	Script *Script

@@ -35,6 +35,8 @@ func (s *Server) serveKudu(w http.ResponseWriter, r *http.Request, a *app, rest 
 	s.respawnLocked(in)
 	s.mu.Unlock()
 	setAffinity(w, a, in)
+	w, logged := s.recordKuduRequest(w, r, a, in)
+	defer logged()
 	for _, p := range processPrefixes {
 		if rest == p || strings.HasPrefix(rest, p+"/") {
 			k := &kreq{s: s, w: w, r: r, a: a, in: in, col: "http://" + r.Host + "/" + a.name + "/" + p, path: "/" + rest}

@@ -41,6 +41,8 @@ type Server struct {
 	busy  atomic.Int64 // requests in ServeHTTP
 	shaMu sync.Mutex
 	shas  map[dumpKey]func() string // each computes its dump's SHA-256 once, on first call
+
+	webBuf map[*instance][]LoggedRequest // Kudu's requests in IIS's log buffer (guarded by mu)
 }
 
 // New validates cfg, builds the simulated apps and starts serving on
@@ -200,6 +202,7 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 //	GET    /_sim/events[?settle=1]              recorded events (JSON array); settle=1 waits for in-flight requests
 //	POST   /_sim/apps/{app}/instances           scale out: add an instance
 //	DELETE /_sim/apps/{app}/instances/{id}      scale in: remove one
+//	POST   /_sim/apps/{app}/instances/{id}/requests  log requests the app served (web server logs)
 func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, "/_sim/"), "/"), "/")
 	switch {
@@ -221,6 +224,8 @@ func (s *Server) serveDebug(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	case len(parts) == 5 && parts[0] == "apps" && parts[2] == "instances" && parts[4] == "requests" && r.Method == http.MethodPost:
+		s.serveLogRequests(w, r, parts[1], parts[3])
 	case len(parts) == 4 && parts[0] == "apps" && parts[2] == "instances" && r.Method == http.MethodDelete:
 		if err := s.RemoveInstance(parts[1], parts[3]); err != nil {
 			writeJSON(w, http.StatusNotFound, kuduError{err.Error()})

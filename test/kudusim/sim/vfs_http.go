@@ -228,6 +228,11 @@ func (s *Server) vfsGet(w http.ResponseWriter, r *http.Request, a *app, in *inst
 	if r.Header.Get("Range") != "" {
 		r.Header.Del("If-None-Match") // Kudu ignores it on range requests
 	}
+	if r.Header.Get("If-Range") == "" {
+		// VfsControllerBase.IsRangeRequest: a Range without If-Range is
+		// not a range request; the whole file comes back with 200.
+		r.Header.Del("Range")
+	}
 	vw := &vfsWriter{ResponseWriter: w}
 	vw.bw = s.newBodyWriter(w, r, size)
 	http.ServeContent(vw, r, "", mtime, content)
