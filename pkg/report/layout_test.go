@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// TestReportFitsScreens renders the sample incident report in headless
+// TestReportFitsScreens renders the sample incident report and one with a
+// dump series in headless
 // Chromium at 1000 and 1400 px and checks that nothing overflows
 // horizontally (the links column once fell off a 1000 px screen behind
 // 64-hex instance ids). It skips when Chromium is not installed.
@@ -23,8 +24,17 @@ func TestReportFitsScreens(t *testing.T) {
 		t.Skip("chromium not installed (Debian package chromium); the layout check needs it")
 	}
 	m, jobs, dumps := Sample()
+	checkFits(t, chromium, "sample", Build(m, jobs, dumps))
+	m, jobs, dumps = seriesIncident(hungSeries()...)
+	checkFits(t, chromium, "series", Build(m, jobs, dumps))
+}
+
+// checkFits renders inc in Chromium at 1000 and 1400 px and fails when
+// the page is wider than the window.
+func checkFits(t *testing.T, chromium, name string, inc *Incident) {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := Build(m, jobs, dumps).WriteHTML(&buf); err != nil {
+	if err := inc.WriteHTML(&buf); err != nil {
 		t.Fatal(err)
 	}
 	// The report has no script; the check adds one that measures.
@@ -43,14 +53,14 @@ func TestReportFitsScreens(t *testing.T) {
 			"--window-size="+strconv.Itoa(width)+",1200", "--dump-dom", "file://"+path).Output()
 		cancel()
 		if err != nil {
-			t.Fatalf("chromium at %d px: %v", width, err)
+			t.Fatalf("%s report, chromium at %d px: %v", name, width, err)
 		}
 		m := re.FindSubmatch(out)
 		if m == nil {
-			t.Fatalf("chromium at %d px: no measurement in the DOM", width)
+			t.Fatalf("%s report, chromium at %d px: no measurement in the DOM", name, width)
 		}
 		if n, _ := strconv.Atoi(string(m[1])); n > 0 {
-			t.Errorf("at %d px the report is %d px wider than the window", width, n)
+			t.Errorf("at %d px the %s report is %d px wider than the window", width, name, n)
 		}
 	}
 }
