@@ -13,8 +13,9 @@ import (
 // (at once when that one took longer), as ProcDump's -n/-s do. Each dump
 // is stored and published like any dump, carrying its SeriesRef; a failed
 // dump does not end the series (the others still show which threads did
-// not move), but a process that is gone does: the dumps left are reported
-// skipped. A collect-kill follows the last dump, when any was stored, and
+// not move), but a process that is gone does (the failed dump's 404, or
+// Kudu's process detail asked after any failed dump): the dumps left are
+// reported skipped. A collect-kill follows the last dump, when any was stored, and
 // is reported on the series' last row. Dumps an earlier delivery stored
 // are not taken again and are not waited for.
 //
@@ -48,6 +49,9 @@ func (e *Engine) dumpSeries(ctx context.Context, job *messages.CaptureJob, strat
 		if o.existed {
 			next = time.Time{} // taken by an earlier delivery: nothing to wait for
 		}
+		if o.result.Outcome == messages.OutcomeFailed && !o.gone && i < s.Count {
+			o.gone = e.processGone(ctx, job.Site, t)
+		}
 		if o.gone {
 			for j := i + 1; j <= s.Count; j++ {
 				results = append(results, messages.TargetResult{
@@ -65,6 +69,16 @@ func (e *Engine) dumpSeries(ctx context.Context, job *messages.CaptureJob, strat
 		results[len(results)-1].Kill = &k
 	}
 	return results, dumps, nil
+}
+
+// processGone reports whether Kudu says t's pid no longer runs on its
+// instance. A direct dump of an exited process fails with Kudu's 404, but a
+// staged one fails with ProcDump's exit code and words, so after a failed
+// dump the series asks. Any other answer (an error, the pid still listed)
+// keeps the series going.
+func (e *Engine) processGone(ctx context.Context, site messages.Site, t target) bool {
+	_, err := e.kudu.Process(ctx, site, t.Instance, t.PID)
+	return err != nil && kindOf(err) == ErrorKindNotFound
 }
 
 // targetLimit is how many targets of one job run at once: the worker's

@@ -173,7 +173,15 @@ func testSeries(t *testing.T, instances int) {
 	}
 }
 
+// Direct and staged dumps fail differently when the process has exited
+// (Kudu's 404 against ProcDump's exit code): both end the series.
 func TestSeriesStopsWhenTheProcessIsGone(t *testing.T) {
+	for _, strategy := range []string{messages.StrategyDirect, messages.StrategyStaged} {
+		t.Run(strategy, func(t *testing.T) { testSeriesStopsWhenTheProcessIsGone(t, strategy) })
+	}
+}
+
+func testSeriesStopsWhenTheProcessIsGone(t *testing.T, strategy string) {
 	srv, k := startSim(t, sim.Config{Apps: 1, Instances: 1, Seed: 22, NoRespawn: true})
 	app := srv.Info().Apps[0]
 	site := simSite(t, app)
@@ -196,7 +204,9 @@ func TestSeriesStopsWhenTheProcessIsGone(t *testing.T) {
 		return nil
 	}
 	e := seriesEngine(t, k, t.TempDir(), nil, clock)
-	res, err := e.Capture(bg, simJob(t, simIncident, app, seriesAction(false), messages.Selector{}))
+	action := seriesAction(false)
+	action.Strategy = strategy
+	res, err := e.Capture(bg, simJob(t, simIncident, app, action, messages.Selector{}))
 	if err != nil {
 		t.Fatal(err)
 	}
