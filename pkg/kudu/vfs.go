@@ -65,10 +65,8 @@ func (cl *Client) vfsHead(ctx context.Context, u string) (vfsFile, error) {
 // listing works while the file is locked for writing, unlike HEAD/GET
 // (docs/kudu.md, VFS section), so it tells "being written" from "missing".
 func (cl *Client) vfsListed(ctx context.Context, dir, name string) (bool, error) {
-	var entries []struct {
-		Name string `json:"name"`
-	}
-	if err := cl.c.getJSON(ctx, "list VFS folder "+dir, cl.vfsURL(dir, "")+"/", nil, &entries); err != nil {
+	entries, err := cl.ListVFS(ctx, dir)
+	if err != nil {
 		return false, err
 	}
 	for _, e := range entries {
