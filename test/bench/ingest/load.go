@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dumpflow/dumpflow/test/bench/machine"
 )
 
 // loadSpec is what the load generator posts.
@@ -72,7 +74,7 @@ func runLoad(spec loadSpec) loadResult {
 	var next, accepted, dups, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	cpu0 := cpuTime()
+	cpu0 := machine.CPUTime()
 	start := time.Now()
 	for range spec.Concurrency {
 		wg.Go(func() {
@@ -107,7 +109,7 @@ func runLoad(spec loadSpec) loadResult {
 	wg.Wait()
 	wall := time.Since(start)
 	r := loadResult{Accepted: accepted.Load(), Duplicates: dups.Load(), Failed: failed.Load(),
-		WallS: wall.Seconds(), CPUS: (cpuTime() - cpu0).Seconds()}
+		WallS: wall.Seconds(), CPUS: (machine.CPUTime() - cpu0).Seconds()}
 	if e, ok := firstErr.Load().(string); ok {
 		r.FirstError = e
 	}

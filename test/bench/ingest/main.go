@@ -37,7 +37,6 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dumpflow/dumpflow/pkg/blob"
@@ -47,6 +46,7 @@ import (
 	"github.com/dumpflow/dumpflow/pkg/policy"
 	"github.com/dumpflow/dumpflow/pkg/queue"
 	"github.com/dumpflow/dumpflow/pkg/queue/sqlitequeue"
+	"github.com/dumpflow/dumpflow/test/bench/machine"
 )
 
 const (
@@ -201,24 +201,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	stopProfile := func() {}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
+		if stopProfile, err = machine.StartCPUProfile(*cpuProfile); err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		stopProfile = pprof.StopCPUProfile
 		defer stopProfile() // on an early return; stopping twice is harmless
 	}
-	load1 := loadAverage()
-	cpu0 := cpuTime()
+	load1 := machine.Load1()
+	cpu0 := machine.CPUTime()
 	lr, err := load(spec)
 	if err != nil {
 		return err
 	}
-	serverCPU := cpuTime() - cpu0
+	serverCPU := machine.CPUTime() - cpu0
 	stopProfile() // the count of enqueued jobs below is not the server's work
 	if *memProfile != "" {
 		if err := writeAllocs(*memProfile); err != nil {
@@ -262,29 +256,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("some posts failed")
 	}
 	return nil
-}
-
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// loadAverage is the one-minute load average, or 0 where /proc/loadavg
-// is unavailable.
-func loadAverage() float64 {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	var l float64
-	if _, err := fmt.Sscan(string(data), &l); err != nil {
-		return 0
-	}
-	return l
 }
 
 // countReady drains the queue without settling, to count what was

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dumpflow/dumpflow/pkg/blob/azureblob"
 	"github.com/dumpflow/dumpflow/pkg/blob/azureblob/azuritetest"
+	"github.com/dumpflow/dumpflow/test/bench/machine"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
@@ -61,7 +62,7 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	total := int64(*apps) * *size
-	loadBefore := loadAverage()
+	loadBefore := machine.LoadAverage()
 	fmt.Fprintf(stdout, "azure: %d apps × 1 instance, %d MiB full dumps (%d MiB), worker capture → Azurite, %d rounds; load average %s on %d CPUs\n",
 		*apps, *size>>20, total>>20, *rounds, loadBefore, runtime.NumCPU())
 	rates := map[int][]float64{}
@@ -76,11 +77,11 @@ func runAzure(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			rates[c] = append(rates[c], rate)
 			peaks[c] = max(peaks[c], r.maxRSS)
 			fmt.Fprintf(stdout, "  round %d, --concurrency %2d: %.1f s (%.1f MiB/s), peak RSS %.1f MiB, CPU %.1f s (%.2f s/GiB), %d sha256 verified; load %s\n",
-				round+1, c, r.wall.Seconds(), rate, float64(r.maxRSS)/(1<<20), r.cpu.Seconds(), r.cpu.Seconds()/(float64(total)/(1<<30)), *apps, loadAverage())
+				round+1, c, r.wall.Seconds(), rate, float64(r.maxRSS)/(1<<20), r.cpu.Seconds(), r.cpu.Seconds()/(float64(total)/(1<<30)), *apps, machine.LoadAverage())
 		}
 	}
 	result := map[string]any{"bench": "azure", "apps": *apps, "bytes": total, "rounds": *rounds, "upload_memory_mib": *uploadMiB,
-		"load_before": loadBefore, "load_after": loadAverage(), "cpus": runtime.NumCPU()}
+		"load_before": loadBefore, "load_after": machine.LoadAverage(), "cpus": runtime.NumCPU()}
 	for _, c := range levels {
 		fmt.Fprintf(stdout, "  --concurrency %2d: median %.1f MiB/s, peak RSS %.1f MiB\n", c, median(rates[c]), float64(peaks[c])/(1<<20))
 		result[fmt.Sprintf("c%d_mibps", c)] = rates[c]

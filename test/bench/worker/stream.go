@@ -13,10 +13,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"time"
 
+	"github.com/dumpflow/dumpflow/test/bench/machine"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
 )
 
@@ -52,15 +52,11 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer srv.Close()
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := machine.StartCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	info := srv.Info()
 	app := info.Apps[0]
@@ -123,7 +119,7 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return r, sum, err
 	}
 
-	loadBefore := loadAverage()
+	loadBefore := machine.LoadAverage()
 	fmt.Fprintf(stdout, "stream: %d MiB full dump, simulator → %s, %d interleaved rounds, worker GOMAXPROCS=%d; load average %s on %d CPUs\n",
 		*size>>20, work, *rounds, *procs, loadBefore, runtime.NumCPU())
 	gib := float64(*size) / (1 << 30)
@@ -132,19 +128,19 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var peakRSS int64
 	shaEqual := true
 	for i := range *rounds {
-		simBefore := selfCPU()
+		simBefore := machine.CPUTime()
 		took, n, cpu, err := plainCopy(i)
 		if err != nil {
 			return err
 		}
-		simCopy := selfCPU() - simBefore // includes hashing the copy in round 1, see below
+		simCopy := machine.CPUTime() - simBefore // includes hashing the copy in round 1, see below
 		copyRates = append(copyRates, mibps(n, took))
-		simBefore = selfCPU()
+		simBefore = machine.CPUTime()
 		r, sum, err := worker()
 		if err != nil {
 			return err
 		}
-		simWorker := selfCPU() - simBefore
+		simWorker := machine.CPUTime() - simBefore
 		d := sum.Dumps[0]
 		workerRates = append(workerRates, mibps(d.Bytes, r.wall))
 		peakRSS = max(peakRSS, r.maxRSS)
@@ -161,10 +157,10 @@ func runStream(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		simWorkerCPU = append(simWorkerCPU, simWorker.Seconds()/gib)
 		fmt.Fprintf(stdout, "  round %d: %s %.2f s (%.1f MiB/s, %.2f CPU-s); worker capture %.2f s wall, dump %.2f s (%.1f MiB/s, %.2f CPU-s, simulator %.2f CPU-s), peak RSS %.1f MiB; load %s\n",
 			i+1, tool, took.Seconds(), copyRates[i], cpu.Seconds(), r.wall.Seconds(), float64(d.DurationMS)/1000, workerRates[i],
-			r.cpu.Seconds(), simWorker.Seconds(), float64(r.maxRSS)/(1<<20), loadAverage())
+			r.cpu.Seconds(), simWorker.Seconds(), float64(r.maxRSS)/(1<<20), machine.LoadAverage())
 	}
 	copyRate, workerRate := median(copyRates), median(workerRates)
-	loadAfter := loadAverage()
+	loadAfter := machine.LoadAverage()
 	fmt.Fprintf(stdout, "  medians: %s %.1f MiB/s, worker %.1f MiB/s: ratio worker/copy %.2f (goal ≥ 0.9); peak RSS %.1f MiB (goal ≤ 64 MiB); sha256 equal: %v; load average %s → %s\n",
 		tool, copyRate, workerRate, workerRate/copyRate, float64(peakRSS)/(1<<20), shaEqual, loadBefore, loadAfter)
 	cpuLine := fmt.Sprintf("  CPU-seconds per GiB (medians): worker %.2f, simulator while it served the worker %.2f", median(workerCPU), median(simWorkerCPU))
