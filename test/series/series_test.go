@@ -7,27 +7,16 @@
 package series
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/dumpflow/dumpflow/pkg/analyzer"
-	"github.com/dumpflow/dumpflow/pkg/blob"
-	"github.com/dumpflow/dumpflow/pkg/blob/memblob"
-	"github.com/dumpflow/dumpflow/pkg/ingest"
-	"github.com/dumpflow/dumpflow/pkg/kudu"
 	"github.com/dumpflow/dumpflow/pkg/layout"
-	"github.com/dumpflow/dumpflow/pkg/policy"
-	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/memqueue"
 	"github.com/dumpflow/dumpflow/pkg/worker"
 	"github.com/dumpflow/dumpflow/test/harness"
 	"github.com/dumpflow/dumpflow/test/kudusim/sim"
@@ -121,68 +110,23 @@ func TestHungProcessSeriesIsReportedWithItsUnmovedThreads(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	info := srv.Info()
-	app := info.Apps[0]
-	sub := strings.Split(app.ResourceID, "/")[2]
-
+	p := harness.NewInProcess(t, srv.Info())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bucket := memblob.New()
-	captures, err := memqueue.New(memqueue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	analysis, err := memqueue.New(memqueue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// ingest: a policy asking for a series of 3 dumps 10 s apart.
-	pc, err := policy.Parse([]byte(`{"production": true, "allow": {"subscriptions": ["` + sub + `"]},
-		"policies": [{"name": "hang", "action": "analyze", "series": {"count": 3, "interval_seconds": 10}}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := ingest.NewTokenAuth("series-test-token-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := ingest.New(ingest.Config{Policies: pc, Queue: captures, Bucket: bucket, Auth: auth, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := harness.MetricAlert{Rule: "Requests queued", SubscriptionID: sub, RuleGroup: "rg-mon",
-		AlertGUID: "5e1a7c3b-9d2f-4e8a-b6c4-1f3e5a7c9b2d", Targets: []string{app.ResourceID}, FiredAt: time.Now()}.CommonSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := in.Alert(ctx, body, ingest.AlertOptions{})
-	if err != nil || len(res.Events) != 1 || res.Events[0].Accepted == nil {
-		t.Fatalf("alert: %+v, %v", res, err)
-	}
-	incident := res.Events[0].Accepted.IncidentID
-
+	incident := p.Alert(ctx, t, `{"production": true, "allow": {"subscriptions": ["`+p.Subscription()+`"]},
+		"policies": [{"name": "hang", "action": "analyze", "series": {"count": 3, "interval_seconds": 10}}]}`,
+		harness.MetricAlert{Rule: "Requests queued", SubscriptionID: p.Subscription(), RuleGroup: "rg-mon",
+			AlertGUID: "5e1a7c3b-9d2f-4e8a-b6c4-1f3e5a7c9b2d", Targets: []string{p.Info.Apps[0].ResourceID}, FiredAt: time.Now()})
 	// worker: the job takes the series on a fake clock.
-	arm, err := kudu.NewARM(kudu.ARMConfig{BaseURL: info.ARMURL, SCMURLTemplate: info.SCMURLTemplate})
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &fakeClock{}
-	eng, err := worker.New(worker.NewKuduClient(arm, kudu.Config{}, worker.KuduOptions{}), bucket,
-		worker.QueuePublisher{Queue: analysis}, nil, worker.Config{Logger: log, Now: clock.now, SleepUntil: clock.sleepUntil})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handleAll(ctx, t, captures, eng.Handler(), 1)
-
+	p.Worker(ctx, t, worker.Config{Now: clock.now, SleepUntil: clock.sleepUntil}, 1)
 	// analyzer: three DumpCaptured and one JobCompleted.
-	an := analyzer.New(bucket, analyzer.Config{Logger: log})
-	defer an.Close()
-	handleAll(ctx, t, analysis, queue.HandlerFunc(an.Handle), 4)
+	p.Analyze(ctx, t, 4)
 
 	var rep report
-	if err := json.Unmarshal(read(ctx, t, bucket, layout.ReportKey(incident, "json")), &rep); err != nil {
+	if err := json.Unmarshal(p.Read(ctx, t, layout.ReportKey(incident, "json")), &rep); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Counts.Captured != 3 || rep.Counts.Analyzed != 3 {
@@ -231,7 +175,7 @@ func TestHungProcessSeriesIsReportedWithItsUnmovedThreads(t *testing.T) {
 
 	// The Markdown and HTML forms name the same threads and no other.
 	for _, format := range []string{"md", "html"} {
-		out := string(read(ctx, t, bucket, layout.ReportKey(incident, format)))
+		out := string(p.Read(ctx, t, layout.ReportKey(incident, format)))
 		section := out[strings.Index(out, "Dump series"):]
 		section = section[:strings.Index(section, "Timeline")]
 		if format == "md" && testing.Verbose() {
@@ -246,40 +190,6 @@ func TestHungProcessSeriesIsReportedWithItsUnmovedThreads(t *testing.T) {
 			if strings.Contains(section, fmt.Sprintf("%d (%#x)", id, id)) {
 				t.Errorf("%s report names thread %d, which moved", format, id)
 			}
-		}
-	}
-}
-
-func read(ctx context.Context, t *testing.T, b blob.Bucket, key string) []byte {
-	t.Helper()
-	r, _, err := b.NewReader(ctx, key)
-	if err != nil {
-		t.Fatalf("%s: %v", key, err)
-	}
-	defer r.Close()
-	var buf bytes.Buffer
-	if _, err := io.Copy(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// handleAll receives n messages from q and runs h on each, completing it.
-func handleAll(ctx context.Context, t *testing.T, q queue.Queue, h queue.Handler, n int) {
-	t.Helper()
-	for n > 0 {
-		ms, err := q.Receive(ctx, n)
-		if err != nil {
-			t.Fatalf("receive: %v", err)
-		}
-		for _, m := range ms {
-			if err := h.Handle(ctx, m); err != nil {
-				t.Fatalf("handle %s: %v", m.ID, err)
-			}
-			if err := q.Complete(ctx, m); err != nil {
-				t.Fatal(err)
-			}
-			n--
 		}
 	}
 }

@@ -6,22 +6,12 @@ package trace
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/dumpflow/dumpflow/pkg/analyzer"
-	"github.com/dumpflow/dumpflow/pkg/blob/memblob"
-	"github.com/dumpflow/dumpflow/pkg/ingest"
-	"github.com/dumpflow/dumpflow/pkg/kudu"
-	"github.com/dumpflow/dumpflow/pkg/policy"
-	"github.com/dumpflow/dumpflow/pkg/queue"
-	"github.com/dumpflow/dumpflow/pkg/queue/memqueue"
 	"github.com/dumpflow/dumpflow/pkg/tracing"
 	"github.com/dumpflow/dumpflow/pkg/worker"
 	"github.com/dumpflow/dumpflow/test/harness"
@@ -39,64 +29,16 @@ func TestOneTraceFromAlertToReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	info := srv.Info()
-	app := info.Apps[0]
-	sub := strings.Split(app.ResourceID, "/")[2]
-
+	p := harness.NewInProcess(t, srv.Info())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bucket := memblob.New()
-	captures, err := memqueue.New(memqueue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	analysis, err := memqueue.New(memqueue.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	// ingest
-	pc, err := policy.Parse([]byte(`{"production": true, "allow": {"subscriptions": ["` + sub + `"]},
-		"policies": [{"name": "all", "action": "analyze"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	auth, err := ingest.NewTokenAuth("trace-test-token-0123456789")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := ingest.New(ingest.Config{Policies: pc, Queue: captures, Bucket: bucket, Auth: auth, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := harness.MetricAlert{Rule: "High memory", SubscriptionID: sub, RuleGroup: "rg-mon",
-		AlertGUID: "0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a", Targets: []string{app.ResourceID}, FiredAt: time.Now()}.CommonSchema()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := in.Alert(ctx, body, ingest.AlertOptions{})
-	if err != nil || len(res.Events) != 1 || res.Events[0].Accepted == nil {
-		t.Fatalf("alert: %+v, %v", res, err)
-	}
-	incident := res.Events[0].Accepted.IncidentID
-
-	// worker: one CaptureJob
-	arm, err := kudu.NewARM(kudu.ARMConfig{BaseURL: info.ARMURL, SCMURLTemplate: info.SCMURLTemplate})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := worker.New(worker.NewKuduClient(arm, kudu.Config{}, worker.KuduOptions{}), bucket,
-		worker.QueuePublisher{Queue: analysis}, nil, worker.Config{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	handleAll(ctx, t, captures, eng.Handler(), 1)
-
-	// analyzer: two DumpCaptured and one JobCompleted
-	an := analyzer.New(bucket, analyzer.Config{Logger: log})
-	defer an.Close()
-	handleAll(ctx, t, analysis, queue.HandlerFunc(an.Handle), 3)
+	incident := p.Alert(ctx, t, `{"production": true, "allow": {"subscriptions": ["`+p.Subscription()+`"]},
+		"policies": [{"name": "all", "action": "analyze"}]}`,
+		harness.MetricAlert{Rule: "High memory", SubscriptionID: p.Subscription(), RuleGroup: "rg-mon",
+			AlertGUID: "0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a", Targets: []string{p.Info.Apps[0].ResourceID}, FiredAt: time.Now()})
+	p.Worker(ctx, t, worker.Config{}, 1) // one CaptureJob
+	p.Analyze(ctx, t, 3)                 // two DumpCaptured and one JobCompleted
 
 	spans := exp.GetSpans()
 	names := map[string]int{}
@@ -139,27 +81,7 @@ func TestOneTraceFromAlertToReport(t *testing.T) {
 			}
 		}
 	}
-	if _, err := bucket.Attributes(ctx, "reports/"+incident+"/index.html"); err != nil {
+	if _, err := p.Bucket.Attributes(ctx, "reports/"+incident+"/index.html"); err != nil {
 		t.Errorf("no report: %v", err)
-	}
-}
-
-// handleAll receives n messages from q and runs h on each, completing it.
-func handleAll(ctx context.Context, t *testing.T, q queue.Queue, h queue.Handler, n int) {
-	t.Helper()
-	for n > 0 {
-		ms, err := q.Receive(ctx, n)
-		if err != nil {
-			t.Fatalf("receive: %v", err)
-		}
-		for _, m := range ms {
-			if err := h.Handle(ctx, m); err != nil {
-				t.Fatalf("handle %s: %v", m.ID, err)
-			}
-			if err := q.Complete(ctx, m); err != nil {
-				t.Fatal(err)
-			}
-			n--
-		}
 	}
 }
