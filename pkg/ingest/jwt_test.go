@@ -1,12 +1,7 @@
 package ingest
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"math/big"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,35 +11,16 @@ import (
 )
 
 func TestJWTAuth(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "kid": "k1",
-			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	}))
-	defer jwks.Close()
-	const tenant, aud = "72f988bf-0000-0000-0000-000000000000", "api://dumpflow-ingest"
+	key, other := rsaKey(t), rsaKey(t)
+	jwks := jwksServer(t, nil, func() map[string]*rsa.PrivateKey { return map[string]*rsa.PrivateKey{"k1": key} })
+	const tenant, aud = testTenant, testAudience
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	auth, err := NewJWTAuth(JWTConfig{Tenant: tenant, Audience: aud, JWKSURL: jwks.URL, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer auth.Close()
-	sign := func(k *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
-		tok.Header["kid"] = kid
-		s, err := tok.SignedString(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	sign := func(k *rsa.PrivateKey, kid string, claims jwt.MapClaims) string { return signRS256(t, k, kid, claims) }
 	good := jwt.MapClaims{"iss": "https://login.microsoftonline.com/" + tenant + "/v2.0", "aud": aud, "tid": tenant,
 		"azp": "client-1", "exp": now.Add(time.Hour).Unix(), "nbf": now.Add(-time.Minute).Unix()}
 	with := func(k string, v any) jwt.MapClaims {

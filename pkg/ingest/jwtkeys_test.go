@@ -1,11 +1,8 @@
 package ingest
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"math/big"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,25 +18,17 @@ import (
 // is found by one refetch; an unknown key id right after is refused at
 // once, without waiting for or starting another fetch.
 func TestJWTKeyRotation(t *testing.T) {
-	k1, _ := rsa.GenerateKey(rand.Reader, 2048)
-	k2, _ := rsa.GenerateKey(rand.Reader, 2048)
+	k1, k2 := rsaKey(t), rsaKey(t)
 	var mu sync.Mutex
 	published := map[string]*rsa.PrivateKey{"k1": k1}
 	var fetches atomic.Int32
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	jwks := jwksServer(t, map[string]string{"alg": "RS256", "use": "sig"}, func() map[string]*rsa.PrivateKey {
 		fetches.Add(1)
 		mu.Lock()
 		defer mu.Unlock()
-		var keys []map[string]string
-		for kid, k := range published {
-			keys = append(keys, map[string]string{"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-				"n": base64.RawURLEncoding.EncodeToString(k.N.Bytes()),
-				"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(k.E)).Bytes())})
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": keys})
-	}))
-	defer jwks.Close()
-	const tenant, aud = "72f988bf-0000-0000-0000-000000000000", "api://dumpflow-ingest"
+		return maps.Clone(published)
+	})
+	const tenant, aud = testTenant, testAudience
 	now := time.Now()
 	auth, err := NewJWTAuth(JWTConfig{Tenant: tenant, Audience: aud, JWKSURL: jwks.URL})
 	if err != nil {
@@ -47,13 +36,8 @@ func TestJWTKeyRotation(t *testing.T) {
 	}
 	defer auth.Close()
 	token := func(k *rsa.PrivateKey, kid string) *http.Request {
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "https://login.microsoftonline.com/" + tenant + "/v2.0",
+		s := signRS256(t, k, kid, jwt.MapClaims{"iss": "https://login.microsoftonline.com/" + tenant + "/v2.0",
 			"aud": aud, "tid": tenant, "azp": "client-1", "exp": now.Add(time.Hour).Unix()})
-		tok.Header["kid"] = kid
-		s, err := tok.SignedString(k)
-		if err != nil {
-			t.Fatal(err)
-		}
 		r := httptest.NewRequest(http.MethodPost, "/v1/alerts", nil)
 		r.Header.Set("Authorization", "Bearer "+s)
 		return r

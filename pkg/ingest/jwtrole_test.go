@@ -1,12 +1,7 @@
 package ingest
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
-	"math/big"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -20,19 +15,9 @@ import (
 // token for the audience could post alerts. With Role set, the token must
 // carry that app role.
 func TestJWTAuthRequiresTheRole(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "kid": "k1",
-			"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
-			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	}))
-	defer jwks.Close()
-	const tenant, aud = "72f988bf-0000-0000-0000-000000000000", "api://dumpflow-ingest"
+	key := rsaKey(t)
+	jwks := jwksServer(t, nil, func() map[string]*rsa.PrivateKey { return map[string]*rsa.PrivateKey{"k1": key} })
+	const tenant, aud = testTenant, testAudience
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	auth, err := NewJWTAuth(JWTConfig{Tenant: tenant, Audience: aud, Role: "Alerts.Send", JWKSURL: jwks.URL, Now: func() time.Time { return now }})
 	if err != nil {
@@ -45,13 +30,7 @@ func TestJWTAuthRequiresTheRole(t *testing.T) {
 		if roles != nil {
 			c["roles"] = roles
 		}
-		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
-		tok.Header["kid"] = "k1"
-		s, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return signRS256(t, key, "k1", c)
 	}
 	for name, tc := range map[string]struct {
 		tok string
