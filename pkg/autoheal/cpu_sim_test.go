@@ -80,8 +80,7 @@ func TestCPURuleThroughSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var results []*worker.JobResult
-	var firings []autoheal.Firing
+	var rec captures
 	watch := &autoheal.CPUWatch{
 		Rule:   rules.CPURules[0],
 		Reader: &autoheal.KuduReader{ARM: arm, NewClient: func(scm string) (*kudu.Client, error) { return kudu.New(kudu.Config{SCMURL: scm}) }},
@@ -91,23 +90,7 @@ func TestCPURuleThroughSimulator(t *testing.T) {
 			defer mu.Unlock()
 			return now
 		},
-		Act: func(ctx context.Context, f autoheal.Firing) error {
-			trig, act, sel, ok := f.Capture()
-			if !ok {
-				t.Errorf("Collect produced no capture")
-				return nil
-			}
-			inc := f.IncidentID()
-			job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site,
-				IncidentTime: f.At, Trigger: trig, Action: act, Selector: sel}
-			if err := job.Validate(); err != nil {
-				return err
-			}
-			res, err := eng.Capture(ctx, job)
-			firings = append(firings, f)
-			results = append(results, res)
-			return err
-		},
+		Act: rec.act(t, eng, site),
 	}
 	ctx := context.Background()
 	// 40 polls = 200 s of simulated time: room for 13 runs of 15 s.
@@ -119,6 +102,7 @@ func TestCPURuleThroughSimulator(t *testing.T) {
 		}
 		watch.Poll(ctx)
 	}
+	firings, results := rec.got()
 	if len(firings) != 3 {
 		t.Fatalf("rule acted %d times, want maxActions = 3", len(firings))
 	}

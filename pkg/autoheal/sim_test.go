@@ -96,34 +96,14 @@ func TestLeakingProcessIsDumpedOnceBeforeRecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var results []*worker.JobResult
-	var firings []autoheal.Firing
+	var rec captures
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	runner := &autoheal.Runner{
 		Evaluator: autoheal.NewEvaluator(rules),
 		Sources:   []autoheal.Source{&autoheal.MemoryWatch{Reader: reader, Sites: []string{site.ResourceID}, Interval: 100 * time.Millisecond}},
 		Interval:  100 * time.Millisecond,
-		Act: func(ctx context.Context, f autoheal.Firing) error {
-			trig, act, sel, ok := f.Capture()
-			if !ok {
-				t.Errorf("collect rule produced no capture")
-				return nil
-			}
-			inc := f.IncidentID()
-			job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site,
-				IncidentTime: f.At, Trigger: trig, Action: act, Selector: sel}
-			if err := job.Validate(); err != nil {
-				return err
-			}
-			res, err := eng.Capture(ctx, job)
-			mu.Lock()
-			defer mu.Unlock()
-			firings = append(firings, f)
-			results = append(results, res)
-			return err
-		},
+		Act:       rec.act(t, eng, site),
 	}
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(ctx) }()
@@ -131,10 +111,7 @@ func TestLeakingProcessIsDumpedOnceBeforeRecycle(t *testing.T) {
 	// age) and for several more evaluations after the first firing.
 	deadline := time.Now().Add(25 * time.Second)
 	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(firings)
-		mu.Unlock()
-		if n >= 2 {
+		if fs, _ := rec.got(); len(fs) >= 2 {
 			break // one per instance is the most expected
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -144,8 +121,7 @@ func TestLeakingProcessIsDumpedOnceBeforeRecycle(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	firings, results := rec.got()
 	if len(firings) != 2 {
 		t.Fatalf("rule fired %d times, want once on each of the 2 instances", len(firings))
 	}
@@ -253,4 +229,43 @@ func TestMetricsThroughSimulator(t *testing.T) {
 	if fired[0].Instance != id.MachineName {
 		t.Fatalf("fired on %s, want the failing instance %s", fired[0].Instance, id.MachineName)
 	}
+}
+
+// captures records what an auto-heal Act did: each firing, and the worker's
+// result for the capture job made from it.
+type captures struct {
+	mu      sync.Mutex
+	firings []autoheal.Firing
+	results []*worker.JobResult
+}
+
+// act returns an Act that turns each firing into a capture job for site,
+// as ingest does, runs it on eng and records both.
+func (c *captures) act(t *testing.T, eng *worker.Engine, site messages.Site) func(context.Context, autoheal.Firing) error {
+	return func(ctx context.Context, f autoheal.Firing) error {
+		trig, act, sel, ok := f.Capture()
+		if !ok {
+			t.Errorf("rule %s produced no capture", f.Rule)
+			return nil
+		}
+		inc := f.IncidentID()
+		job := &messages.CaptureJob{JobID: messages.JobID(inc, site), IncidentID: inc, Site: site,
+			IncidentTime: f.At, Trigger: trig, Action: act, Selector: sel}
+		if err := job.Validate(); err != nil {
+			return err
+		}
+		res, err := eng.Capture(ctx, job)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.firings = append(c.firings, f)
+		c.results = append(c.results, res)
+		return err
+	}
+}
+
+// got returns what was recorded so far.
+func (c *captures) got() ([]autoheal.Firing, []*worker.JobResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]autoheal.Firing(nil), c.firings...), append([]*worker.JobResult(nil), c.results...)
 }
